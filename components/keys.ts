@@ -1,0 +1,99 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { policyDocument } from "./lib/iam";
+
+export interface PlatformKeysArgs {
+  /** Multi-Region keys, so the DR region can hold replicas of them. @default false */
+  multiRegion?: boolean;
+  /** Days a scheduled key deletion waits (7-30). @default 30 */
+  deletionWindowInDays?: number;
+  /** Pulumi `protect` on both keys. @default true */
+  protect?: boolean;
+}
+
+/**
+ * The stage's customer-managed KMS keys: `data` for everything at rest (streams, tables,
+ * buckets, queues, topics, databases) and `logs` for CloudWatch Logs, whose service
+ * principal needs a grant scoped to this account's log groups. Rotation is always on.
+ */
+export class PlatformKeys extends pulumi.ComponentResource {
+  readonly dataKey: aws.kms.Key;
+  readonly logsKey: aws.kms.Key;
+  readonly dataKeyArn: pulumi.Output<string>;
+  readonly logsKeyArn: pulumi.Output<string>;
+
+  constructor(name: string, args: PlatformKeysArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("dataplatform:security:PlatformKeys", name, {}, opts);
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this });
+    const accountRoot = pulumi.interpolate`arn:aws:iam::${identity.accountId}:root`;
+
+    const keyDefaults = {
+      enableKeyRotation: true,
+      rotationPeriodInDays: 365,
+      multiRegion: args.multiRegion ?? false,
+      deletionWindowInDays: args.deletionWindowInDays ?? 30,
+    };
+    const keyOpts = { parent: this, protect: args.protect ?? true };
+
+    this.dataKey = new aws.kms.Key(`${name}-data`, {
+      ...keyDefaults,
+      description: `${name}: data at rest`,
+      policy: policyDocument([
+        rootAdministers(accountRoot),
+        servicesMayUseKey(identity.accountId, [
+          // Alarms, budgets, S3 event notifications and EventBridge publish into encrypted topics and queues.
+          "cloudwatch.amazonaws.com",
+          "budgets.amazonaws.com",
+          "s3.amazonaws.com",
+          "events.amazonaws.com",
+        ]),
+      ]),
+    }, keyOpts);
+    new aws.kms.Alias(`${name}-data-alias`, { name: `alias/${name}-data`, targetKeyId: this.dataKey.keyId }, { parent: this });
+
+    this.logsKey = new aws.kms.Key(`${name}-logs`, {
+      ...keyDefaults,
+      description: `${name}: CloudWatch Logs`,
+      policy: policyDocument([rootAdministers(accountRoot), logsServiceMayUseKey(identity.accountId, region.region)]),
+    }, keyOpts);
+    new aws.kms.Alias(`${name}-logs-alias`, { name: `alias/${name}-logs`, targetKeyId: this.logsKey.keyId }, { parent: this });
+
+    this.dataKeyArn = this.dataKey.arn;
+    this.logsKeyArn = this.logsKey.arn;
+    this.registerOutputs({ dataKeyArn: this.dataKeyArn, logsKeyArn: this.logsKeyArn });
+  }
+}
+
+/** Delegates key administration to IAM in this account, as the default key policy does. */
+function rootAdministers(accountRoot: pulumi.Output<string>) {
+  return accountRoot.apply((root) => ({
+    Sid: "AccountAdministersKeyThroughIam",
+    Effect: "Allow",
+    Principal: { AWS: root },
+    Action: "kms:*",
+    Resource: "*",
+  }));
+}
+
+function servicesMayUseKey(accountId: pulumi.Output<string>, services: string[]) {
+  return accountId.apply((account) => ({
+    Sid: "AwsServicesOfThisAccountEncrypt",
+    Effect: "Allow",
+    Principal: { Service: services },
+    Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+    Resource: "*",
+    Condition: { StringEquals: { "aws:SourceAccount": account } },
+  }));
+}
+
+function logsServiceMayUseKey(accountId: pulumi.Output<string>, region: pulumi.Output<string>) {
+  return pulumi.all([accountId, region]).apply(([account, regionName]) => ({
+    Sid: "CloudWatchLogsOfThisAccount",
+    Effect: "Allow",
+    Principal: { Service: `logs.${regionName}.amazonaws.com` },
+    Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+    Resource: "*",
+    Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${regionName}:${account}:*` } },
+  }));
+}

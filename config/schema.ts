@@ -1,0 +1,138 @@
+/**
+ * The one typed schema for every difference between stages. Components never look at
+ * the stack name: whatever differs between dev and prod is a key here, set in
+ * Pulumi.<stack>.yaml under the project namespace and validated before any resource.
+ */
+import {
+  AWS_REGION,
+  EMAIL,
+  LOG_RETENTION_DAYS,
+  ValueRule,
+  boolean,
+  integerMultipleOf,
+  integerOneOf,
+  integerRange,
+  listOf,
+  matching,
+  oneOf,
+} from "./rules";
+
+/** Pulumi namespaces project config keys with the project name from Pulumi.yaml. */
+export const CONFIG_NAMESPACE = "data-platform";
+
+/**
+ * Every key is either required or has a default: Pulumi's project config demands a
+ * value for any declared key without a default, so "unset" is spelled as a value
+ * ("" for drRegion) rather than as absence.
+ */
+export type Presence = "required" | "defaulted";
+
+export interface KeySpec<T, V> {
+  readonly rule: ValueRule<T>;
+  readonly description: string;
+  readonly presence: Presence;
+  readonly default?: T;
+  /** Phantom: the type the key has in StageConfig (T, or T | undefined when optional). */
+  readonly __value?: V;
+}
+
+function required<T>(rule: ValueRule<T>, description: string): KeySpec<T, T> {
+  return { rule, description, presence: "required" };
+}
+
+function defaulted<T>(rule: ValueRule<T>, description: string, value: T): KeySpec<T, T> {
+  return { rule, description, presence: "defaulted", default: value };
+}
+
+const DB_INSTANCE_CLASS = matching(/^db\.[a-z0-9]+\.[a-z0-9]+$|^db\.serverless$/, 'an RDS instance class such as "db.r6g.large"');
+const CACHE_NODE_TYPE = matching(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'an ElastiCache node type such as "cache.r7g.large"');
+/** Performance Insights keeps 7 days free, or whole months (31-day units) up to 731 days. */
+const PERFORMANCE_INSIGHTS_DAYS = [7, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1)), 731];
+
+export const STAGE_CONFIG_SCHEMA = {
+  // Identity and tagging
+  stage: required(matching(/^[a-z][a-z0-9]{1,9}$/, "2-10 lowercase letters or digits, starting with a letter"), "Stage name; prefixes every physical name and the Stage tag."),
+  namePrefix: defaulted(matching(/^[a-z][a-z0-9]{1,5}$/, "2-6 lowercase letters or digits, starting with a letter"), "Short platform prefix placed before the stage in physical names.", "dp"),
+  owner: required(matching(/^[A-Za-z0-9 ._@+-]{2,64}$/, "2-64 characters of letters, digits, space or ._@+-"), "Owner tag on every resource (team or on-call alias)."),
+  costCentre: required(matching(/^[A-Za-z0-9._-]{2,32}$/, "2-32 characters of letters, digits or ._-"), "CostCentre tag on every resource."),
+
+  // Regions and DR
+  primaryRegion: required(AWS_REGION, "Region of the primary deployment."),
+  drEnabled: defaulted(boolean(), "Build the DR side (replica keys, replication) in drRegion.", false),
+  drRegion: defaulted(matching(/^$|^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region name, or "" for none'), "Second region for DR; required when drEnabled, and different from primaryRegion.", ""),
+
+  // Network
+  azCount: defaulted(integerRange(2, 6), "Availability Zones the VPC spans (Aurora subnet groups need at least 2).", 2),
+  vpcCidr: defaulted(matching(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|20)$/, "an IPv4 CIDR block from /16 to /20"), "VPC address range.", "10.20.0.0/16"),
+  natGatewayStrategy: defaulted(oneOf(["Single", "OnePerAz"] as const), "NAT gateways for the private subnets: one shared, or one per AZ for AZ independence.", "Single"),
+
+  // Keys, protection, logs, observability, cost
+  kmsMultiRegion: defaulted(boolean(), "Create multi-Region customer keys so the DR region can hold replicas.", false),
+  deletionProtection: defaulted(boolean(), "Deletion protection on databases, tables, streams and the warehouse.", true),
+  protectStatefulResources: defaulted(boolean(), "Pulumi `protect` on stateful resources so `pulumi destroy` refuses them.", true),
+  logRetentionDays: defaulted(integerOneOf(LOG_RETENTION_DAYS), "CloudWatch Logs retention for every log group.", 30),
+  tracingEnabled: defaulted(boolean(), "X-Ray active tracing on Lambda functions.", true),
+  alarmsEnabled: defaulted(boolean(), "Create CloudWatch alarms that notify the alarm topic.", true),
+  alarmEmails: defaulted(listOf(EMAIL, 10), "Email addresses subscribed to the alarm topic and the budget.", [] as string[]),
+  monthlyBudgetUsd: defaulted(integerRange(1, 1_000_000), "Monthly cost budget in USD; alerts at 80% actual and 100% forecast.", 500),
+
+  // Ingestion
+  kinesisStreamMode: defaulted(oneOf(["ON_DEMAND", "PROVISIONED"] as const), "Kinesis capacity mode.", "ON_DEMAND"),
+  kinesisShardCount: defaulted(integerRange(1, 500), "Shards when kinesisStreamMode is PROVISIONED; not used by ON_DEMAND streams.", 1),
+  kinesisRetentionHours: defaulted(integerRange(24, 8760), "Kinesis retention; long enough to replay (Kappa reprocessing).", 168),
+  consumerBatchSize: defaulted(integerRange(1, 10000), "Records per Kinesis consumer invocation.", 100),
+  consumerBatchWindowSeconds: defaulted(integerRange(0, 300), "Seconds the Kinesis mapping waits to fill a batch.", 5),
+  consumerMaxRetryAttempts: defaulted(integerRange(0, 10000), "Retries of a failing Kinesis batch before it goes to the on-failure DLQ.", 3),
+  consumerMaxRecordAgeSeconds: defaulted(integerRange(60, 604800), "Oldest record age the Kinesis mapping still processes.", 3600),
+  lambdaMemoryMb: defaulted(integerRange(128, 10240), "Memory of the data-path Lambda functions.", 512),
+  lambdaTimeoutSeconds: defaulted(integerRange(1, 900), "Timeout of the data-path Lambda functions; SQS visibility is 6x this.", 60),
+  sqsMaxReceiveCount: defaulted(integerRange(1, 1000), "Receives before an ingest message moves to the DLQ.", 5),
+  firehoseFormat: defaulted(oneOf(["GZIP", "PARQUET"] as const), "Firehose output: GZIP JSON, or Parquet through the Glue schema.", "GZIP"),
+  firehoseBufferMb: defaulted(integerRange(1, 128), "Firehose buffer size (Parquet needs at least 64).", 64),
+  firehoseBufferSeconds: defaulted(integerRange(0, 900), "Firehose buffer interval.", 300),
+  speedLayerTtlDays: defaulted(integerRange(1, 3650), "Days a speed-layer item lives before DynamoDB TTL removes it.", 30),
+  pointInTimeRecovery: defaulted(boolean(), "DynamoDB point-in-time recovery.", true),
+
+  // Data lake
+  lakeVersioning: defaulted(boolean(), "S3 versioning on the lake buckets (required for replication).", true),
+  lakeIaTransitionDays: defaulted(integerRange(30, 3650), "Days before lake objects move to STANDARD_IA (S3 needs at least 30).", 30),
+  lakeGlacierTransitionDays: defaulted(integerRange(60, 3650), "Days before lake objects move to GLACIER; later than the IA transition.", 90),
+
+  // OLTP (Aurora PostgreSQL)
+  auroraEngineVersion: defaulted(matching(/^\d{2}\.\d{1,2}$/, 'an Aurora PostgreSQL version such as "16.6"'), "Aurora PostgreSQL engine version; the parameter group family follows its major version.", "16.6"),
+  auroraInstanceClass: defaulted(DB_INSTANCE_CLASS, "Writer and failover reader instance class.", "db.r6g.large"),
+  auroraReaderCount: defaulted(integerRange(0, 14), "Failover readers besides the writer (the reporting reader is extra).", 1),
+  reportingInstanceClass: defaulted(DB_INSTANCE_CLASS, "Instance class of the dedicated reporting reader.", "db.r6g.large"),
+  auroraServerless: defaulted(boolean(), "Run Aurora instances as Serverless v2 (db.serverless) within the ACU bounds below.", false),
+  auroraServerlessMinAcu: defaulted(integerRange(0, 256), "Serverless v2 minimum ACUs (0 lets idle instances pause).", 1),
+  auroraServerlessMaxAcu: defaulted(integerRange(1, 256), "Serverless v2 maximum ACUs.", 16),
+  backupRetentionDays: defaulted(integerRange(2, 35), "Automated backup retention for Aurora (source documents require at least 2).", 7),
+  preferredBackupWindow: defaulted(matching(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'a UTC window "hh:mm-hh:mm"'), "Daily backup window (UTC).", "03:00-04:00"),
+  preferredMaintenanceWindow: defaulted(matching(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'a UTC window "ddd:hh:mm-ddd:hh:mm"'), "Weekly maintenance window (UTC).", "sun:04:30-sun:05:30"),
+  skipFinalSnapshot: defaulted(boolean(), "Skip the final snapshot when a database or warehouse is deleted.", false),
+  performanceInsightsEnabled: defaulted(boolean(), "Performance Insights on Aurora instances.", true),
+  performanceInsightsRetentionDays: defaulted(integerOneOf(PERFORMANCE_INSIGHTS_DAYS), "Performance Insights retention (7, whole 31-day months, or 731).", 7),
+
+  // Warehouse (Redshift)
+  redshiftMode: defaulted(oneOf(["provisioned", "serverless"] as const), "Redshift provisioned cluster or Redshift Serverless.", "provisioned"),
+  redshiftNodeType: defaulted(matching(/^ra3\.[a-z0-9]+$/, 'an RA3 node type such as "ra3.xlplus"'), "Provisioned node type.", "ra3.xlplus"),
+  redshiftNodeCount: defaulted(integerRange(1, 128), "Provisioned node count.", 2),
+  redshiftMultiAz: defaulted(boolean(), "Multi-AZ provisioned cluster (RA3 only).", false),
+  redshiftSnapshotRetentionDays: defaulted(integerRange(1, 35), "Automated snapshot retention.", 7),
+  redshiftServerlessBaseRpu: defaulted(integerMultipleOf(8, 8, 1024), "Serverless base capacity in RPUs.", 8),
+
+  // Cache (ElastiCache Redis)
+  cacheNodeType: defaulted(CACHE_NODE_TYPE, "Redis node type.", "cache.r7g.large"),
+  cacheNodeCount: defaulted(integerRange(1, 6), "Redis nodes (primary plus replicas).", 2),
+  cacheMultiAz: defaulted(boolean(), "Multi-AZ with automatic failover (needs at least 2 nodes).", true),
+  cacheSnapshotRetentionDays: defaulted(integerRange(0, 35), "Redis snapshot retention (0 disables snapshots).", 7),
+  cacheEngineVersion: defaulted(matching(/^\d+\.\d+$/, 'a Redis version such as "7.1"'), "Redis engine version.", "7.1"),
+};
+
+export type StageConfigSchema = typeof STAGE_CONFIG_SCHEMA;
+export type StageConfigKey = keyof StageConfigSchema;
+
+/** The validated stage config: one typed field per schema key. */
+export type StageConfig = {
+  readonly [K in StageConfigKey]: StageConfigSchema[K] extends KeySpec<unknown, infer V> ? V : never;
+};

@@ -1,0 +1,147 @@
+/**
+ * Turns the raw config map Pulumi gives the program into a typed StageConfig, or
+ * refuses it with every problem at once. Nothing here declares resources, so a bad
+ * stack file stops the program before anything reaches the engine.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfig, StageConfigKey } from "./schema";
+
+export interface ConfigProblem {
+  /** Fully qualified key, e.g. "data-platform:azCount". */
+  readonly key: string;
+  /** The value as written in the stack file, or undefined when missing. */
+  readonly value: string | undefined;
+  /** What would have been accepted. */
+  readonly allowed: string;
+}
+
+/** A RunError, so `pulumi up` prints the message without a stack trace. */
+export class StageConfigError extends pulumi.RunError {
+  constructor(
+    readonly stackFile: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(formatProblems(stackFile, problems));
+    this.name = "StageConfigError";
+  }
+}
+
+export function formatProblems(stackFile: string, problems: readonly ConfigProblem[]): string {
+  const lines = problems.map(
+    (p) => `  - ${p.key} = ${p.value === undefined ? "(missing)" : JSON.stringify(p.value)}: allowed ${p.allowed}`,
+  );
+  const noun = problems.length === 1 ? "problem" : "problems";
+  return [`Invalid stage config in ${stackFile} (${problems.length} ${noun}):`, ...lines].join("\n");
+}
+
+const qualified = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
+const SCHEMA_KEYS = Object.keys(STAGE_CONFIG_SCHEMA) as StageConfigKey[];
+
+function unknownKeyProblems(raw: Readonly<Record<string, string>>): ConfigProblem[] {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  return Object.keys(raw)
+    .filter((key) => key.startsWith(prefix) && !(SCHEMA_KEYS as string[]).includes(key.slice(prefix.length)))
+    .sort()
+    .map((key) => ({
+      key,
+      value: raw[key],
+      allowed: `no such key; known keys are listed in Pulumi.yaml (closest: ${closestKey(key.slice(prefix.length))})`,
+    }));
+}
+
+/** Suggests the schema key nearest by edit distance, to catch typos like "azcount". */
+export function closestKey(unknown: string): string {
+  let best = SCHEMA_KEYS[0] as string;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const key of SCHEMA_KEYS) {
+    const distance = editDistance(unknown.toLowerCase(), key.toLowerCase());
+    if (distance < bestDistance) {
+      best = key;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+type Parsed = Partial<Record<StageConfigKey, unknown>>;
+
+function parseKnownKeys(raw: Readonly<Record<string, string>>): { parsed: Parsed; problems: ConfigProblem[] } {
+  const parsed: Parsed = {};
+  const problems: ConfigProblem[] = [];
+  for (const key of SCHEMA_KEYS) {
+    const spec = STAGE_CONFIG_SCHEMA[key];
+    const text = raw[qualified(key)];
+    if (text === undefined) {
+      if (spec.presence === "required") problems.push({ key: qualified(key), value: undefined, allowed: `${spec.rule.allowed} (required)` });
+      parsed[key] = spec.default;
+      continue;
+    }
+    const value = spec.rule.parse(text);
+    if (value === undefined) problems.push({ key: qualified(key), value: text, allowed: spec.rule.allowed });
+    else parsed[key] = value;
+  }
+  return { parsed, problems };
+}
+
+/**
+ * Rules that span keys. Each mirrors an apply-time constraint AWS would otherwise
+ * report halfway through `pulumi up`, or a requirement of the source documents.
+ */
+function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const problem = (key: StageConfigKey, allowed: string) => problems.push({ key: qualified(key), value: raw[qualified(key)], allowed });
+
+  if (c.drEnabled) {
+    if (c.drRegion === "") problem("drRegion", "an AWS region different from primaryRegion (required when drEnabled is true)");
+    else if (c.drRegion === c.primaryRegion) problem("drRegion", `a region other than primaryRegion "${c.primaryRegion}"`);
+    if (!c.kmsMultiRegion) problem("kmsMultiRegion", "true when drEnabled is true (the DR region uses replica keys)");
+    if (!c.lakeVersioning) problem("lakeVersioning", "true when drEnabled is true (S3 replication needs versioning)");
+    for (const key of ["auroraInstanceClass", "reportingInstanceClass"] as const) {
+      if (c[key].startsWith("db.t")) problem(key, "a non-burstable class (not db.t*) when drEnabled is true (Aurora Global Database members)");
+    }
+  }
+  if (c.firehoseFormat === "PARQUET" && c.firehoseBufferMb < 64) {
+    problem("firehoseBufferMb", "at least 64 when firehoseFormat is PARQUET (format conversion needs a 64 MB buffer)");
+  }
+  if (c.lakeGlacierTransitionDays < c.lakeIaTransitionDays + 30) {
+    problem("lakeGlacierTransitionDays", `at least lakeIaTransitionDays + 30 (${c.lakeIaTransitionDays + 30}); objects stay 30 days in STANDARD_IA`);
+  }
+  if (c.cacheMultiAz && c.cacheNodeCount < 2) {
+    problem("cacheNodeCount", "at least 2 when cacheMultiAz is true (Multi-AZ needs automatic failover, which needs a replica)");
+  }
+  if (c.auroraServerlessMinAcu > c.auroraServerlessMaxAcu) {
+    problem("auroraServerlessMinAcu", `at most auroraServerlessMaxAcu (${c.auroraServerlessMaxAcu})`);
+  }
+  if (c.redshiftMultiAz && c.redshiftMode !== "provisioned") {
+    problem("redshiftMultiAz", 'false unless redshiftMode is "provisioned" (Serverless has no Multi-AZ setting)');
+  }
+  if (c.redshiftMultiAz && c.redshiftNodeCount < 2) {
+    problem("redshiftNodeCount", "at least 2 when redshiftMultiAz is true");
+  }
+  return problems;
+}
+
+/**
+ * Validates the raw config (keys "namespace:key", values as Pulumi passes them).
+ * Throws StageConfigError naming every bad key, its value and what is allowed.
+ */
+export function validateStageConfig(raw: Readonly<Record<string, string>>, stackFile: string): StageConfig {
+  const { parsed, problems } = parseKnownKeys(raw);
+  problems.push(...unknownKeyProblems(raw));
+  // Cross-key rules only make sense once every key they read has parsed.
+  if (problems.length === 0) problems.push(...crossKeyProblems(parsed as StageConfig, raw));
+  if (problems.length > 0) throw new StageConfigError(stackFile, problems);
+  return Object.freeze(parsed) as StageConfig;
+}

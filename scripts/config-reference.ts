@@ -1,0 +1,56 @@
+/**
+ * Renders the stage config schema as Pulumi.yaml declarations and as the README's
+ * config reference, so the schema stays the single source of truth. Tests compare
+ * both files with this output; `npm run config:reference` prints them.
+ */
+import * as yaml from "js-yaml";
+import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfigKey } from "../config";
+import { readStackConfig } from "./engine";
+
+const KEYS = Object.keys(STAGE_CONFIG_SCHEMA) as StageConfigKey[];
+
+export interface ConfigDeclaration {
+  type: string;
+  description: string;
+  default?: unknown;
+  items?: { type: string };
+}
+
+/** The `config:` block of Pulumi.yaml: every key typed, described, and defaulted unless required. */
+export function projectConfigDeclarations(): Record<string, ConfigDeclaration> {
+  const declarations: Record<string, ConfigDeclaration> = {};
+  for (const key of KEYS) {
+    const spec = STAGE_CONFIG_SCHEMA[key];
+    declarations[key] = {
+      type: spec.rule.type,
+      description: `${spec.description} Allowed: ${spec.rule.allowed}.`,
+      ...(spec.rule.type === "array" ? { items: { type: "string" } } : {}),
+      ...(spec.presence === "defaulted" ? { default: spec.default } : {}),
+    };
+  }
+  return declarations;
+}
+
+function cell(value: unknown): string {
+  if (value === undefined) return "";
+  return `\`${typeof value === "string" ? value : JSON.stringify(value)}\``;
+}
+
+/** The README table: key, type, default, the value each stack file sets, and what is allowed. */
+export function configReferenceMarkdown(stacks = ["dev", "prod"]): string {
+  const perStack = stacks.map((stack) => readStackConfig(stack));
+  const header = `| key | type | default | ${stacks.join(" | ")} | allowed and meaning |`;
+  const divider = `|${" --- |".repeat(4 + stacks.length - 1)}`;
+  const rows = KEYS.map((key) => {
+    const spec = STAGE_CONFIG_SCHEMA[key];
+    const values = perStack.map((config) => cell(config[`${CONFIG_NAMESPACE}:${key}`]));
+    const fallback = spec.presence === "required" ? "*required*" : cell(spec.default);
+    return `| \`${key}\` | ${spec.rule.type} | ${fallback} | ${values.join(" | ")} | ${spec.rule.allowed}. ${spec.description} |`;
+  });
+  return [header, divider, ...rows].join("\n");
+}
+
+if (require.main === module) {
+  console.log(yaml.dump({ config: projectConfigDeclarations() }, { lineWidth: 200 }));
+  console.log(configReferenceMarkdown());
+}

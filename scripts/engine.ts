@@ -1,0 +1,195 @@
+/**
+ * Evaluates the real program for a stack under the Pulumi SDK's mock engine and
+ * records every registration exactly as the engine would receive it: type, name,
+ * parent, provider, protect, dependencies and inputs. Nothing here needs the Pulumi
+ * CLI, a provider plugin or AWS credentials.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { mockCall, mockResourceOutputs, MOCK_ACCOUNT_ID } from "./mock-outputs";
+
+export { MOCK_ACCOUNT_ID };
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+export interface PlannedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  /** Built by a provider plugin (e.g. awsx): its children are invisible offline. */
+  readonly remote: boolean;
+  readonly parent?: string;
+  /** Provider reference "urn::id" the engine would use for this resource. */
+  readonly provider?: string;
+  /** Region of the provider the resource is created with (custom resources only). */
+  readonly region?: string;
+  readonly protect: boolean;
+  readonly dependencies: string[];
+  readonly inputs: Record<string, any>;
+  /** Inputs plus the outputs the mocks computed. */
+  readonly state: Record<string, any>;
+}
+
+export interface StackEvaluation {
+  readonly stack: string;
+  readonly project: string;
+  readonly resources: PlannedResource[];
+  readonly outputs: Record<string, unknown>;
+  /** Warnings the program or SDKs logged (deprecations among them). */
+  readonly warnings: string[];
+  /** Errors logged while resources resolved (e.g. a throw inside an apply). */
+  readonly errors: string[];
+}
+
+export interface EvaluateOptions {
+  /** Raw config ("namespace:key" to string); defaults to Pulumi.<stack>.yaml. */
+  config?: Record<string, string>;
+  /** The program; defaults to the one `pulumi up` runs (index.ts). */
+  program?: () => Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
+}
+
+export function readProjectName(dir = PROJECT_DIR): string {
+  const project = yaml.load(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name: string };
+  return project.name;
+}
+
+/**
+ * Reads Pulumi.<stack>.yaml into the flat map Pulumi gives a program: keys
+ * "namespace:key" (bare keys belong to the project), values as strings, with
+ * arrays and objects as JSON, exactly as the CLI passes them.
+ */
+export function readStackConfig(stack: string, dir = PROJECT_DIR): Record<string, string> {
+  const file = path.join(dir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) throw new Error(`No stack file ${path.basename(file)} in ${dir}`);
+  const document = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  return flattenConfig(document.config ?? {}, readProjectName(dir));
+}
+
+export function flattenConfig(config: Record<string, unknown>, project: string): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const qualified = key.includes(":") ? key : `${project}:${key}`;
+    flat[qualified] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return flat;
+}
+
+function defaultProgram() {
+  // Required lazily so that config is in place before the program module loads.
+  const program = require(path.join(PROJECT_DIR, "index"));
+  return (typeof program === "function" ? program : program.default)();
+}
+
+interface CapturedRegistration {
+  type: string;
+  name: string;
+  custom: boolean;
+  remote: boolean;
+  parent?: string;
+  provider?: string;
+  protect: boolean;
+  dependencies: string[];
+}
+
+/** Wraps the mock monitor so every RegisterResource request is recorded with its options. */
+function captureRegistrations(): Map<string, CapturedRegistration> {
+  const settings = require("@pulumi/pulumi/runtime/settings");
+  const monitor = settings.getMonitor();
+  const captured = new Map<string, CapturedRegistration>();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) =>
+    register(req, (err: any, resp: any) => {
+      if (!err && resp) {
+        captured.set(resp.getUrn(), {
+          type: req.getType(),
+          name: req.getName(),
+          custom: req.getCustom(),
+          remote: req.getRemote(),
+          parent: req.getParent() || undefined,
+          provider: req.getProvider() || undefined,
+          protect: req.getProtect() === true,
+          dependencies: req.getDependenciesList(),
+        });
+      }
+      callback(err, resp);
+    });
+  return captured;
+}
+
+/** Collects console warnings/errors the SDK prints when no engine is attached. */
+function captureConsole(): { warnings: string[]; errors: string[]; restore(): void } {
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const { warn, error } = console;
+  console.warn = (...parts: unknown[]) => warnings.push(parts.map(String).join(" "));
+  console.error = (...parts: unknown[]) => errors.push(parts.map(String).join(" "));
+  return { warnings, errors, restore: () => Object.assign(console, { warn, error }) };
+}
+
+/** Runs one stack's program under mocks and returns its full resource graph. */
+export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<StackEvaluation> {
+  const project = readProjectName();
+  const config = options.config ?? readStackConfig(stack);
+  const recorded = new Map<string, { inputs: any; state: any }>();
+  // Provider references arrive as "urn::id"; ids of mocked providers are unique, so key regions by id.
+  const providerRegions = new Map<string, string>();
+  const regionOf = (provider?: string) => (provider ? providerRegions.get(provider.split("::").pop()!) : undefined);
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const result = mockResourceOutputs(args, regionOf(args.provider) ?? "us-east-1");
+        if (args.type === "pulumi:providers:aws") providerRegions.set(result.id, args.inputs.region);
+        recorded.set(`${args.type}::${args.name}`, { inputs: args.inputs, state: result.state });
+        return result;
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        return mockCall(args, regionOf(args.provider) ?? "us-east-1");
+      },
+    },
+    project,
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(config);
+  const captured = captureRegistrations();
+  const settings = require("@pulumi/pulumi/runtime/settings");
+
+  const output = captureConsole();
+  let outputs: Record<string, unknown> = {};
+  try {
+    const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => (await (options.program ?? defaultProgram)()) ?? {});
+    await settings.waitForRPCs();
+    outputs = (stackOutputs ?? {}) as Record<string, unknown>;
+  } finally {
+    output.restore();
+  }
+
+  const resources: PlannedResource[] = [...captured.entries()]
+    .filter(([, r]) => r.type !== "pulumi:pulumi:Stack")
+    .map(([urn, r]) => {
+      const registered = recorded.get(`${r.type}::${r.name}`) ?? { inputs: {}, state: {} };
+      return { urn, ...r, region: r.custom ? regionOf(r.provider) : undefined, inputs: registered.inputs, state: registered.state };
+    });
+  return {
+    stack,
+    project,
+    resources,
+    outputs,
+    warnings: output.warnings,
+    errors: output.errors.filter((line) => line.startsWith("error:")),
+  };
+}
+
+/** Resources of one type token, e.g. "aws:s3/bucket:Bucket". */
+export function ofType(evaluation: StackEvaluation, type: string): PlannedResource[] {
+  return evaluation.resources.filter((r) => r.type === type);
+}
+
+/** Direct children of a resource. */
+export function childrenOf(evaluation: StackEvaluation, parent: PlannedResource): PlannedResource[] {
+  return evaluation.resources.filter((r) => r.parent === parent.urn);
+}

@@ -1,0 +1,123 @@
+/**
+ * What the mock engine answers for each resource and invoke: inputs echoed back plus
+ * the computed outputs AWS (or the awsx plugin) would return, with plausible ARNs in
+ * the provider's region. Only outputs the program reads need an entry here.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+type Outputs = Record<string, unknown>;
+type OutputsFor = (args: pulumi.runtime.MockResourceArgs, arn: string, region: string, physicalName: string) => Outputs;
+
+/** "aws:sqs/queue:Queue" -> "sqs"; the ARN service for most types is the module. */
+function serviceOf(type: string): string {
+  const module = type.split(":")[1]?.split("/")[0] ?? "mock";
+  const renames: Record<string, string> = { cloudwatch: "logs", ec2: "ec2", kinesis: "kinesis", rds: "rds", lambda: "lambda", sfn: "states" };
+  return renames[module] ?? module;
+}
+
+function subnetIds(kind: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `subnet-${kind}-${i + 1}`);
+}
+
+const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
+  "awsx:ec2:Vpc": (args) => {
+    const azs = Number(args.inputs.numberOfAvailabilityZones ?? 3);
+    const publicIds = subnetIds("public", azs);
+    const privateIds = subnetIds("private", azs);
+    const isolatedIds = subnetIds("isolated", azs);
+    return {
+      vpcId: `vpc-${args.name}`,
+      publicSubnetIds: publicIds,
+      privateSubnetIds: privateIds,
+      isolatedSubnetIds: isolatedIds,
+      // One route table per subnet, as awsx creates them.
+      routeTables: [...publicIds, ...privateIds, ...isolatedIds].map((id) => ({ id: `rtb-${id}` })),
+    };
+  },
+  "aws:kms/key:Key": (args, _arn, region) => {
+    const keyId = `${args.inputs.multiRegion ? "mrk-" : ""}${args.name}`;
+    return { keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${keyId}` };
+  },
+  "aws:ec2/vpcEndpoint:VpcEndpoint": (args) => ({ prefixListId: `pl-${args.name}` }),
+  "aws:sqs/queue:Queue": (_args, _arn, region, physical) => ({
+    url: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${physical}`,
+    arn: `arn:aws:sqs:${region}:${MOCK_ACCOUNT_ID}:${physical}`,
+  }),
+  "aws:s3/bucket:Bucket": (_args, _arn, region, physical) => ({
+    bucket: physical,
+    arn: `arn:aws:s3:::${physical}`,
+    bucketDomainName: `${physical}.s3.amazonaws.com`,
+    bucketRegionalDomainName: `${physical}.s3.${region}.amazonaws.com`,
+  }),
+  "aws:dynamodb/table:Table": (_args, arn) => ({ streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }),
+  "aws:lambda/function:Function": (_args, _arn, region, physical) => ({
+    arn: `arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:function:${physical}`,
+    invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:function:${physical}/invocations`,
+    qualifiedArn: `arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:function:${physical}:1`,
+  }),
+  "aws:iam/role:Role": (_args, _arn, _region, physical) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${physical}` }),
+  "aws:rds/cluster:Cluster": (_args, _arn, region, physical) => ({
+    endpoint: `${physical}.cluster-mock.${region}.rds.amazonaws.com`,
+    readerEndpoint: `${physical}.cluster-ro-mock.${region}.rds.amazonaws.com`,
+    clusterIdentifier: physical,
+    port: 5432,
+    masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:rds!cluster-${physical}`, kmsKeyId: "", secretStatus: "active" }],
+  }),
+  "aws:rds/clusterEndpoint:ClusterEndpoint": (_args, _arn, region, physical) => ({
+    endpoint: `${physical}.cluster-custom-mock.${region}.rds.amazonaws.com`,
+  }),
+  "aws:elasticache/replicationGroup:ReplicationGroup": (_args, _arn, region, physical) => ({
+    primaryEndpointAddress: `master.${physical}.mock.${region}.cache.amazonaws.com`,
+    readerEndpointAddress: `replica.${physical}.mock.${region}.cache.amazonaws.com`,
+    port: 6379,
+  }),
+  "aws:redshift/cluster:Cluster": (_args, _arn, region, physical) => ({
+    clusterIdentifier: physical,
+    endpoint: `${physical}.mock.${region}.redshift.amazonaws.com:5439`,
+    dnsName: `${physical}.mock.${region}.redshift.amazonaws.com`,
+    clusterNamespaceArn: `arn:aws:redshift:${region}:${MOCK_ACCOUNT_ID}:namespace:${physical}`,
+  }),
+  "aws:redshiftserverless/workgroup:Workgroup": (_args, _arn, _region, physical) => ({
+    workgroupName: physical,
+    endpoints: [{ address: `${physical}.mock.redshift-serverless.amazonaws.com`, port: 5439 }],
+  }),
+  "aws:redshiftserverless/namespace:Namespace": (_args, _arn, _region, physical) => ({ namespaceName: physical, namespaceId: `ns-${physical}` }),
+  "aws:apigateway/restApi:RestApi": (args) => ({ rootResourceId: `root-${args.name}`, executionArn: `arn:aws:execute-api:mock:${MOCK_ACCOUNT_ID}:${args.name}` }),
+  "aws:apigatewayv2/api:Api": (args, _arn, region) => ({
+    apiEndpoint: `https://${args.name}.execute-api.${region}.amazonaws.com`,
+    executionArn: `arn:aws:execute-api:${region}:${MOCK_ACCOUNT_ID}:${args.name}`,
+  }),
+  "aws:secretsmanager/secret:Secret": (_args, _arn, region, physical) => ({ arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:${physical}` }),
+  "aws:glue/catalogDatabase:CatalogDatabase": (args) => ({ name: args.inputs.name ?? args.name.replace(/-/g, "_") }),
+};
+
+/** Autonaming as Pulumi does it: the logical name plus a suffix, unless a name was given. */
+function physicalNameOf(args: pulumi.runtime.MockResourceArgs): string {
+  const explicit = args.inputs.name ?? args.inputs.bucket ?? args.inputs.clusterIdentifier ?? args.inputs.replicationGroupId;
+  return typeof explicit === "string" ? explicit : `${args.name}-mock1234`;
+}
+
+export function mockResourceOutputs(args: pulumi.runtime.MockResourceArgs, region: string): { id: string; state: Outputs } {
+  const physical = physicalNameOf(args);
+  const arn = `arn:aws:${serviceOf(args.type)}:${region}:${MOCK_ACCOUNT_ID}:${physical}`;
+  const specific = OUTPUTS_BY_TYPE[args.type]?.(args, arn, region, physical) ?? {};
+  const id = args.type.startsWith("pulumi:providers:") ? `provider-${args.name}` : `${args.name}-id`;
+  return { id, state: { name: physical, arn, ...args.inputs, ...specific } };
+}
+
+export function mockCall(args: pulumi.runtime.MockCallArgs, region: string): Outputs {
+  switch (args.token) {
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`, userId: "MOCK", id: MOCK_ACCOUNT_ID };
+    case "aws:index/getRegion:getRegion":
+      return { region, name: region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+    case "aws:index/getAvailabilityZones:getAvailabilityZones":
+      return { names: ["a", "b", "c", "d", "e", "f"].map((s) => `${region}${s}`), zoneIds: [], id: region };
+    default:
+      return args.inputs;
+  }
+}
