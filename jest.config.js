@@ -6,5 +6,5 @@ module.exports = {
   testTimeout: 120000,
   // Each file evaluates whole stacks; two workers match the machine's two cores.
   maxWorkers: 2,
-  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: { isolatedModules: true } }] },
 };

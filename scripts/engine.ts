@@ -161,8 +161,19 @@ export async function evaluateStack(stack: string, options: EvaluateOptions = {}
   const output = captureConsole();
   let outputs: Record<string, unknown> = {};
   try {
-    const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => (await (options.program ?? defaultProgram)()) ?? {});
+    // A program error is caught inside the stack's init: left to reject there, it would also
+    // reject the Stack resource's registration and crash the process unhandled.
+    let programError: unknown;
+    const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        return (await (options.program ?? defaultProgram)()) ?? {};
+      } catch (error) {
+        programError = error;
+        return {};
+      }
+    });
     await settings.waitForRPCs();
+    if (programError !== undefined) throw programError;
     outputs = (stackOutputs ?? {}) as Record<string, unknown>;
   } finally {
     output.restore();

@@ -1,0 +1,35 @@
+import { CONFIG_NAMESPACE } from "../../config";
+import { EvaluateOptions, PlannedResource, StackEvaluation, evaluateStack, readStackConfig } from "../../scripts/engine";
+
+export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
+
+/** A stack file's config with some project keys changed (undefined removes a key). */
+export function stackConfigWith(stack: string, overrides: ConfigOverrides = {}): Record<string, string> {
+  const config = readStackConfig(stack);
+  for (const [key, value] of Object.entries(overrides)) {
+    const qualified = key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`;
+    if (value === undefined) delete config[qualified];
+    else config[qualified] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return config;
+}
+
+/** Evaluates the real program for a stack (optionally with config overrides) under mocks. */
+export function evaluate(stack: string, overrides: ConfigOverrides = {}, options: Omit<EvaluateOptions, "config"> = {}): Promise<StackEvaluation> {
+  return evaluateStack(stack, { ...options, config: stackConfigWith(stack, overrides) });
+}
+
+/** The single resource of a type whose logical name ends with `suffix`; fails loudly otherwise. */
+export function single(evaluation: StackEvaluation, type: string, suffix = ""): PlannedResource {
+  const matches = evaluation.resources.filter((r) => r.type === type && r.name.endsWith(suffix));
+  if (matches.length !== 1) {
+    throw new Error(`Expected one ${type} named *${suffix}, found ${matches.length}: ${matches.map((m) => m.name).join(", ")}`);
+  }
+  return matches[0];
+}
+
+/** Parses a JSON policy input (IAM, key or bucket policy). */
+export function policyOf(resource: PlannedResource, field = "policy"): { Statement: any[] } {
+  const raw = resource.inputs[field];
+  return typeof raw === "string" ? JSON.parse(raw) : raw;
+}
