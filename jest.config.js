@@ -6,5 +6,6 @@ module.exports = {
   testTimeout: 120000,
   // Each file evaluates whole stacks; two workers match the machine's two cores.
   maxWorkers: 2,
+  reporters: ["<rootDir>/tests/support/summary-reporter.js", "default"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: { isolatedModules: true } }] },
 };

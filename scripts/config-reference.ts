@@ -40,7 +40,7 @@ function cell(value: unknown): string {
 export function configReferenceMarkdown(stacks = ["dev", "prod"]): string {
   const perStack = stacks.map((stack) => readStackConfig(stack));
   const header = `| key | type | default | ${stacks.join(" | ")} | allowed and meaning |`;
-  const divider = `|${" --- |".repeat(4 + stacks.length - 1)}`;
+  const divider = `|${" --- |".repeat(4 + stacks.length)}`;
   const rows = KEYS.map((key) => {
     const spec = STAGE_CONFIG_SCHEMA[key];
     const values = perStack.map((config) => cell(config[`${CONFIG_NAMESPACE}:${key}`]));

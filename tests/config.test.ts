@@ -1,0 +1,114 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfigError, validateStageConfig } from "../config";
+import { closestKey } from "../config/validate";
+import { configReferenceMarkdown, projectConfigDeclarations } from "../scripts/config-reference";
+import { PROJECT_DIR, readStackConfig } from "../scripts/engine";
+import { ConfigOverrides, stackConfigWith } from "./support/stack";
+
+function problemsFor(stack: string, overrides: ConfigOverrides): StageConfigError {
+  try {
+    validateStageConfig(stackConfigWith(stack, overrides), `Pulumi.${stack}.yaml`);
+  } catch (error) {
+    if (error instanceof StageConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("stage config validation", () => {
+  it.each(["dev", "prod"])("accepts the committed %s stack file", (stack) => {
+    const config = validateStageConfig(readStackConfig(stack), `Pulumi.${stack}.yaml`);
+    expect(config.stage).toBe(stack);
+  });
+
+  it("types values and applies schema defaults", () => {
+    const dev = validateStageConfig(readStackConfig("dev"), "Pulumi.dev.yaml");
+    expect(dev.azCount).toBe(2);
+    expect(dev.deletionProtection).toBe(false);
+    expect(dev.alarmEmails).toEqual([]);
+    expect(dev.consumerBatchSize).toBe(STAGE_CONFIG_SCHEMA.consumerBatchSize.default);
+    const prod = validateStageConfig(readStackConfig("prod"), "Pulumi.prod.yaml");
+    expect(prod.alarmEmails).toEqual(["data-platform-oncall@example.com"]);
+    expect(prod.kinesisShardCount).toBe(4);
+  });
+
+  it("lists every offending key with its value, what is allowed, and the stack file", () => {
+    const error = problemsFor("prod", { backupRetentionDays: 0, azCount: 1, bogusKey: "x", kinesisRetentionHours: "a week" });
+    expect(error.stackFile).toBe("Pulumi.prod.yaml");
+    expect(error.problems.map((p) => p.key).sort()).toEqual(
+      ["azCount", "backupRetentionDays", "bogusKey", "kinesisRetentionHours"].map((k) => `${CONFIG_NAMESPACE}:${k}`),
+    );
+    expect(error.message).toContain("Invalid stage config in Pulumi.prod.yaml (4 problems)");
+    expect(error.message).toContain(`${CONFIG_NAMESPACE}:backupRetentionDays = "0": allowed an integer from 2 to 35`);
+    expect(error.message).toContain(`${CONFIG_NAMESPACE}:azCount = "1": allowed an integer from 2 to 6`);
+    expect(error.message).toContain(`${CONFIG_NAMESPACE}:kinesisRetentionHours = "a week": allowed an integer from 24 to 8760`);
+    expect(error.message).toMatch(/bogusKey = "x": allowed no such key/);
+  });
+
+  it("suggests the closest known key for a typo", () => {
+    const error = problemsFor("dev", { azcount: 2 });
+    expect(error.message).toContain("closest: azCount");
+    expect(closestKey("backupRetention")).toBe("backupRetentionDays");
+  });
+
+  it("names a missing required key", () => {
+    const error = problemsFor("dev", { owner: undefined });
+    expect(error.problems).toEqual([
+      expect.objectContaining({ key: `${CONFIG_NAMESPACE}:owner`, value: undefined, allowed: expect.stringContaining("(required)") }),
+    ]);
+    expect(error.message).toContain("owner = (missing)");
+  });
+
+  it.each([
+    ["a DR region equal to the primary", { drRegion: "eu-west-1" }, "drRegion", 'a region other than primaryRegion "eu-west-1"'],
+    ["DR without a DR region", { drRegion: "" }, "drRegion", "required when drEnabled is true"],
+    ["DR without multi-Region keys", { kmsMultiRegion: false }, "kmsMultiRegion", "replica keys"],
+    ["DR without lake versioning", { lakeVersioning: false }, "lakeVersioning", "replication needs versioning"],
+    ["a burstable class in a global database", { auroraInstanceClass: "db.t4g.medium" }, "auroraInstanceClass", "non-burstable"],
+    ["Parquet with a small buffer", { firehoseBufferMb: 32 }, "firehoseBufferMb", "at least 64"],
+    ["Glacier before IA has served 30 days", { lakeIaTransitionDays: 130, lakeGlacierTransitionDays: 150 }, "lakeGlacierTransitionDays", "at least lakeIaTransitionDays + 30"],
+    ["a Multi-AZ cache of one node", { cacheNodeCount: 1 }, "cacheNodeCount", "automatic failover"],
+    ["Serverless ACU bounds reversed", { auroraServerlessMinAcu: 32, auroraServerlessMaxAcu: 8 }, "auroraServerlessMinAcu", "at most auroraServerlessMaxAcu"],
+    ["Multi-AZ Redshift Serverless", { redshiftMode: "serverless" }, "redshiftMultiAz", "Serverless has no Multi-AZ"],
+  ])("refuses %s in prod", (_label, overrides, key, allowed) => {
+    const error = problemsFor("prod", overrides as ConfigOverrides);
+    expect(error.problems).toContainEqual(expect.objectContaining({ key: `${CONFIG_NAMESPACE}:${key}`, allowed: expect.stringContaining(allowed) }));
+  });
+
+  it.each([
+    ["logRetentionDays", 10, "one of 1, 3, 5, 7, 14"],
+    ["alarmEmails", ["not-an-email"], "each an email address"],
+    ["primaryRegion", "Europe", "an AWS region name"],
+    ["kinesisStreamMode", "on_demand", '"ON_DEMAND", "PROVISIONED"'],
+    ["deletionProtection", "yes", "true or false"],
+    ["redshiftServerlessBaseRpu", 12, "a multiple of 8"],
+    ["lambdaTimeoutSeconds", 901, "from 1 to 900"],
+    ["lambdaMemoryMb", 64, "from 128 to 10240"],
+  ])("refuses %s = %j", (key, value, allowed) => {
+    const error = problemsFor("dev", { [key]: value as ConfigOverrides[string] });
+    expect(error.problems).toEqual([expect.objectContaining({ key: `${CONFIG_NAMESPACE}:${key}`, allowed: expect.stringContaining(allowed) })]);
+  });
+
+  it("ignores other namespaces (provider and engine settings)", () => {
+    expect(() => validateStageConfig(stackConfigWith("dev", { "aws:skipMetadataApiCheck": "true" }), "Pulumi.dev.yaml")).not.toThrow();
+  });
+});
+
+describe("config declarations stay in step with the schema", () => {
+  const project = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, unknown> };
+
+  it("uses the schema namespace as the project name", () => {
+    expect(project.name).toBe(CONFIG_NAMESPACE);
+  });
+
+  it("declares every schema key in Pulumi.yaml with its type, description and default", () => {
+    expect(project.config).toEqual(projectConfigDeclarations());
+  });
+
+  it("documents every key in the README config reference", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+    expect(readme).toContain(configReferenceMarkdown());
+  });
+});
