@@ -127,6 +127,9 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   if (c.redshiftMultiAz && c.redshiftMode !== "provisioned") {
     problem("redshiftMultiAz", 'false unless redshiftMode is "provisioned" (Serverless has no Multi-AZ setting)');
   }
+  if (c.redshiftMode === "serverless" && c.azCount < 3) {
+    problem("azCount", 'at least 3 when redshiftMode is "serverless" (a Serverless workgroup needs subnets in three AZs)');
+  }
   if (c.redshiftMultiAz && c.redshiftNodeCount < 2) {
     problem("redshiftNodeCount", "at least 2 when redshiftMultiAz is true");
   }

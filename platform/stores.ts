@@ -1,11 +1,199 @@
+/**
+ * The stateful stores: OltpDatabase (Aurora PostgreSQL), AnalyticsWarehouse (Redshift)
+ * and CacheLayer (ElastiCache Redis with the reporting read API). Every stage
+ * difference arrives through config keys, mapped here to explicit component args.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { StageConfig } from "../config";
+import { AnalyticsWarehouse, AnalyticsWarehouseArgs, StagedBucketRef } from "../components/analytics-warehouse";
+import { CacheLayer, CacheLayerArgs, ReportingDatabase } from "../components/cache-layer";
+import { OltpDatabase, OltpDatabaseArgs } from "../components/oltp-database";
+import { MANIFEST_PREFIX } from "../functions/lake-layout";
+import { STAGED_COLUMNS } from "../functions/lake-staging";
+import { LoadTarget } from "../functions/warehouse-loader";
 import { DataPath } from "./data-path";
 import { PlatformContext } from "./index";
 
-/** The stateful stores: OltpDatabase, AnalyticsWarehouse and CacheLayer (issue 4 fills this in). */
 export interface Stores {
+  readonly oltp: OltpDatabase;
+  readonly warehouse: AnalyticsWarehouse;
+  readonly cache: CacheLayer;
   readonly outputs: Record<string, unknown>;
 }
 
-export function defineStores(_context: PlatformContext, _dataPath: DataPath): Stores {
-  return { outputs: {} };
+/** What the stores need from the platform foundations, as plain outputs (tests pass stand-ins). */
+export interface StoreFoundations {
+  readonly config: StageConfig;
+  readonly prefix: string;
+  readonly dataKeyArn: pulumi.Input<string>;
+  readonly logsKeyArn: pulumi.Input<string>;
+  readonly isolatedSubnetIds: pulumi.Input<string[]>;
+  readonly privateSubnetIds: pulumi.Input<string[]>;
+  readonly securityGroupIds: { readonly lambda: pulumi.Input<string>; readonly database: pulumi.Input<string>; readonly cache: pulumi.Input<string>; readonly warehouse: pulumi.Input<string> };
+  /** The VPC's AZ names in subnet order, for spreading Aurora instances. */
+  readonly availabilityZones?: pulumi.Input<string[]>;
+  readonly alarmTopicArn?: pulumi.Input<string>;
+}
+
+/**
+ * Staged load units the warehouse loader upserts: the lake's Staging function writes
+ * COPY-ready CSV (header row, STAGED_COLUMNS order) and then a manifest naming the
+ * unit's files, so a manifest's arrival means the unit is complete.
+ */
+export const WAREHOUSE_LOAD_TARGETS: LoadTarget[] = [
+  {
+    prefix: MANIFEST_PREFIX,
+    schema: "lake",
+    table: "events",
+    columns: [...STAGED_COLUMNS],
+    keyColumns: ["event_id"],
+    orderColumn: "occurred_at",
+    format: "CSV",
+    manifest: true,
+  },
+];
+
+export function storeFoundations(context: PlatformContext): StoreFoundations {
+  const { config, keys, network } = context;
+  // awsx places its subnets in the region's first azCount AZs, in this order.
+  const zones = aws.getAvailabilityZonesOutput({}, { provider: context.primaryProvider });
+  return {
+    config,
+    prefix: context.prefix,
+    dataKeyArn: keys.dataKeyArn,
+    logsKeyArn: keys.logsKeyArn,
+    isolatedSubnetIds: network.isolatedSubnetIds,
+    privateSubnetIds: network.privateSubnetIds,
+    securityGroupIds: {
+      lambda: network.securityGroups.lambda.id,
+      database: network.securityGroups.database.id,
+      cache: network.securityGroups.cache.id,
+      warehouse: network.securityGroups.warehouse.id,
+    },
+    availabilityZones: zones.names.apply((names) => names.slice(0, config.azCount)),
+    alarmTopicArn: context.alarmTopicArn,
+  };
+}
+
+/** Where a store runs and which keys and log retention it uses: the same shape for all three. */
+function placement(f: StoreFoundations, subnetIds: pulumi.Input<string[]>, securityGroupId: pulumi.Input<string>) {
+  return {
+    subnetIds,
+    securityGroupIds: [securityGroupId],
+    kmsKeyArn: f.dataKeyArn,
+    logsKeyArn: f.logsKeyArn,
+    logRetentionDays: f.config.logRetentionDays,
+  };
+}
+
+export function oltpDatabaseArgs(f: StoreFoundations): OltpDatabaseArgs {
+  const c = f.config;
+  return {
+    ...placement(f, f.isolatedSubnetIds, f.securityGroupIds.database),
+    availabilityZoneCount: c.azCount,
+    availabilityZones: f.availabilityZones,
+    engineVersion: c.auroraEngineVersion,
+    instanceClass: c.auroraServerless ? "db.serverless" : c.auroraInstanceClass,
+    reportingInstanceClass: c.auroraServerless ? "db.serverless" : c.reportingInstanceClass,
+    readerCount: c.auroraReaderCount,
+    serverless: c.auroraServerless ? { minAcu: c.auroraServerlessMinAcu, maxAcu: c.auroraServerlessMaxAcu } : undefined,
+    // With DR the cluster is the primary of a Global Database the DR stack joins by this identifier.
+    globalDatabase: c.drEnabled ? { role: "primary", globalClusterIdentifier: `${f.prefix}-oltp-global` } : undefined,
+    backupRetentionDays: c.backupRetentionDays,
+    preferredBackupWindow: c.preferredBackupWindow,
+    preferredMaintenanceWindow: c.preferredMaintenanceWindow,
+    skipFinalSnapshot: c.skipFinalSnapshot,
+    deletionProtection: c.deletionProtection,
+    protect: c.protectStatefulResources,
+    performanceInsightsEnabled: c.performanceInsightsEnabled,
+    performanceInsightsRetentionDays: c.performanceInsightsRetentionDays,
+    alarmTopicArn: f.alarmTopicArn,
+  };
+}
+
+export function analyticsWarehouseArgs(f: StoreFoundations, stagedBucket: StagedBucketRef): AnalyticsWarehouseArgs {
+  const c = f.config;
+  return {
+    ...placement(f, f.isolatedSubnetIds, f.securityGroupIds.warehouse),
+    mode: c.redshiftMode,
+    availabilityZoneCount: c.azCount,
+    nodeType: c.redshiftNodeType,
+    nodeCount: c.redshiftNodeCount,
+    multiAz: c.redshiftMultiAz,
+    baseRpu: c.redshiftServerlessBaseRpu,
+    snapshotRetentionDays: c.redshiftSnapshotRetentionDays,
+    skipFinalSnapshot: c.skipFinalSnapshot,
+    preferredMaintenanceWindow: c.preferredMaintenanceWindow,
+    protect: c.protectStatefulResources,
+    stagedBucket,
+    loader: { targets: WAREHOUSE_LOAD_TARGETS, tracing: c.tracingEnabled },
+    alarmTopicArn: f.alarmTopicArn,
+  };
+}
+
+export function cacheLayerArgs(f: StoreFoundations, reportingDatabase: ReportingDatabase): CacheLayerArgs {
+  const c = f.config;
+  return {
+    ...placement(f, f.privateSubnetIds, f.securityGroupIds.cache),
+    nodeType: c.cacheNodeType,
+    nodeCount: c.cacheNodeCount,
+    multiAz: c.cacheMultiAz,
+    automaticFailover: c.cacheNodeCount >= 2,
+    snapshotRetentionDays: c.cacheSnapshotRetentionDays,
+    snapshotWindow: c.preferredBackupWindow,
+    maintenanceWindow: c.preferredMaintenanceWindow,
+    engineVersion: c.cacheEngineVersion,
+    protect: c.protectStatefulResources,
+    reportingApi: {
+      database: reportingDatabase,
+      subnetIds: f.privateSubnetIds,
+      securityGroupIds: [f.securityGroupIds.lambda],
+      tracing: c.tracingEnabled,
+    },
+    alarmTopicArn: f.alarmTopicArn,
+  };
+}
+
+/** The reporting API reads Aurora's reporting endpoint with the cluster's credentials secret. */
+export function reportingDatabaseOf(oltp: OltpDatabase): ReportingDatabase {
+  if (oltp.credentialsSecretArn === undefined) throw new Error("The reporting API needs a database with a credentials secret (not a global secondary)");
+  return {
+    host: oltp.reportingEndpoint,
+    port: oltp.port,
+    name: oltp.databaseName.apply((name) => name ?? ""),
+    secretArn: oltp.credentialsSecretArn,
+  };
+}
+
+export function defineStores(context: PlatformContext, dataPath: DataPath): Stores {
+  const foundations = storeFoundations(context);
+  const oltp = new OltpDatabase(`${context.prefix}-oltp`, oltpDatabaseArgs(foundations), context.componentOpts);
+  const warehouse = new AnalyticsWarehouse(`${context.prefix}-warehouse`, analyticsWarehouseArgs(foundations, dataPath.stagedBucket), context.componentOpts);
+  const cache = new CacheLayer(`${context.prefix}-cache`, cacheLayerArgs(foundations, reportingDatabaseOf(oltp)), context.componentOpts);
+
+  return {
+    oltp,
+    warehouse,
+    cache,
+    outputs: {
+      oltpClusterIdentifier: oltp.clusterIdentifier,
+      oltpEndpoint: oltp.endpoint,
+      oltpReaderEndpoint: oltp.readerEndpoint,
+      oltpReportingEndpoint: oltp.reportingEndpoint,
+      oltpCredentialsSecretArn: oltp.credentialsSecretArn,
+      ...(oltp.globalClusterIdentifier ? { oltpGlobalClusterIdentifier: oltp.globalClusterIdentifier } : {}),
+      warehouseMode: warehouse.mode,
+      warehouseIdentifier: warehouse.identifier,
+      warehouseEndpoint: warehouse.endpoint,
+      warehouseCopyRoleArn: warehouse.copyRoleArn,
+      warehouseLoaderFunctionName: warehouse.loaderFunctionName,
+      warehouseLoaderRoleName: warehouse.loaderRoleName,
+      warehouseLoaderDeadLetterQueueUrl: warehouse.loaderDeadLetterQueueUrl,
+      cachePrimaryEndpoint: cache.primaryEndpoint,
+      cacheReaderEndpoint: cache.readerEndpoint,
+      cacheAuthTokenSecretArn: cache.authTokenSecretArn,
+      reportingApiUrl: cache.reportingApiUrl,
+    },
+  };
 }

@@ -9,6 +9,7 @@ import * as path from "path";
 import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
 import { PROJECT_DIR, PlannedResource, StackEvaluation, evaluateStack } from "./engine";
+import { summarisePolicies } from "./policy";
 
 const USAGE = "Usage: npm run plan -- --stack <dev|prod> [--out <file>]";
 
@@ -82,6 +83,7 @@ async function main() {
   for (const [type, count] of countByType(evaluation)) console.log(`  ${String(count).padStart(4)}  ${type}`);
   console.log("\nRegions:");
   for (const [region, count] of Object.entries(regionsInUse(evaluation))) console.log(`  ${region}: ${count} resources`);
+  console.log(`\nPolicies:\n  ${await summarisePolicies(evaluation, stack)}`);
   if (evaluation.warnings.length > 0) console.log(`\nWarnings (${evaluation.warnings.length}):\n${evaluation.warnings.map((w) => `  ${w}`).join("\n")}`);
   if (evaluation.errors.length > 0) {
     console.error(`\nErrors (${evaluation.errors.length}):\n${evaluation.errors.map((e) => `  ${e}`).join("\n")}`);

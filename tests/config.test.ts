@@ -72,6 +72,7 @@ describe("stage config validation", () => {
     ["a Multi-AZ cache of one node", { cacheNodeCount: 1 }, "cacheNodeCount", "automatic failover"],
     ["Serverless ACU bounds reversed", { auroraServerlessMinAcu: 32, auroraServerlessMaxAcu: 8 }, "auroraServerlessMinAcu", "at most auroraServerlessMaxAcu"],
     ["Multi-AZ Redshift Serverless", { redshiftMode: "serverless" }, "redshiftMultiAz", "Serverless has no Multi-AZ"],
+    ["Redshift Serverless in two AZs", { redshiftMode: "serverless", redshiftMultiAz: false, azCount: 2 }, "azCount", "three AZs"],
   ])("refuses %s in prod", (_label, overrides, key, allowed) => {
     const error = problemsFor("prod", overrides as ConfigOverrides);
     expect(error.problems).toContainEqual(expect.objectContaining({ key: `${CONFIG_NAMESPACE}:${key}`, allowed: expect.stringContaining(allowed) }));

@@ -1,0 +1,500 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { KinesisStreamEvent, SQSEvent } from "aws-lambda";
+import { handleIngestQueueBatch, queueConsumerSettings } from "../functions/ingestion-queue-consumer";
+import { TTL_ATTRIBUTE, handleStreamBatch, streamConsumerSettings } from "../functions/ingestion-stream-consumer";
+import { FIREHOSE_HOUR_PARTITION, RAW_API_PREFIX, RAW_STREAM_ERROR_PREFIX, RAW_STREAM_PREFIX } from "../functions/lake-layout";
+import {
+  DLQ_RETENTION_SECONDS,
+  DataPathFunctionSettings,
+  LAKE_DEFAULTS,
+  StreamObjectFormat,
+  createEncryptedQueue,
+  createFunctionAlarms,
+  createQueueDepthAlarm,
+  eventColumnJsonKeys,
+  inlineFunctionSettings,
+  useDataKey,
+  validateFunctionSettings,
+} from "./data-lake";
+import { createMetricAlarm } from "./lib/alarms";
+import { Statement, createScopedRole } from "./lib/iam";
+import { InlineFunction, createInlineFunction } from "./lib/inline-function";
+
+export type StreamMode = "ON_DEMAND" | "PROVISIONED";
+export type StartingPosition = "TRIM_HORIZON" | "LATEST";
+
+export interface StreamArgs {
+  /** @default "ON_DEMAND" */
+  mode?: StreamMode;
+  /** Shards of a PROVISIONED stream; must be unset for ON_DEMAND. @default 1 when PROVISIONED */
+  shardCount?: number;
+  /** 24-8760 h; long enough to replay (Kappa reprocessing). @default 168 */
+  retentionHours?: number;
+}
+
+export interface StreamConsumerArgs {
+  /** Records per invocation (1-10000). @default 100 */
+  batchSize?: number;
+  /** Seconds the mapping waits to fill a batch (0-300). @default 5 */
+  batchWindowSeconds?: number;
+  /** Retries of a failing batch before its range goes to the on-failure DLQ (-1 is forever: refused). @default 3 */
+  maxRetryAttempts?: number;
+  /** Oldest record the mapping still processes (60-604800 s). @default 3600 */
+  maxRecordAgeSeconds?: number;
+  /** Where a new mapping starts reading; TRIM_HORIZON processes everything still retained. @default "TRIM_HORIZON" */
+  startingPosition?: StartingPosition;
+  /** Concurrent batches per shard (1-10); ordering per partition key holds either way. @default 1 */
+  parallelizationFactor?: number;
+  /** Alarm when the consumer falls this far behind the stream tip. @default 300 */
+  iteratorAgeAlarmSeconds?: number;
+}
+
+export interface SpeedLayerArgs {
+  /** Days an item lives after its event happened, before DynamoDB TTL removes it. @default 30 */
+  ttlDays?: number;
+  /** @default true */
+  pointInTimeRecovery?: boolean;
+  /** @default true */
+  deletionProtection?: boolean;
+}
+
+export interface FirehoseArgs {
+  /** GZIP JSON, or Parquet through the Glue schema in `schema`. @default "GZIP" */
+  format?: StreamObjectFormat;
+  /** 1-128 MB; Parquet needs at least 64. @default 64 */
+  bufferMb?: number;
+  /** 0-900 s. @default 300 */
+  bufferSeconds?: number;
+  /** The Glue table Firehose converts records to; required for PARQUET. @default undefined */
+  schema?: { databaseName: pulumi.Input<string>; tableName: pulumi.Input<string> };
+}
+
+export interface IngestQueueArgs {
+  /** Receives before a message moves to the DLQ. @default 5 */
+  maxReceiveCount?: number;
+  /** Messages per invocation (1-10000; above 10 needs a batch window). @default 10 */
+  batchSize?: number;
+  /** @default 0 */
+  batchWindowSeconds?: number;
+}
+
+export interface IngestApiArgs {
+  /** An IAM-authorised HTTP endpoint that sends request bodies to the ingest queue. @default true */
+  enabled?: boolean;
+  /** Steady-state requests per second across the API. @default 100 */
+  rateLimit?: number;
+  /** @default 200 */
+  burstLimit?: number;
+}
+
+export interface IngestionLayerArgs {
+  /** Customer key for the stream, table, queues, Firehose output and API access. */
+  dataKeyArn: pulumi.Input<string>;
+  /** The lake's raw bucket: Firehose writes under `stream/`, the queue consumer under `api/`. */
+  rawBucket: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  functions: DataPathFunctionSettings;
+  /** @default {} (every field at its default) */
+  stream?: StreamArgs;
+  /** @default {} */
+  consumer?: StreamConsumerArgs;
+  /** @default {} */
+  speedLayer?: SpeedLayerArgs;
+  /** @default {} */
+  firehose?: FirehoseArgs;
+  /** @default {} */
+  queue?: IngestQueueArgs;
+  /** @default {} (enabled) */
+  api?: IngestApiArgs;
+  /** Pulumi `protect` on the stream, the table and the queues. @default true */
+  protect?: boolean;
+  /** Alarms are created only when this is set. @default undefined */
+  alarmTopicArn?: pulumi.Input<string>;
+}
+
+export const INGESTION_DEFAULTS = {
+  streamMode: "ON_DEMAND" as StreamMode,
+  shardCount: 1,
+  retentionHours: 168,
+  batchSize: 100,
+  batchWindowSeconds: 5,
+  maxRetryAttempts: 3,
+  maxRecordAgeSeconds: 3600,
+  startingPosition: "TRIM_HORIZON" as StartingPosition,
+  parallelizationFactor: 1,
+  iteratorAgeAlarmSeconds: 300,
+  ttlDays: 30,
+  firehoseFormat: "GZIP" as StreamObjectFormat,
+  firehoseBufferMb: 64,
+  firehoseBufferSeconds: 300,
+  maxReceiveCount: 5,
+  queueBatchSize: 10,
+  queueBatchWindowSeconds: 0,
+  apiRateLimit: 100,
+  apiBurstLimit: 200,
+} as const;
+
+/** AWS's advice for SQS event sources: visibility 6x the function timeout, so retries of a slow batch do not overlap. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+
+export function queueVisibilityTimeoutSeconds(functionTimeoutSeconds: number): number {
+  return VISIBILITY_TIMEOUT_FACTOR * functionTimeoutSeconds;
+}
+
+function outside(value: number, min: number, max: number): boolean {
+  return !Number.isInteger(value) || value < min || value > max;
+}
+
+/** Apply-time rules for the ingestion args; an empty list means valid. */
+export function validateIngestionLayerArgs(args: IngestionLayerArgs): string[] {
+  const problems: string[] = [];
+  const stream = args.stream ?? {};
+  const consumer = args.consumer ?? {};
+  const firehose = args.firehose ?? {};
+  const queue = args.queue ?? {};
+  const mode = stream.mode ?? INGESTION_DEFAULTS.streamMode;
+  const retention = stream.retentionHours ?? INGESTION_DEFAULTS.retentionHours;
+  if (outside(retention, 24, 8760)) problems.push(`stream.retentionHours ${retention}: Kinesis allows 24-8760`);
+  if (mode === "ON_DEMAND" && stream.shardCount !== undefined) problems.push("stream.shardCount: ON_DEMAND streams take no shard count");
+  if (mode === "PROVISIONED" && outside(stream.shardCount ?? INGESTION_DEFAULTS.shardCount, 1, 10_000)) problems.push(`stream.shardCount ${stream.shardCount}: at least 1`);
+
+  const batchSize = consumer.batchSize ?? INGESTION_DEFAULTS.batchSize;
+  const recordAge = consumer.maxRecordAgeSeconds ?? INGESTION_DEFAULTS.maxRecordAgeSeconds;
+  const retries = consumer.maxRetryAttempts ?? INGESTION_DEFAULTS.maxRetryAttempts;
+  if (outside(batchSize, 1, 10_000)) problems.push(`consumer.batchSize ${batchSize}: Kinesis mappings allow 1-10000`);
+  if (outside(consumer.batchWindowSeconds ?? INGESTION_DEFAULTS.batchWindowSeconds, 0, 300)) problems.push("consumer.batchWindowSeconds: 0-300");
+  // Unbounded retries or record age would let one poison record block its shard until it expires.
+  if (outside(retries, 0, 10_000)) problems.push(`consumer.maxRetryAttempts ${retries}: a bounded 0-10000`);
+  if (outside(recordAge, 60, 604_800)) problems.push(`consumer.maxRecordAgeSeconds ${recordAge}: a bounded 60-604800`);
+  if (outside(consumer.parallelizationFactor ?? INGESTION_DEFAULTS.parallelizationFactor, 1, 10)) problems.push("consumer.parallelizationFactor: 1-10");
+
+  const format = firehose.format ?? INGESTION_DEFAULTS.firehoseFormat;
+  const bufferMb = firehose.bufferMb ?? INGESTION_DEFAULTS.firehoseBufferMb;
+  if (outside(bufferMb, 1, 128)) problems.push(`firehose.bufferMb ${bufferMb}: 1-128`);
+  if (outside(firehose.bufferSeconds ?? INGESTION_DEFAULTS.firehoseBufferSeconds, 0, 900)) problems.push("firehose.bufferSeconds: 0-900");
+  if (format === "PARQUET" && bufferMb < 64) problems.push(`firehose.bufferMb ${bufferMb}: Parquet conversion needs at least 64`);
+  if (format === "PARQUET" && firehose.schema === undefined) problems.push("firehose.schema: PARQUET conversion needs the Glue table it converts to");
+
+  const queueBatch = queue.batchSize ?? INGESTION_DEFAULTS.queueBatchSize;
+  const queueWindow = queue.batchWindowSeconds ?? INGESTION_DEFAULTS.queueBatchWindowSeconds;
+  if (outside(queueBatch, 1, 10_000)) problems.push(`queue.batchSize ${queueBatch}: SQS mappings allow 1-10000`);
+  if (queueBatch > 10 && queueWindow < 1) problems.push(`queue.batchSize ${queueBatch}: more than 10 needs queue.batchWindowSeconds of at least 1`);
+  if (outside(queue.maxReceiveCount ?? INGESTION_DEFAULTS.maxReceiveCount, 1, 1000)) problems.push("queue.maxReceiveCount: 1-1000");
+
+  problems.push(...validateFunctionSettings(args.functions));
+  const visibility = queueVisibilityTimeoutSeconds(args.functions.timeoutSeconds ?? LAKE_DEFAULTS.timeoutSeconds);
+  if (visibility > MAX_VISIBILITY_TIMEOUT_SECONDS) problems.push(`functions.timeoutSeconds: 6x it (${visibility}) exceeds SQS's 43200 s visibility limit`);
+  return problems;
+}
+
+/** The Firehose S3 prefixes: hourly partitions under `stream/`, failures by error type under `stream-errors/`. */
+export function firehosePrefixes(): { prefix: string; errorOutputPrefix: string } {
+  return {
+    prefix: `${RAW_STREAM_PREFIX}${FIREHOSE_HOUR_PARTITION}`,
+    errorOutputPrefix: `${RAW_STREAM_ERROR_PREFIX}!{firehose:error-output-type}/${FIREHOSE_HOUR_PARTITION}`,
+  };
+}
+
+/** Cold start of the stream consumer: a DynamoDB client and the table settings from the environment. */
+export function streamConsumerFactory() {
+  const dynamodb = new DynamoDBClient({});
+  const settings = streamConsumerSettings(process.env);
+  return (event: KinesisStreamEvent) => handleStreamBatch(event, { dynamodb, ...settings });
+}
+
+/** Cold start of the queue consumer: an S3 client and the raw bucket from the environment. */
+export function queueConsumerFactory() {
+  const s3 = new S3Client({});
+  const settings = queueConsumerSettings(process.env);
+  return (event: SQSEvent) => handleIngestQueueBatch(event, { s3, ...settings });
+}
+
+const KINESIS_READ_ACTIONS = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"];
+
+function allow(sid: string, actions: string | string[], resource: pulumi.Input<string | string[]>): pulumi.Output<Statement> {
+  return pulumi.output(resource).apply((Resource) => ({ Sid: sid, Effect: "Allow", Action: actions, Resource }));
+}
+
+/**
+ * The ingestion layer. Real time: a KMS-encrypted Kinesis stream → a consumer Lambda
+ * writing the DynamoDB speed layer (partial batch failures, bisect, bounded retries,
+ * on-failure DLQ), and Firehose → the lake's raw bucket in hourly partitions. API
+ * producers: an IAM-authorised HTTP endpoint → an encrypted SQS buffer (with DLQ) → a
+ * consumer Lambda landing batches in the raw bucket. Alarms when a topic is given.
+ */
+export class IngestionLayer extends pulumi.ComponentResource {
+  readonly stream: aws.kinesis.Stream;
+  readonly speedLayerTable: aws.dynamodb.Table;
+  readonly streamConsumer: InlineFunction;
+  readonly streamDlq: aws.sqs.Queue;
+  readonly deliveryStream: aws.kinesis.FirehoseDeliveryStream;
+  readonly ingestQueue: aws.sqs.Queue;
+  readonly ingestDlq: aws.sqs.Queue;
+  readonly queueConsumer: InlineFunction;
+  /** HTTPS endpoint taking `POST /events` (SigV4-signed); undefined when the API is disabled. */
+  readonly apiEndpoint?: pulumi.Output<string>;
+
+  private readonly layerName: string;
+  private readonly args: IngestionLayerArgs;
+
+  constructor(name: string, args: IngestionLayerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dataplatform:ingestion:IngestionLayer", name, {}, opts);
+    const problems = validateIngestionLayerArgs(args);
+    if (problems.length > 0) throw new pulumi.RunError(`${name}: invalid IngestionLayer args:\n  - ${problems.join("\n  - ")}`);
+    this.layerName = name;
+    this.args = args;
+    const stateful = { parent: this, protect: args.protect ?? true };
+
+    const stream = args.stream ?? {};
+    const mode = stream.mode ?? INGESTION_DEFAULTS.streamMode;
+    this.stream = new aws.kinesis.Stream(`${name}-stream`, {
+      encryptionType: "KMS",
+      kmsKeyId: args.dataKeyArn,
+      retentionPeriod: stream.retentionHours ?? INGESTION_DEFAULTS.retentionHours,
+      streamModeDetails: { streamMode: mode },
+      shardCount: mode === "PROVISIONED" ? (stream.shardCount ?? INGESTION_DEFAULTS.shardCount) : undefined,
+    }, stateful);
+
+    const speedLayer = args.speedLayer ?? {};
+    this.speedLayerTable = new aws.dynamodb.Table(`${name}-speed-layer`, {
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      rangeKey: "sk",
+      attributes: [{ name: "pk", type: "S" }, { name: "sk", type: "S" }],
+      serverSideEncryption: { enabled: true, kmsKeyArn: args.dataKeyArn },
+      pointInTimeRecovery: { enabled: speedLayer.pointInTimeRecovery ?? true },
+      deletionProtectionEnabled: speedLayer.deletionProtection ?? true,
+      ttl: { attributeName: TTL_ATTRIBUTE, enabled: true },
+      // NEW_AND_OLD_IMAGES: what DynamoDB global tables (DR) and change consumers need.
+      streamEnabled: true,
+      streamViewType: "NEW_AND_OLD_IMAGES",
+    }, stateful);
+
+    this.streamDlq = createEncryptedQueue(`${name}-stream-dlq`, { dataKeyArn: args.dataKeyArn, messageRetentionSeconds: DLQ_RETENTION_SECONDS }, stateful);
+    this.streamConsumer = this.consumeStream(speedLayer.ttlDays ?? INGESTION_DEFAULTS.ttlDays);
+    this.deliveryStream = this.deliverToLake();
+
+    const queue = args.queue ?? {};
+    this.ingestDlq = createEncryptedQueue(`${name}-ingest-dlq`, { dataKeyArn: args.dataKeyArn, messageRetentionSeconds: DLQ_RETENTION_SECONDS }, stateful);
+    const timeoutSeconds = args.functions.timeoutSeconds ?? LAKE_DEFAULTS.timeoutSeconds;
+    this.ingestQueue = createEncryptedQueue(`${name}-ingest`, {
+      dataKeyArn: args.dataKeyArn,
+      visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(timeoutSeconds),
+      messageRetentionSeconds: 4 * 24 * 3600,
+      receiveWaitTimeSeconds: 20,
+      redrivePolicy: pulumi.jsonStringify({
+        deadLetterTargetArn: this.ingestDlq.arn,
+        maxReceiveCount: queue.maxReceiveCount ?? INGESTION_DEFAULTS.maxReceiveCount,
+      }),
+    }, stateful);
+    this.queueConsumer = this.consumeQueue(queue);
+    if (args.api?.enabled ?? true) this.apiEndpoint = this.ingestApi(args.api ?? {});
+
+    if (args.alarmTopicArn !== undefined) this.alarms(args.alarmTopicArn);
+
+    this.registerOutputs({
+      streamName: this.stream.name,
+      streamArn: this.stream.arn,
+      speedLayerTableName: this.speedLayerTable.name,
+      deliveryStreamName: this.deliveryStream.name,
+      ingestQueueUrl: this.ingestQueue.url,
+      ingestDlqUrl: this.ingestDlq.url,
+      streamDlqUrl: this.streamDlq.url,
+      apiEndpoint: this.apiEndpoint,
+    });
+  }
+
+  /** Stream → consumer → speed layer, with partial batch failures, bisect, bounded retries and an on-failure DLQ. */
+  private consumeStream(ttlDays: number): InlineFunction {
+    const consumer = this.args.consumer ?? {};
+    const fn = createInlineFunction(`${this.layerName}-stream-consumer`, {
+      ...inlineFunctionSettings(this.args.functions),
+      description: "Writes stream records to the DynamoDB speed layer",
+      callbackFactory: streamConsumerFactory,
+      environment: { SPEED_LAYER_TABLE: this.speedLayerTable.name, SPEED_LAYER_TTL_DAYS: String(ttlDays) },
+      statements: [
+        allow("ReadStream", KINESIS_READ_ACTIONS, this.stream.arn),
+        allow("WriteSpeedLayer", "dynamodb:BatchWriteItem", this.speedLayerTable.arn),
+        allow("SendFailedBatchesToDlq", "sqs:SendMessage", this.streamDlq.arn),
+        useDataKey(this.args.dataKeyArn),
+      ],
+    }, this);
+    new aws.lambda.EventSourceMapping(`${this.layerName}-stream-mapping`, {
+      eventSourceArn: this.stream.arn,
+      functionName: fn.function.arn,
+      startingPosition: consumer.startingPosition ?? INGESTION_DEFAULTS.startingPosition,
+      batchSize: consumer.batchSize ?? INGESTION_DEFAULTS.batchSize,
+      maximumBatchingWindowInSeconds: consumer.batchWindowSeconds ?? INGESTION_DEFAULTS.batchWindowSeconds,
+      parallelizationFactor: consumer.parallelizationFactor ?? INGESTION_DEFAULTS.parallelizationFactor,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: consumer.maxRetryAttempts ?? INGESTION_DEFAULTS.maxRetryAttempts,
+      maximumRecordAgeInSeconds: consumer.maxRecordAgeSeconds ?? INGESTION_DEFAULTS.maxRecordAgeSeconds,
+      destinationConfig: { onFailure: { destinationArn: this.streamDlq.arn } },
+    }, { parent: this });
+    return fn;
+  }
+
+  /** Firehose: stream → raw bucket in hourly partitions, GZIP JSON or Parquet, logging to a KMS log group. */
+  private deliverToLake(): aws.kinesis.FirehoseDeliveryStream {
+    const name = `${this.layerName}-firehose`;
+    const firehose = this.args.firehose ?? {};
+    const format = firehose.format ?? INGESTION_DEFAULTS.firehoseFormat;
+    const schema = format === "PARQUET" ? firehose.schema : undefined;
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
+      name: `/aws/kinesisfirehose/${name}`,
+      retentionInDays: this.args.functions.logRetentionDays,
+      kmsKeyId: this.args.functions.logsKeyArn,
+    }, { parent: this });
+    const logStream = new aws.cloudwatch.LogStream(`${name}-delivery-log`, { logGroupName: logGroup.name, name: "S3Delivery" }, { parent: this });
+
+    const rawArn = pulumi.output(this.args.rawBucket.arn);
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this });
+    const { role, policy } = createScopedRole(name, {
+      service: "firehose.amazonaws.com",
+      description: `${name}: reads the ingest stream and writes the raw bucket`,
+      statements: [
+        allow("ReadStream", ["kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"], this.stream.arn),
+        allow("LocateRawBucket", ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], rawArn),
+        allow("WriteRawStreamObjects", ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], rawArn.apply((arn) => [`${arn}/${RAW_STREAM_PREFIX}*`, `${arn}/${RAW_STREAM_ERROR_PREFIX}*`])),
+        useDataKey(this.args.dataKeyArn),
+        allow("WriteDeliveryLogs", "logs:PutLogEvents", logGroup.arn.apply((arn) => `${arn}:*`)),
+        ...(schema
+          ? [allow("ReadConversionSchema", ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
+              pulumi.all([region.region, identity.accountId, schema.databaseName, schema.tableName]).apply(([regionName, account, database, table]) => [
+                `arn:aws:glue:${regionName}:${account}:catalog`,
+                `arn:aws:glue:${regionName}:${account}:database/${database}`,
+                `arn:aws:glue:${regionName}:${account}:table/${database}/${table}`,
+              ]))]
+          : []),
+      ],
+    }, { parent: this });
+
+    const { prefix, errorOutputPrefix } = firehosePrefixes();
+    return new aws.kinesis.FirehoseDeliveryStream(name, {
+      destination: "extended_s3",
+      kinesisSourceConfiguration: { kinesisStreamArn: this.stream.arn, roleArn: role.arn },
+      extendedS3Configuration: {
+        roleArn: role.arn,
+        bucketArn: rawArn,
+        prefix,
+        errorOutputPrefix,
+        bufferingSize: firehose.bufferMb ?? INGESTION_DEFAULTS.firehoseBufferMb,
+        bufferingInterval: firehose.bufferSeconds ?? INGESTION_DEFAULTS.firehoseBufferSeconds,
+        kmsKeyArn: this.args.dataKeyArn,
+        // Parquet compresses inside the file (Snappy); S3-level compression must then be off.
+        compressionFormat: schema ? "UNCOMPRESSED" : "GZIP",
+        fileExtension: schema ? ".parquet" : ".json.gz",
+        cloudwatchLoggingOptions: { enabled: true, logGroupName: logGroup.name, logStreamName: logStream.name },
+        dataFormatConversionConfiguration: schema
+          ? {
+              enabled: true,
+              inputFormatConfiguration: { deserializer: { openXJsonSerDe: { columnToJsonKeyMappings: eventColumnJsonKeys() } } },
+              outputFormatConfiguration: { serializer: { parquetSerDe: { compression: "SNAPPY" } } },
+              schemaConfiguration: { databaseName: schema.databaseName, tableName: schema.tableName, roleArn: role.arn },
+            }
+          : undefined,
+      },
+    }, { parent: this, dependsOn: [policy] });
+  }
+
+  /** Queue → consumer → raw bucket: partial batch failures, no starting position (SQS mappings take none). */
+  private consumeQueue(queue: IngestQueueArgs): InlineFunction {
+    const rawArn = pulumi.output(this.args.rawBucket.arn);
+    const fn = createInlineFunction(`${this.layerName}-queue-consumer`, {
+      ...inlineFunctionSettings(this.args.functions),
+      description: "Lands ingest queue batches in the raw bucket",
+      callbackFactory: queueConsumerFactory,
+      environment: { RAW_BUCKET: this.args.rawBucket.name },
+      statements: [
+        allow("ConsumeIngestQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], this.ingestQueue.arn),
+        allow("WriteRawApiObjects", "s3:PutObject", rawArn.apply((arn) => `${arn}/${RAW_API_PREFIX}*`)),
+        useDataKey(this.args.dataKeyArn),
+      ],
+    }, this);
+    new aws.lambda.EventSourceMapping(`${this.layerName}-queue-mapping`, {
+      eventSourceArn: this.ingestQueue.arn,
+      functionName: fn.function.arn,
+      batchSize: queue.batchSize ?? INGESTION_DEFAULTS.queueBatchSize,
+      maximumBatchingWindowInSeconds: queue.batchWindowSeconds ?? INGESTION_DEFAULTS.queueBatchWindowSeconds,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+    }, { parent: this });
+    return fn;
+  }
+
+  /**
+   * HTTP API `POST /events`, SigV4 (IAM) authorised, integrated straight with SQS
+   * SendMessage under a role that may only send to the ingest queue; the stage throttles.
+   */
+  private ingestApi(api: IngestApiArgs): pulumi.Output<string> {
+    const name = `${this.layerName}-api`;
+    const { role, policy } = createScopedRole(name, {
+      service: "apigateway.amazonaws.com",
+      description: `${name}: sends request bodies to the ingest queue`,
+      statements: [allow("SendToIngestQueue", "sqs:SendMessage", this.ingestQueue.arn), useDataKey(this.args.dataKeyArn)],
+    }, { parent: this });
+    const httpApi = new aws.apigatewayv2.Api(name, {
+      protocolType: "HTTP",
+      description: "Ingest endpoint for API producers: POST /events puts the body on the ingest queue",
+    }, { parent: this });
+    const integration = new aws.apigatewayv2.Integration(`${name}-send-message`, {
+      apiId: httpApi.id,
+      integrationType: "AWS_PROXY",
+      integrationSubtype: "SQS-SendMessage",
+      credentialsArn: role.arn,
+      payloadFormatVersion: "1.0",
+      requestParameters: { QueueUrl: this.ingestQueue.url, MessageBody: "$request.body" },
+    }, { parent: this, dependsOn: [policy] });
+    new aws.apigatewayv2.Route(`${name}-post-events`, {
+      apiId: httpApi.id,
+      routeKey: "POST /events",
+      authorizationType: "AWS_IAM",
+      target: pulumi.interpolate`integrations/${integration.id}`,
+    }, { parent: this });
+    const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
+      name: `/aws/apigateway/${name}`,
+      retentionInDays: this.args.functions.logRetentionDays,
+      kmsKeyId: this.args.functions.logsKeyArn,
+    }, { parent: this });
+    new aws.apigatewayv2.Stage(`${name}-default-stage`, {
+      apiId: httpApi.id,
+      name: "$default",
+      autoDeploy: true,
+      defaultRouteSettings: {
+        throttlingRateLimit: api.rateLimit ?? INGESTION_DEFAULTS.apiRateLimit,
+        throttlingBurstLimit: api.burstLimit ?? INGESTION_DEFAULTS.apiBurstLimit,
+      },
+      accessLogSettings: {
+        destinationArn: accessLogs.arn,
+        format: JSON.stringify({
+          requestId: "$context.requestId",
+          caller: "$context.identity.caller",
+          route: "$context.routeKey",
+          status: "$context.status",
+          error: "$context.integrationErrorMessage",
+        }),
+      },
+    }, { parent: this });
+    return httpApi.apiEndpoint;
+  }
+
+  private alarms(topicArn: pulumi.Input<string>): void {
+    const consumer = this.args.consumer ?? {};
+    createMetricAlarm(`${this.layerName}-iterator-age`, {
+      description: `${this.layerName}: the stream consumer is falling behind the stream`,
+      namespace: "AWS/Lambda",
+      metricName: "IteratorAge",
+      dimensions: { FunctionName: this.streamConsumer.function.name },
+      threshold: (consumer.iteratorAgeAlarmSeconds ?? INGESTION_DEFAULTS.iteratorAgeAlarmSeconds) * 1000,
+      evaluationPeriods: 3,
+    }, topicArn, this);
+    createQueueDepthAlarm(`${this.layerName}-stream-dlq`, this.streamDlq, topicArn, this);
+    createQueueDepthAlarm(`${this.layerName}-ingest-dlq`, this.ingestDlq, topicArn, this);
+    createFunctionAlarms(`${this.layerName}-stream-consumer`, this.streamConsumer, topicArn, this);
+    createFunctionAlarms(`${this.layerName}-queue-consumer`, this.queueConsumer, topicArn, this);
+  }
+}

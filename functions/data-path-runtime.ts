@@ -1,0 +1,13 @@
+/** What every data-path handler shares at run time: structured logs and its settings from the environment. */
+export type LogLine = (entry: Record<string, unknown>) => void;
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** One JSON object per line, as the functions' JSON log format expects. */
+export const logJson: LogLine = (entry) => console.log(JSON.stringify(entry));
+
+/** A setting the component always sets; its absence is a deployment bug, so the cold start fails loudly. */
+export function requiredEnv(env: Environment, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === "") throw new Error(`${name} is not set`);
+  return value;
+}

@@ -1,0 +1,107 @@
+/**
+ * The Staging function: fires on new clean objects in the transformed zone and writes
+ * them to the staged zone ready for Redshift COPY: CSV with a header row, one object per
+ * event date under `events/event_date=YYYY-MM-DD/`, then a COPY manifest naming exactly
+ * those objects. The manifest is written last, so its notification means "this load
+ * unit is complete". Keys derive from the input key and content from the input bytes,
+ * so a repeated notification rewrites the same objects.
+ *
+ * Load with: COPY events FROM 's3://<staged>/manifests/<x>.manifest' IAM_ROLE …
+ *            MANIFEST CSV IGNOREHEADER 1 TIMEFORMAT 'auto';
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Event } from "aws-lambda";
+import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
+import { manifestKeyFor, stagedKeyFor } from "./lake-layout";
+import { decodeObjectText, forEachCreatedObject, readObjectBytes, writeObject } from "./lake-objects";
+import type { CleanEventRow } from "./lake-transform";
+
+/** Column order of the staged CSV and of the warehouse table it loads into. */
+export const STAGED_COLUMNS = ["event_id", "source", "entity_id", "event_type", "occurred_at", "payload"] as const;
+
+/** RFC 4180 quoting, which Redshift's COPY … CSV reads: quote every field, double inner quotes. */
+export function csvField(value: string): string {
+  return `"${value.replace(/"/g, '""')}"`;
+}
+
+export function csvLine(row: CleanEventRow): string {
+  const values: Record<(typeof STAGED_COLUMNS)[number], string> = {
+    event_id: row.event_id,
+    source: row.source,
+    entity_id: row.entity_id,
+    event_type: row.event_type,
+    occurred_at: row.occurred_at,
+    payload: JSON.stringify(row.payload),
+  };
+  return `${STAGED_COLUMNS.map((column) => csvField(values[column])).join(",")}\n`;
+}
+
+export function csvDocument(rows: readonly CleanEventRow[]): string {
+  return `${STAGED_COLUMNS.join(",")}\n${rows.map(csvLine).join("")}`;
+}
+
+/** Rows grouped by event date, dates in ascending order, rows in input order. */
+export function groupByEventDate(rows: readonly CleanEventRow[]): [string, CleanEventRow[]][] {
+  const groups = new Map<string, CleanEventRow[]>();
+  for (const row of rows) groups.set(row.event_date, [...(groups.get(row.event_date) ?? []), row]);
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+export interface ManifestEntry {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+/** A Redshift COPY manifest; `mandatory` makes COPY fail rather than load a partial unit. */
+export function copyManifest(bucket: string, entries: readonly ManifestEntry[]): string {
+  return `${JSON.stringify(
+    { entries: entries.map((entry) => ({ url: `s3://${bucket}/${entry.key}`, mandatory: true, meta: { content_length: entry.bytes } })) },
+    null,
+    2,
+  )}\n`;
+}
+
+export function parseCleanRows(text: string): CleanEventRow[] {
+  return text
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as CleanEventRow);
+}
+
+export interface StagingDeps {
+  readonly s3: S3Client;
+  readonly stagedBucket: string;
+  /** @default console.log of one JSON line */
+  readonly log?: LogLine;
+}
+
+export interface StagingOutcome {
+  readonly input: string;
+  readonly objects: string[];
+  readonly manifestKey: string;
+  readonly rows: number;
+}
+
+export function stagingSettings(env: Environment): { stagedBucket: string } {
+  return { stagedBucket: requiredEnv(env, "STAGED_BUCKET") };
+}
+
+export async function stageCleanObject(deps: StagingDeps, bucket: string, key: string): Promise<StagingOutcome> {
+  // A clean object is this pipeline's own output: a row that does not parse is a bug, so it throws.
+  const rows = parseCleanRows(decodeObjectText(await readObjectBytes(deps.s3, bucket, key)));
+  const entries: ManifestEntry[] = [];
+  for (const [eventDate, dateRows] of groupByEventDate(rows)) {
+    const stagedKey = stagedKeyFor(key, eventDate);
+    const body = csvDocument(dateRows);
+    await writeObject(deps.s3, deps.stagedBucket, stagedKey, body, "text/csv");
+    entries.push({ key: stagedKey, bytes: Buffer.byteLength(body) });
+  }
+  const manifestKey = manifestKeyFor(key);
+  await writeObject(deps.s3, deps.stagedBucket, manifestKey, copyManifest(deps.stagedBucket, entries), "application/json");
+  return { input: key, objects: entries.map((entry) => entry.key), manifestKey, rows: rows.length };
+}
+
+/** Errors propagate: the async invocation is retried, then recorded in the lake's failure queue. */
+export function handleCleanObjectsCreated(event: S3Event, deps: StagingDeps): Promise<StagingOutcome[]> {
+  return forEachCreatedObject(event, (bucket, key) => stageCleanObject(deps, bucket, key), "Clean object staged", deps.log ?? logJson);
+}

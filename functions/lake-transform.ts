@@ -1,0 +1,157 @@
+/**
+ * The Transformation function: fires on new raw objects, parses their rows (JSON lines,
+ * or records Firehose concatenated without a delimiter, gzipped or not), validates each
+ * against the ingest event contract, cleans the good ones into the lake's snake_case
+ * schema and writes them to the transformed zone; refused rows go to the quarantine
+ * prefix with their reason. Output keys derive from the input key only, and the output
+ * is a pure function of the input bytes, so a repeated notification rewrites the same
+ * objects with the same content.
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Event } from "aws-lambda";
+import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
+import { IngestEvent, parseIngestEvent } from "./ingestion-events";
+import { cleanKeyFor, quarantineKeyFor } from "./lake-layout";
+import { decodeObjectText, forEachCreatedObject, isParquet, jsonLines, readObjectBytes, writeObject } from "./lake-objects";
+
+/** A cleaned row: the lake's column names, as the Glue tables and the staging CSV use them. */
+export interface CleanEventRow {
+  readonly event_id: string;
+  readonly source: string;
+  readonly entity_id: string;
+  readonly event_type: string;
+  readonly occurred_at: string;
+  /** UTC date of occurred_at, the staged zone's partition. */
+  readonly event_date: string;
+  readonly payload: Record<string, unknown>;
+}
+
+export interface QuarantinedRow {
+  /** 1-based position of the row in the object. */
+  readonly row: number;
+  readonly reason: string;
+  /** The row as received, cut to MAX_QUARANTINED_CHARS. */
+  readonly raw: string;
+}
+
+export interface TransformedRows {
+  readonly clean: CleanEventRow[];
+  readonly quarantined: QuarantinedRow[];
+  /** Rows dropped because an earlier row in the same object had the same event id (at-least-once producers). */
+  readonly duplicates: number;
+}
+
+export const MAX_QUARANTINED_CHARS = 10_000;
+
+/**
+ * Splits text that holds several JSON objects back to back ("{…}{…}"). Returns the
+ * pieces in order; text that is not a run of balanced objects comes back as one piece,
+ * so that JSON.parse reports what is wrong with it.
+ */
+export function splitConcatenatedObjects(text: string): string[] {
+  const pieces: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (char === "\\") escaped = true;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (depth === 0 && /\s/.test(char)) continue;
+    if (depth === 0 && char !== "{") return [text];
+    if (char === '"') inString = true;
+    else if (char === "{" || char === "[") {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (char === "}" || char === "]") {
+      depth--;
+      if (depth === 0) pieces.push(text.slice(start, i + 1));
+    }
+  }
+  return depth === 0 && pieces.length > 0 ? pieces : [text];
+}
+
+/** Every row of an object: one per non-blank line, or per object where a line holds several. */
+export function splitRows(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line.trim().length > 0)
+    .flatMap((line) => splitConcatenatedObjects(line.trim()));
+}
+
+export function cleanRow(event: IngestEvent): CleanEventRow {
+  return {
+    event_id: event.eventId,
+    source: event.source,
+    entity_id: event.entityId,
+    event_type: event.eventType,
+    occurred_at: event.occurredAt,
+    event_date: event.occurredAt.slice(0, 10),
+    payload: event.payload,
+  };
+}
+
+export function transformText(text: string): TransformedRows {
+  const clean: CleanEventRow[] = [];
+  const quarantined: QuarantinedRow[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  splitRows(text).forEach((raw, index) => {
+    const validation = parseIngestEvent(raw);
+    if (!validation.ok) {
+      quarantined.push({ row: index + 1, reason: validation.reason, raw: raw.slice(0, MAX_QUARANTINED_CHARS) });
+    } else if (seen.has(validation.event.eventId)) {
+      duplicates++;
+    } else {
+      seen.add(validation.event.eventId);
+      clean.push(cleanRow(validation.event));
+    }
+  });
+  return { clean, quarantined, duplicates };
+}
+
+export interface TransformDeps {
+  readonly s3: S3Client;
+  readonly transformedBucket: string;
+  /** @default console.log of one JSON line */
+  readonly log?: LogLine;
+}
+
+export interface TransformOutcome {
+  readonly input: string;
+  readonly cleanKey?: string;
+  readonly quarantineKey?: string;
+  readonly cleanRows: number;
+  readonly quarantinedRows: number;
+  readonly duplicates: number;
+  /** Why the object was left alone, when it was. */
+  readonly skipped?: string;
+}
+
+export function transformSettings(env: Environment): { transformedBucket: string } {
+  return { transformedBucket: requiredEnv(env, "TRANSFORMED_BUCKET") };
+}
+
+export async function transformRawObject(deps: TransformDeps, bucket: string, key: string): Promise<TransformOutcome> {
+  const bytes = await readObjectBytes(deps.s3, bucket, key);
+  // Parquet from Firehose is already typed and columnar; the stream table catalogues it as it is.
+  if (isParquet(bytes)) return { input: key, cleanRows: 0, quarantinedRows: 0, duplicates: 0, skipped: "parquet is catalogued as delivered" };
+
+  const rows = transformText(decodeObjectText(bytes));
+  const cleanKey = rows.clean.length > 0 ? cleanKeyFor(key) : undefined;
+  const quarantineKey = rows.quarantined.length > 0 ? quarantineKeyFor(key) : undefined;
+  // Quarantine first: once the clean object exists, staging may run, and the refused rows should already be on record.
+  if (quarantineKey) await writeObject(deps.s3, deps.transformedBucket, quarantineKey, jsonLines(rows.quarantined), "application/x-ndjson");
+  if (cleanKey) await writeObject(deps.s3, deps.transformedBucket, cleanKey, jsonLines(rows.clean), "application/x-ndjson");
+  return { input: key, cleanKey, quarantineKey, cleanRows: rows.clean.length, quarantinedRows: rows.quarantined.length, duplicates: rows.duplicates };
+}
+
+/** Errors propagate: the async invocation is retried, then recorded in the lake's failure queue. */
+export function handleRawObjectsCreated(event: S3Event, deps: TransformDeps): Promise<TransformOutcome[]> {
+  return forEachCreatedObject(event, (bucket, key) => transformRawObject(deps, bucket, key), "Raw object transformed", deps.log ?? logJson);
+}

@@ -1,0 +1,439 @@
+/**
+ * The ingestion handlers as plain functions against real local servers: dynalite for the
+ * speed layer, kinesalite for real stream records, s3rver for the raw bucket. The
+ * factories are also serialised the way CallbackFunction ships them, and the stream
+ * consumer is run from that serialised text.
+ */
+import { BatchWriteItemCommand, BatchWriteItemCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { S3Client } from "@aws-sdk/client-s3";
+import * as pulumi from "@pulumi/pulumi";
+import type { KinesisStreamEvent, SQSEvent, SQSRecord } from "aws-lambda";
+import { queueConsumerFactory, streamConsumerFactory } from "../components/ingestion-layer";
+import { handleIngestQueueBatch, parseIngestMessage } from "../functions/ingestion-queue-consumer";
+import {
+  BatchWriter,
+  DEFAULT_RETRY_POLICY,
+  RetryPolicy,
+  backoffDelayMs,
+  chunk,
+  handleStreamBatch,
+  speedLayerKey,
+} from "../functions/ingestion-stream-consumer";
+import { validateIngestEvent } from "../functions/ingestion-events";
+import {
+  EMULATOR_REGION,
+  RunningEmulator,
+  createStreamAndWait,
+  createTableAndWait,
+  dynamoDbClient,
+  invokeShipped,
+  kinesisClient,
+  kinesisEventOf,
+  listKeys,
+  readAllRecords,
+  readText,
+  s3Client,
+  scanAll,
+  startDynalite,
+  startKinesalite,
+  startS3rver,
+} from "./support/aws-emulators";
+
+const quiet = () => undefined;
+const noSleep = async () => undefined;
+const FAST_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 4 };
+
+function ingestEvent(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    eventId: id,
+    source: "Orders-API",
+    entityId: `order-${id}`,
+    eventType: "order.created",
+    occurredAt: "2026-03-04T05:06:07+01:00",
+    payload: { amount: 42, currency: "EUR", lines: [{ sku: "a", qty: 1 }] },
+    ...overrides,
+  };
+}
+
+describe("the ingest event contract", () => {
+  it("normalises source case and the timestamp to UTC", () => {
+    const result = validateIngestEvent(ingestEvent("e1"));
+    expect(result).toEqual({ ok: true, event: expect.objectContaining({ source: "orders-api", occurredAt: "2026-03-04T04:06:07.000Z" }) });
+  });
+
+  it.each([
+    ["a missing eventId", { eventId: undefined }, "eventId must be a string"],
+    ["a timestamp without zone", { occurredAt: "2026-03-04T05:06:07" }, "occurredAt"],
+    ["an array payload", { payload: [1] }, "payload must be a JSON object"],
+    ["an oversized event", { payload: { blob: "x".repeat(400_000) } }, "larger than"],
+  ])("refuses %s with its reason", (_case, overrides, reason) => {
+    const result = validateIngestEvent(ingestEvent("e1", overrides));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toContain(reason);
+  });
+});
+
+describe("retry helpers", () => {
+  it("caps full-jitter backoff at maxDelayMs and grows it exponentially below the cap", () => {
+    const policy: RetryPolicy = { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 1000 };
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelayMs(attempt, policy, () => 0.999999))).toEqual([99, 199, 399, 799, 999]);
+    expect(backoffDelayMs(3, policy, () => 0)).toBe(0);
+  });
+
+  it("chunks by the BatchWriteItem limit", () => {
+    expect(chunk(Array.from({ length: 53 }, (_, i) => i), 25).map((part) => part.length)).toEqual([25, 25, 3]);
+  });
+});
+
+describe("stream consumer against dynalite and kinesalite", () => {
+  let dynamo: RunningEmulator;
+  let kinesis: RunningEmulator;
+  let db: DynamoDBClient;
+  let streams: KinesisClient;
+  let tableCounter = 0;
+
+  beforeAll(async () => {
+    [dynamo, kinesis] = await Promise.all([startDynalite(), startKinesalite()]);
+    db = dynamoDbClient(dynamo);
+    streams = kinesisClient(kinesis);
+  });
+  afterAll(async () => {
+    db.destroy();
+    streams.destroy();
+    await Promise.all([dynamo.stop(), kinesis.stop()]);
+  });
+
+  /** A fresh speed-layer table shaped like the component's (pk/sk strings). */
+  async function freshTable(): Promise<string> {
+    const tableName = `speed-layer-${++tableCounter}`;
+    await createTableAndWait(db, {
+      TableName: tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+    });
+    return tableName;
+  }
+
+  /** Puts raw payloads on a fresh kinesalite stream and returns the event Lambda would deliver for them. */
+  async function streamBatch(payloads: (string | Record<string, unknown>)[]): Promise<KinesisStreamEvent> {
+    const streamName = `ingest-${++tableCounter}`;
+    const streamArn = await createStreamAndWait(streams, streamName, 1);
+    await streams.send(new PutRecordsCommand({
+      StreamName: streamName,
+      Records: payloads.map((payload, index) => ({
+        PartitionKey: `pk-${index}`,
+        Data: Buffer.from(typeof payload === "string" ? payload : JSON.stringify(payload)),
+      })),
+    }));
+    const records = await readAllRecords(streams, streamName);
+    expect(records).toHaveLength(payloads.length);
+    return kinesisEventOf(records, streamArn);
+  }
+
+  const deps = (tableName: string, extra: Partial<Parameters<typeof handleStreamBatch>[1]> = {}) =>
+    ({ dynamodb: db, tableName, ttlDays: 30, retry: FAST_RETRY, log: quiet, ...extra });
+
+  it("writes every valid record as one keyed item with a TTL", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([ingestEvent("e1"), ingestEvent("e2"), ingestEvent("e3", { entityId: "order-e1" })]);
+
+    const response = await handleStreamBatch(batch, deps(tableName));
+
+    expect(response.batchItemFailures).toEqual([]);
+    const items = await scanAll(db, tableName);
+    expect(items).toHaveLength(3);
+    const first = items.find((item) => item.eventId === "e1")!;
+    expect(first).toMatchObject({
+      pk: "ENTITY#order-e1",
+      sk: "EVENT#2026-03-04T04:06:07.000Z#e1",
+      source: "orders-api",
+      payload: { amount: 42, currency: "EUR", lines: [{ sku: "a", qty: 1 }] },
+      sequenceNumber: batch.Records[0].kinesis.sequenceNumber,
+      expiresAt: Date.parse("2026-03-04T04:06:07Z") / 1000 + 30 * 86_400,
+    });
+    // Two events of the same entity share the partition key, so one Query reads an entity's history.
+    expect(items.filter((item) => item.pk === "ENTITY#order-e1")).toHaveLength(2);
+  });
+
+  it("reports poison records in batchItemFailures while the rest of the batch lands", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([
+      ingestEvent("good-1"),
+      "{not json",
+      ingestEvent("bad-time", { occurredAt: "yesterday" }),
+      ingestEvent("good-2"),
+      JSON.stringify([ingestEvent("in-an-array")]),
+    ]);
+    const logged: Record<string, unknown>[] = [];
+
+    const response = await handleStreamBatch(batch, deps(tableName, { log: (entry) => logged.push(entry) }));
+
+    const sequence = (index: number) => batch.Records[index].kinesis.sequenceNumber;
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequence(1) }, { itemIdentifier: sequence(2) }, { itemIdentifier: sequence(4) }]);
+    expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["good-1", "good-2"]);
+    // The reason is logged with the sequence number, so the record can be found in the stream.
+    expect(logged).toContainEqual(expect.objectContaining({ sequenceNumber: sequence(2), reason: expect.stringContaining("occurredAt") }));
+  });
+
+  it("is idempotent: replaying the same batch leaves the same table", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([ingestEvent("r1"), ingestEvent("r2"), ingestEvent("r3")]);
+
+    await handleStreamBatch(batch, deps(tableName));
+    const afterFirst = await scanAll(db, tableName);
+    const replay = await handleStreamBatch(batch, deps(tableName));
+
+    expect(replay.batchItemFailures).toEqual([]);
+    expect(await scanAll(db, tableName)).toEqual(afterFirst);
+  });
+
+  it("collapses a producer's duplicate of the same event into one write", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([ingestEvent("dup"), ingestEvent("other"), ingestEvent("dup")]);
+
+    const response = await handleStreamBatch(batch, deps(tableName));
+
+    expect(response.batchItemFailures).toEqual([]);
+    const items = await scanAll(db, tableName);
+    expect(items.map((item) => item.eventId).sort()).toEqual(["dup", "other"]);
+    // The later record of the shard wins.
+    expect(items.find((item) => item.eventId === "dup")!.sequenceNumber).toBe(batch.Records[2].kinesis.sequenceNumber);
+  });
+
+  it("writes more than 25 records in chunks", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch(Array.from({ length: 60 }, (_, i) => ingestEvent(`bulk-${i}`)));
+    const calls: number[] = [];
+    const counting: BatchWriter = (input) => {
+      calls.push(Object.values(input.RequestItems!)[0].length);
+      return db.send(new BatchWriteItemCommand(input));
+    };
+
+    const response = await handleStreamBatch(batch, deps(tableName, { writeBatch: counting }));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls).toEqual([25, 25, 10]);
+    expect(await scanAll(db, tableName)).toHaveLength(60);
+  });
+
+  // dynalite never throttles, so it never returns UnprocessedItems. These tests wrap the
+  // real client: the wrapper writes part of each request through dynalite and hands the
+  // rest back as UnprocessedItems, exactly as DynamoDB does under throttling.
+  function throttlingWriter(shouldDefer: (input: BatchWriteItemCommandInput, call: number) => (request: unknown, index: number) => boolean) {
+    let call = 0;
+    const writer: BatchWriter & { calls: () => number } = Object.assign(
+      async (input: BatchWriteItemCommandInput) => {
+        call++;
+        const [tableName, requests] = Object.entries(input.RequestItems!)[0];
+        const defer = shouldDefer(input, call);
+        const deferred = requests.filter((request, index) => defer(request, index));
+        const now = requests.filter((request, index) => !defer(request, index));
+        if (now.length > 0) await db.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: now } }));
+        return { UnprocessedItems: deferred.length > 0 ? { [tableName]: deferred } : {}, $metadata: {} };
+      },
+      { calls: () => call },
+    );
+    return writer;
+  }
+
+  it("retries UnprocessedItems with backoff until they land", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch(Array.from({ length: 6 }, (_, i) => ingestEvent(`slow-${i}`)));
+    // First call: every other item comes back unprocessed; later calls write everything.
+    const writer = throttlingWriter((_input, call) => (_request, index) => call === 1 && index % 2 === 1);
+    const waits: number[] = [];
+
+    const response = await handleStreamBatch(batch, deps(tableName, { writeBatch: writer, sleep: async (ms) => void waits.push(ms) }));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(writer.calls()).toBe(2);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeLessThanOrEqual(FAST_RETRY.baseDelayMs);
+    expect(await scanAll(db, tableName)).toHaveLength(6);
+  });
+
+  it("gives up after the bounded attempts and reports only the records whose items never landed", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([ingestEvent("ok-1"), ingestEvent("stuck"), ingestEvent("ok-2"), ingestEvent("stuck")]);
+    const stuckKey = speedLayerKey(validateOk(ingestEvent("stuck"))).pk;
+    const writer = throttlingWriter(() => (request) => (request as { PutRequest: { Item: { pk: { S: string } } } }).PutRequest.Item.pk.S === stuckKey);
+
+    const response = await handleStreamBatch(batch, deps(tableName, { writeBatch: writer, sleep: noSleep }));
+
+    expect(writer.calls()).toBe(FAST_RETRY.maxAttempts);
+    // Both records of the stuck event are reported; the mapping retries from the lowest.
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: batch.Records[1].kinesis.sequenceNumber },
+      { itemIdentifier: batch.Records[3].kinesis.sequenceNumber },
+    ]);
+    expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["ok-1", "ok-2"]);
+  });
+
+  it("reports the whole chunk, without throwing, when DynamoDB refuses the request", async () => {
+    const batch = await streamBatch([ingestEvent("x1"), ingestEvent("x2")]);
+
+    // A table that does not exist: dynalite answers ResourceNotFoundException.
+    const response = await handleStreamBatch(batch, deps("no-such-table", { sleep: noSleep }));
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(batch.Records.map((record) => record.kinesis.sequenceNumber));
+  });
+
+  it("ships as a serialisable factory that runs from its serialised text", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([ingestEvent("shipped-1"), "poison"]);
+    const response = await invokeShipped(streamConsumerFactory, {
+      SPEED_LAYER_TABLE: tableName,
+      SPEED_LAYER_TTL_DAYS: "7",
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    }, batch);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[1].kinesis.sequenceNumber }] });
+    expect(await scanAll(db, tableName)).toEqual([expect.objectContaining({ eventId: "shipped-1", expiresAt: Date.parse("2026-03-04T04:06:07Z") / 1000 + 7 * 86_400 })]);
+  });
+});
+
+function validateOk(value: Record<string, unknown>) {
+  const result = validateIngestEvent(value);
+  if (!result.ok) throw new Error(result.reason);
+  return result.event;
+}
+
+describe("consumer factories", () => {
+  it.each([
+    ["stream consumer", streamConsumerFactory],
+    ["queue consumer", queueConsumerFactory],
+  ])("the %s factory serialises the way CallbackFunction ships it", async (_name, factory) => {
+    const serialized = await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true });
+    expect(serialized.exportName).toBe("handler");
+    expect(serialized.containsSecrets).toBe(false);
+    // SDK clients come from the runtime as modules, never serialised by value.
+    expect(serialized.text).toMatch(/require\("@aws-sdk\/client-(dynamodb|s3)/);
+  });
+});
+
+describe("queue consumer against s3rver", () => {
+  const RAW = "raw-bucket";
+  let s3Server: RunningEmulator;
+  let s3: S3Client;
+  let prefixCounter = 0;
+
+  beforeAll(async () => {
+    s3Server = await startS3rver([RAW]);
+    s3 = s3Client(s3Server);
+  });
+  afterAll(async () => {
+    s3.destroy();
+    await s3Server.stop();
+  });
+
+  /** Messages as Lambda's SQS poller delivers them; each test uses its own send hour so keys do not collide. */
+  function sqsEvent(bodies: string[], sentAt: Date): SQSEvent {
+    const hour = ++prefixCounter;
+    const sent = new Date(sentAt.getTime() + hour * 3_600_000);
+    return {
+      Records: bodies.map((body, index): SQSRecord => ({
+        messageId: `m-${hour}-${index}`,
+        receiptHandle: `r-${index}`,
+        body,
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: String(sent.getTime() + index),
+          SenderId: "AIDA",
+          ApproximateFirstReceiveTimestamp: String(sent.getTime() + 1000),
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:ingest",
+        awsRegion: EMULATOR_REGION,
+      })),
+    };
+  }
+
+  const START = new Date("2026-05-06T00:00:00Z");
+  const deps = (bucket = RAW) => ({ s3, rawBucket: bucket, log: quiet });
+  const hourPrefix = (event: SQSEvent) => {
+    const at = new Date(Number(event.Records[0].attributes.SentTimestamp));
+    return `api/year=2026/month=05/day=${String(at.getUTCDate()).padStart(2, "0")}/hour=${String(at.getUTCHours()).padStart(2, "0")}/`;
+  };
+
+  it("lands a batch as one JSON-lines object in the raw api/ hour partition", async () => {
+    const event = sqsEvent([JSON.stringify(ingestEvent("q1")), JSON.stringify([ingestEvent("q2"), ingestEvent("q3")])], START);
+
+    const response = await handleIngestQueueBatch(event, deps());
+
+    expect(response.batchItemFailures).toEqual([]);
+    const keys = await listKeys(s3, RAW, hourPrefix(event));
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/^api\/year=2026\/month=05\/day=06\/hour=\d\d\/batch-[0-9a-f]{32}\.jsonl$/);
+    const lines = (await readText(s3, RAW, keys[0])).trim().split("\n").map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.eventId)).toEqual(["q1", "q2", "q3"]);
+    expect(lines[0].occurredAt).toBe("2026-03-04T04:06:07.000Z");
+  });
+
+  it("reports poison messages so they reach the DLQ after maxReceiveCount, and lands the rest", async () => {
+    const event = sqsEvent([
+      JSON.stringify(ingestEvent("fine-1")),
+      "<xml/>",
+      JSON.stringify([ingestEvent("fine-in-bad-message"), ingestEvent("broken", { entityId: "" })]),
+      "[]",
+      JSON.stringify(ingestEvent("fine-2")),
+    ], START);
+
+    const response = await handleIngestQueueBatch(event, deps());
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([
+      event.Records[1].messageId,
+      event.Records[2].messageId,
+      event.Records[3].messageId,
+    ]);
+    const [key] = await listKeys(s3, RAW, hourPrefix(event));
+    const landed = (await readText(s3, RAW, key)).trim().split("\n").map((line) => JSON.parse(line).eventId);
+    // A poison message is refused whole: none of its events land, so a redrive cannot duplicate them.
+    expect(landed).toEqual(["fine-1", "fine-2"]);
+  });
+
+  it("is idempotent: the same batch delivered twice overwrites its own object", async () => {
+    const event = sqsEvent([JSON.stringify(ingestEvent("i1")), JSON.stringify(ingestEvent("i2"))], START);
+
+    await handleIngestQueueBatch(event, deps());
+    const first = await listKeys(s3, RAW, hourPrefix(event));
+    const firstBody = await readText(s3, RAW, first[0]);
+    await handleIngestQueueBatch(event, deps());
+
+    expect(await listKeys(s3, RAW, hourPrefix(event))).toEqual(first);
+    expect(await readText(s3, RAW, first[0])).toBe(firstBody);
+  });
+
+  it("reports every message when the raw bucket cannot be written", async () => {
+    const event = sqsEvent([JSON.stringify(ingestEvent("w1")), "nope"], START);
+
+    const response = await handleIngestQueueBatch(event, deps("bucket-that-does-not-exist"));
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(event.Records.map((record) => record.messageId).sort());
+  });
+
+  it("ships as a serialisable factory that runs from its serialised text", async () => {
+    const event = sqsEvent([JSON.stringify(ingestEvent("shipped")), "poison"], START);
+
+    // An IP endpoint makes the SDK address buckets path-style, as s3rver needs, with the factory's default client.
+    const response = await invokeShipped(queueConsumerFactory, { RAW_BUCKET: RAW, AWS_ENDPOINT_URL_S3: s3Server.endpoint }, event);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1].messageId }] });
+    const [key] = await listKeys(s3, RAW, hourPrefix(event));
+    expect(JSON.parse(await readText(s3, RAW, key)).eventId).toBe("shipped");
+  });
+
+  it("parses one event or an array of events per message, and refuses oversized arrays", () => {
+    expect(parseIngestMessage(JSON.stringify(ingestEvent("a")))).toMatchObject({ ok: true, events: [expect.objectContaining({ eventId: "a" })] });
+    expect(parseIngestMessage(JSON.stringify(Array.from({ length: 501 }, (_, i) => ingestEvent(`n${i}`))))).toMatchObject({ ok: false });
+  });
+});
+
+// Keep the default policy honest: bounded, and its worst case well inside a Lambda timeout.
+it("bounds the default retry policy", () => {
+  const worstCaseMs = Array.from({ length: DEFAULT_RETRY_POLICY.maxAttempts - 1 }, (_, i) => backoffDelayMs(i + 1, DEFAULT_RETRY_POLICY, () => 1)).reduce((a, b) => a + b, 0);
+  expect(worstCaseMs).toBeLessThan(15_000);
+});

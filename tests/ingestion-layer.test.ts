@@ -1,0 +1,304 @@
+/**
+ * IngestionLayer properties in both stages, read from the real program evaluated under
+ * the mock engine. Expected stage values come from the stack files, so the tests assert
+ * the config → args → resource mapping rather than repeat numbers.
+ */
+// The stores (issue 4) are another component family under separate change; stubbing them keeps these
+// tests about the data path. The full program is evaluated by the foundation tests and `npm run plan`.
+jest.mock("../platform/stores", () => ({ defineStores: () => ({ outputs: {} }) }));
+
+import { CONFIG_NAMESPACE } from "../config";
+import {
+  INGESTION_DEFAULTS,
+  IngestionLayerArgs,
+  VISIBILITY_TIMEOUT_FACTOR,
+  firehosePrefixes,
+  validateIngestionLayerArgs,
+} from "../components/ingestion-layer";
+import { PlannedResource, StackEvaluation, ofType, readStackConfig } from "../scripts/engine";
+import { evaluate, policyOf, single } from "./support/stack";
+
+const T = {
+  component: "dataplatform:ingestion:IngestionLayer",
+  stream: "aws:kinesis/stream:Stream",
+  table: "aws:dynamodb/table:Table",
+  queue: "aws:sqs/queue:Queue",
+  queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+  fn: "aws:lambda/function:Function",
+  mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  firehose: "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  role: "aws:iam/role:Role",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  route: "aws:apigatewayv2/route:Route",
+  integration: "aws:apigatewayv2/integration:Integration",
+  stage: "aws:apigatewayv2/stage:Stage",
+  key: "aws:kms/key:Key",
+  topic: "aws:sns/topic:Topic",
+} as const;
+
+const arnOf = (resource: PlannedResource) => resource.state.arn as string;
+const statementsOf = (resource: PlannedResource) => policyOf(resource).Statement;
+const bySid = (resource: PlannedResource, sid: string) => statementsOf(resource).find((statement) => statement.Sid === sid);
+
+/** The stage's raw config values, as the stack file sets them (or the schema default). */
+function stageValue(stack: string, key: string, fallback: string | number): string {
+  return readStackConfig(stack)[`${CONFIG_NAMESPACE}:${key}`] ?? String(fallback);
+}
+
+describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
+  let plan: StackEvaluation;
+  const prefix = `dp-${stack}-ingestion`;
+  const prod = stack === "prod";
+  const get = (type: string, suffix: string) => single(plan, type, `${prefix}${suffix}`);
+
+  beforeAll(async () => {
+    plan = await evaluate(stack);
+  });
+
+  it("evaluates without errors or warnings (no deprecations)", () => {
+    expect(plan.errors).toEqual([]);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it("names every child after the component and parents it under the component", () => {
+    const component = single(plan, T.component, prefix);
+    const children = plan.resources.filter((r) => r.parent === component.urn);
+    expect(children.length).toBeGreaterThan(20);
+    for (const child of children) expect(child.name.startsWith(`${prefix}-`)).toBe(true);
+    expect(plan.resources.filter((r) => r.name.startsWith(`${prefix}-`) && r.custom).every((r) => r.parent !== undefined && r.parent !== "")).toBe(true);
+  });
+
+  it("encrypts the stream with the data key and sizes it from config", () => {
+    const stream = get(T.stream, "-stream");
+    const dataKey = arnOf(single(plan, T.key, "-keys-data"));
+    expect(stream.inputs).toMatchObject({ encryptionType: "KMS", kmsKeyId: dataKey, retentionPeriod: Number(stageValue(stack, "kinesisRetentionHours", 168)) });
+    expect(stream.inputs.streamModeDetails.streamMode).toBe(stageValue(stack, "kinesisStreamMode", "ON_DEMAND"));
+    if (stream.inputs.streamModeDetails.streamMode === "ON_DEMAND") expect(stream.inputs.shardCount).toBeUndefined();
+    else expect(stream.inputs.shardCount).toBe(Number(stageValue(stack, "kinesisShardCount", 1)));
+    if (prod) expect(stream.inputs.retentionPeriod).toBeGreaterThanOrEqual(168);
+  });
+
+  it("keeps the speed layer on demand, encrypted, TTL'd and streamed, with stage PITR and deletion protection", () => {
+    const table = get(T.table, "-speed-layer");
+    expect(table.inputs).toMatchObject({
+      billingMode: "PAY_PER_REQUEST",
+      serverSideEncryption: { enabled: true, kmsKeyArn: arnOf(single(plan, T.key, "-keys-data")) },
+      pointInTimeRecovery: { enabled: prod },
+      deletionProtectionEnabled: prod,
+      ttl: { attributeName: "expiresAt", enabled: true },
+      streamEnabled: true,
+      streamViewType: "NEW_AND_OLD_IMAGES",
+    });
+    expect(table.inputs.readCapacity).toBeUndefined();
+    expect(table.inputs.writeCapacity).toBeUndefined();
+  });
+
+  it("protects the stateful resources in prod only", () => {
+    const stateful = [get(T.stream, "-stream"), get(T.table, "-speed-layer"), get(T.queue, "-ingest"), get(T.queue, "-ingest-dlq"), get(T.queue, "-stream-dlq")];
+    for (const resource of stateful) expect({ name: resource.name, protect: resource.protect }).toEqual({ name: resource.name, protect: prod });
+  });
+
+  it("maps the stream with partial batch failures, bisect, bounded retries and an on-failure DLQ", () => {
+    const mapping = get(T.mapping, "-stream-mapping");
+    expect(mapping.inputs).toMatchObject({
+      eventSourceArn: arnOf(get(T.stream, "-stream")),
+      functionName: arnOf(get(T.fn, "-stream-consumer-fn")),
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      bisectBatchOnFunctionError: true,
+      startingPosition: "TRIM_HORIZON",
+      batchSize: Number(stageValue(stack, "consumerBatchSize", 100)),
+      maximumBatchingWindowInSeconds: Number(stageValue(stack, "consumerBatchWindowSeconds", 5)),
+      maximumRetryAttempts: Number(stageValue(stack, "consumerMaxRetryAttempts", 3)),
+      maximumRecordAgeInSeconds: Number(stageValue(stack, "consumerMaxRecordAgeSeconds", 3600)),
+      destinationConfig: { onFailure: { destinationArn: arnOf(get(T.queue, "-stream-dlq")) } },
+    });
+    expect(mapping.inputs.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
+  });
+
+  it("gives the stream consumer exactly the rights it uses", () => {
+    const statements = statementsOf(get(T.rolePolicy, "-stream-consumer-policy"));
+    const byId = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    expect(byId.ReadStream).toEqual({
+      Sid: "ReadStream",
+      Effect: "Allow",
+      Action: ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"],
+      Resource: arnOf(get(T.stream, "-stream")),
+    });
+    expect(byId.WriteSpeedLayer).toMatchObject({ Action: "dynamodb:BatchWriteItem", Resource: arnOf(get(T.table, "-speed-layer")) });
+    expect(byId.SendFailedBatchesToDlq).toMatchObject({ Action: "sqs:SendMessage", Resource: arnOf(get(T.queue, "-stream-dlq")) });
+    expect(byId.UseDataKey).toMatchObject({ Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: arnOf(single(plan, T.key, "-keys-data")) });
+    expect(Object.keys(byId).sort()).toEqual(["ManageVpcNetworkInterfaces", "ReadStream", "SendFailedBatchesToDlq", "UseDataKey", "WriteOwnLogs", "WriteSpeedLayer", "WriteTraces"]);
+  });
+
+  it("encrypts every queue with the data key and refuses non-TLS access to each", () => {
+    const dataKey = arnOf(single(plan, T.key, "-keys-data"));
+    const queues = ofType(plan, T.queue).filter((queue) => queue.name.startsWith(prefix));
+    expect(queues.map((queue) => queue.name).sort()).toEqual([`${prefix}-ingest`, `${prefix}-ingest-dlq`, `${prefix}-stream-dlq`]);
+    for (const queue of queues) {
+      expect(queue.inputs.kmsMasterKeyId).toBe(dataKey);
+      const policy = single(plan, T.queuePolicy, `${queue.name}-policy`);
+      expect(statementsOf(policy)).toContainEqual(expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }));
+    }
+  });
+
+  it("sets the ingest queue's visibility to 6x the consumer timeout and redrives after maxReceiveCount", () => {
+    const queue = get(T.queue, "-ingest");
+    const consumer = get(T.fn, "-queue-consumer-fn");
+    expect(queue.inputs.visibilityTimeoutSeconds).toBe(VISIBILITY_TIMEOUT_FACTOR * consumer.inputs.timeout);
+    expect(queue.inputs.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * consumer.inputs.timeout);
+    expect(JSON.parse(queue.inputs.redrivePolicy)).toEqual({
+      deadLetterTargetArn: arnOf(get(T.queue, "-ingest-dlq")),
+      maxReceiveCount: Number(stageValue(stack, "sqsMaxReceiveCount", 5)),
+    });
+  });
+
+  it("maps the queue with partial batch failures and no starting position", () => {
+    const mapping = get(T.mapping, "-queue-mapping");
+    expect(mapping.inputs).toMatchObject({ eventSourceArn: arnOf(get(T.queue, "-ingest")), functionResponseTypes: ["ReportBatchItemFailures"] });
+    expect(mapping.inputs.startingPosition).toBeUndefined();
+    expect(mapping.inputs.batchSize).toBeLessThanOrEqual(10);
+  });
+
+  it("lets the queue consumer write only the raw api/ prefix", () => {
+    const write = bySid(get(T.rolePolicy, "-queue-consumer-policy"), "WriteRawApiObjects");
+    expect(write).toMatchObject({ Action: "s3:PutObject", Resource: expect.stringMatching(/^arn:aws:s3:::dp-\w+-lake-raw-\w+\/api\/\*$/) });
+  });
+
+  it("runs the consumers with stage memory and tracing, inside the private subnets", () => {
+    for (const suffix of ["-stream-consumer-fn", "-queue-consumer-fn"]) {
+      const fn = get(T.fn, suffix);
+      expect(fn.inputs.memorySize).toBe(Number(stageValue(stack, "lambdaMemoryMb", 512)));
+      expect(fn.inputs.tracingConfig).toEqual({ mode: "Active" });
+      expect(fn.inputs.vpcConfig.subnetIds).toEqual(plan.outputs.privateSubnetIds);
+    }
+  });
+
+  it("delivers the stream to the raw bucket in hourly partitions with KMS and an error prefix", () => {
+    const firehose = get(T.firehose, "-firehose");
+    const s3 = firehose.inputs.extendedS3Configuration;
+    expect(firehose.inputs.kinesisSourceConfiguration.kinesisStreamArn).toBe(arnOf(get(T.stream, "-stream")));
+    expect(s3.prefix).toBe("stream/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/");
+    expect(s3.prefix).toBe(firehosePrefixes().prefix);
+    expect(s3.errorOutputPrefix).toContain("!{firehose:error-output-type}");
+    expect(s3.kmsKeyArn).toBe(arnOf(single(plan, T.key, "-keys-data")));
+    expect(s3.bucketArn).toBe(plan.resources.find((r) => r.name === `dp-${stack}-lake-raw` && r.type === "aws:s3/bucket:Bucket")!.state.arn);
+    expect(s3.bufferingSize).toBe(Number(stageValue(stack, "firehoseBufferMb", 64)));
+    const logGroup = get(T.logGroup, "-firehose-logs");
+    expect(s3.cloudwatchLoggingOptions).toEqual({ enabled: true, logGroupName: logGroup.inputs.name, logStreamName: "S3Delivery" });
+    expect(logGroup.inputs.kmsKeyId).toBe(arnOf(single(plan, T.key, "-keys-logs")));
+  });
+
+  it("writes the stage's Firehose format: GZIP JSON, or Parquet through the Glue table with a 64 MB+ buffer", () => {
+    const s3 = get(T.firehose, "-firehose").inputs.extendedS3Configuration;
+    const glue = bySid(get(T.rolePolicy, "-firehose-policy"), "ReadConversionSchema");
+    if (stageValue(stack, "firehoseFormat", "GZIP") === "PARQUET") {
+      expect(s3.compressionFormat).toBe("UNCOMPRESSED");
+      expect(s3.bufferingSize).toBeGreaterThanOrEqual(64);
+      expect(s3.dataFormatConversionConfiguration).toMatchObject({
+        enabled: true,
+        outputFormatConfiguration: { serializer: { parquetSerDe: { compression: "SNAPPY" } } },
+        schemaConfiguration: { databaseName: `dp_${stack}_lake`, tableName: "raw_stream_events", roleArn: arnOf(get(T.role, "-firehose-role")) },
+      });
+      expect(glue.Resource).toContain(`arn:aws:glue:eu-west-1:123456789012:table/dp_${stack}_lake/raw_stream_events`);
+    } else {
+      expect(s3.compressionFormat).toBe("GZIP");
+      expect(s3.dataFormatConversionConfiguration).toBeUndefined();
+      expect(glue).toBeUndefined();
+    }
+  });
+
+  it("scopes the Firehose role to the stream, the stream prefixes of the raw bucket and the data key", () => {
+    const statements = statementsOf(get(T.rolePolicy, "-firehose-policy"));
+    const writes = statements.find((statement) => statement.Sid === "WriteRawStreamObjects");
+    expect(writes.Resource).toEqual([expect.stringMatching(/\/stream\/\*$/), expect.stringMatching(/\/stream-errors\/\*$/)]);
+    expect(statements.find((statement) => statement.Sid === "ReadStream").Resource).toBe(arnOf(get(T.stream, "-stream")));
+    for (const statement of statements) expect(statement.Resource).not.toEqual("*");
+  });
+
+  it("fronts the queue with an IAM-authorised HTTP API whose role may only send to it", () => {
+    expect(get(T.route, "-api-post-events").inputs).toMatchObject({ routeKey: "POST /events", authorizationType: "AWS_IAM" });
+    const integration = get(T.integration, "-api-send-message");
+    expect(integration.inputs).toMatchObject({
+      integrationType: "AWS_PROXY",
+      integrationSubtype: "SQS-SendMessage",
+      credentialsArn: arnOf(get(T.role, "-api-role")),
+      requestParameters: { QueueUrl: get(T.queue, "-ingest").state.url, MessageBody: "$request.body" },
+    });
+    const statements = statementsOf(get(T.rolePolicy, "-api-policy"));
+    expect(statements.map((statement) => [statement.Action, statement.Resource])).toEqual([
+      ["sqs:SendMessage", arnOf(get(T.queue, "-ingest"))],
+      [["kms:Decrypt", "kms:GenerateDataKey"], arnOf(single(plan, T.key, "-keys-data"))],
+    ]);
+    const stage = get(T.stage, "-api-default-stage");
+    expect(stage.inputs.defaultRouteSettings).toEqual({ throttlingRateLimit: INGESTION_DEFAULTS.apiRateLimit, throttlingBurstLimit: INGESTION_DEFAULTS.apiBurstLimit });
+    expect(stage.inputs.accessLogSettings.destinationArn).toBe(arnOf(get(T.logGroup, "-api-access-logs")));
+  });
+
+  it("encrypts every log group of the layer with the logs key", () => {
+    const logsKey = arnOf(single(plan, T.key, "-keys-logs"));
+    const groups = ofType(plan, T.logGroup).filter((group) => group.name.startsWith(prefix));
+    expect(groups).toHaveLength(4);
+    for (const group of groups) expect(group.inputs.kmsKeyId).toBe(logsKey);
+  });
+
+  it("alarms on iterator age, both DLQs, errors and throttles only when the stage enables alarms", () => {
+    const alarms = ofType(plan, T.alarm).filter((alarm) => alarm.name.startsWith(prefix));
+    if (!prod) {
+      expect(alarms).toEqual([]);
+      return;
+    }
+    const topicArn = plan.outputs.alarmTopicArn;
+    expect(alarms.map((alarm) => alarm.name.slice(prefix.length + 1)).sort()).toEqual([
+      "ingest-dlq-depth",
+      "iterator-age",
+      "queue-consumer-errors",
+      "queue-consumer-throttles",
+      "stream-consumer-errors",
+      "stream-consumer-throttles",
+      "stream-dlq-depth",
+    ]);
+    for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([topicArn]);
+    expect(get(T.alarm, "-iterator-age").inputs).toMatchObject({
+      namespace: "AWS/Lambda",
+      metricName: "IteratorAge",
+      dimensions: { FunctionName: get(T.fn, "-stream-consumer-fn").state.name },
+    });
+    expect(get(T.alarm, "-stream-dlq-depth").inputs).toMatchObject({ metricName: "ApproximateNumberOfMessagesVisible", threshold: 0, dimensions: { QueueName: get(T.queue, "-stream-dlq").state.name } });
+  });
+
+  it("holds no IAM policy anywhere in the graph that grants Action \"*\" or uses a *FullAccess policy", () => {
+    expect(JSON.stringify(plan.resources.map((r) => r.inputs))).not.toMatch(/FullAccess/);
+    const policyFields = ["policy", "assumeRolePolicy", "inlinePolicies"];
+    for (const resource of plan.resources) {
+      for (const field of policyFields.filter((name) => typeof resource.inputs[name] === "string")) {
+        for (const statement of JSON.parse(resource.inputs[field]).Statement ?? []) {
+          const actions = [statement.Action ?? []].flat();
+          expect({ resource: resource.name, wildcard: statement.Effect === "Allow" && actions.includes("*") }).toEqual({ resource: resource.name, wildcard: false });
+        }
+      }
+    }
+    expect(ofType(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
+  });
+});
+
+describe("validateIngestionLayerArgs", () => {
+  const base: IngestionLayerArgs = { dataKeyArn: "key", rawBucket: { name: "raw", arn: "arn:aws:s3:::raw" }, functions: { logRetentionDays: 7, logsKeyArn: "logs" } };
+
+  it("accepts the defaults", () => {
+    expect(validateIngestionLayerArgs(base)).toEqual([]);
+  });
+
+  it.each<[string, Partial<IngestionLayerArgs>, RegExp]>([
+    ["a shard count on an ON_DEMAND stream", { stream: { shardCount: 2 } }, /ON_DEMAND streams take no shard count/],
+    ["retention beyond 8760 h", { stream: { retentionHours: 9000 } }, /24-8760/],
+    ["unbounded retries", { consumer: { maxRetryAttempts: -1 } }, /bounded/],
+    ["Parquet with a small buffer", { firehose: { format: "PARQUET", bufferMb: 32, schema: { databaseName: "d", tableName: "t" } } }, /at least 64/],
+    ["Parquet without a schema table", { firehose: { format: "PARQUET" } }, /needs the Glue table/],
+    ["an SQS batch above 10 without a window", { queue: { batchSize: 50 } }, /batchWindowSeconds of at least 1/],
+    ["a Lambda timeout above 900 s", { functions: { logRetentionDays: 7, logsKeyArn: "logs", timeoutSeconds: 901 } }, /1-900/],
+  ])("refuses %s", (_case, overrides, problem) => {
+    expect(validateIngestionLayerArgs({ ...base, ...overrides }).join("\n")).toMatch(problem);
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * The lake handlers (Transformation and Staging) as plain functions against a real local
+ * S3 (s3rver), plus their factories serialised and run the way CallbackFunction ships them.
+ */
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import * as pulumi from "@pulumi/pulumi";
+import type { S3Event } from "aws-lambda";
+import { gzipSync } from "zlib";
+import { stagingFunctionFactory, transformFunctionFactory } from "../components/data-lake";
+import { cleanKeyFor, decodeS3EventKey, manifestKeyFor, quarantineKeyFor, rawApiObjectKey, stagedKeyFor } from "../functions/lake-layout";
+import { csvField, handleCleanObjectsCreated, parseCleanRows } from "../functions/lake-staging";
+import { handleRawObjectsCreated, splitRows, transformText } from "../functions/lake-transform";
+import { EMULATOR_REGION, RunningEmulator, invokeShipped, listKeys, readText, s3Client, startS3rver } from "./support/aws-emulators";
+
+const RAW = "lake-raw";
+const TRANSFORMED = "lake-transformed";
+const STAGED = "lake-staged";
+const quiet = () => undefined;
+
+function ingestEvent(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    eventId: id,
+    source: "billing",
+    entityId: `invoice-${id}`,
+    eventType: "invoice.paid",
+    occurredAt: "2026-07-01T23:30:00Z",
+    payload: { note: 'says "hi", then leaves', total: 12.5 },
+    ...overrides,
+  };
+}
+
+const jsonl = (values: unknown[]) => values.map((value) => (typeof value === "string" ? value : JSON.stringify(value))).join("\n") + "\n";
+
+/** S3 notifications URL-encode the key (spaces as "+"), keeping the slashes. */
+function encodeS3Key(key: string): string {
+  return encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+");
+}
+
+function s3Event(bucket: string, ...keys: string[]): S3Event {
+  return {
+    Records: keys.map((key, index) => ({
+      eventVersion: "2.1",
+      eventSource: "aws:s3",
+      awsRegion: EMULATOR_REGION,
+      eventTime: "2026-07-02T00:00:00.000Z",
+      eventName: "ObjectCreated:Put",
+      userIdentity: { principalId: "AWS:TEST" },
+      requestParameters: { sourceIPAddress: "127.0.0.1" },
+      responseElements: { "x-amz-request-id": "req", "x-amz-id-2": "id2" },
+      s3: {
+        s3SchemaVersion: "1.0",
+        configurationId: "lake",
+        bucket: { name: bucket, ownerIdentity: { principalId: "TEST" }, arn: `arn:aws:s3:::${bucket}` },
+        object: { key: encodeS3Key(key), size: 1, eTag: "etag", sequencer: String(index) },
+      },
+    })),
+  };
+}
+
+describe("row splitting", () => {
+  it("reads JSON lines, Firehose's back-to-back records, and braces inside strings", () => {
+    expect(splitRows('{"a":1}\n\n{"b":"}{"}{"c":[{"d":2}]}\r\n')).toEqual(['{"a":1}', '{"b":"}{"}', '{"c":[{"d":2}]}']);
+  });
+
+  it("keeps a broken line whole so that its parse error is the quarantine reason", () => {
+    expect(splitRows('{"a":1} trailing')).toEqual(['{"a":1} trailing']);
+    expect(transformText('{"a":1} trailing').quarantined[0].reason).toMatch(/^not JSON/);
+  });
+});
+
+describe("CSV for Redshift COPY", () => {
+  it("quotes every field and doubles inner quotes", () => {
+    expect(csvField('a "b", c')).toBe('"a ""b"", c"');
+  });
+});
+
+describe("lake handlers against s3rver", () => {
+  let server: RunningEmulator;
+  let s3: S3Client;
+  let batch = 0;
+
+  beforeAll(async () => {
+    server = await startS3rver([RAW, TRANSFORMED, STAGED]);
+    s3 = s3Client(server);
+  });
+  afterAll(async () => {
+    s3.destroy();
+    await server.stop();
+  });
+
+  const put = (bucket: string, key: string, body: string | Uint8Array) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const transformDeps = () => ({ s3, transformedBucket: TRANSFORMED, log: quiet });
+  const stagingDeps = () => ({ s3, stagedBucket: STAGED, log: quiet });
+  /** A raw api/ key of its own per test, so tests never read each other's output. */
+  const freshRawKey = () => rawApiObjectKey([`message-${++batch}`], new Date(Date.UTC(2026, 6, 1, batch % 24)));
+  const linesOf = async (bucket: string, key: string) => (await readText(s3, bucket, key)).trim().split("\n").map((line) => JSON.parse(line));
+
+  it("cleans a raw object into snake_case rows in the transformed zone", async () => {
+    const rawKey = freshRawKey();
+    await put(RAW, rawKey, jsonl([ingestEvent("t1"), ingestEvent("t2", { source: "  Billing  " })]));
+
+    const [outcome] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+
+    expect(outcome).toMatchObject({ cleanKey: cleanKeyFor(rawKey), cleanRows: 2, quarantinedRows: 0 });
+    expect(outcome.cleanKey).toMatch(/^clean\/api\/year=2026\/month=07\/day=01\/hour=\d\d\/batch-[0-9a-f]+\.jsonl$/);
+    expect(await linesOf(TRANSFORMED, outcome.cleanKey!)).toEqual([
+      { event_id: "t1", source: "billing", entity_id: "invoice-t1", event_type: "invoice.paid", occurred_at: "2026-07-01T23:30:00.000Z", event_date: "2026-07-01", payload: { note: 'says "hi", then leaves', total: 12.5 } },
+      expect.objectContaining({ event_id: "t2", source: "billing" }),
+    ]);
+    expect(await listKeys(s3, TRANSFORMED, quarantineKeyFor(rawKey))).toEqual([]);
+  });
+
+  it("drops bad rows to the quarantine prefix with their reasons and keeps the good ones", async () => {
+    const rawKey = freshRawKey();
+    await put(RAW, rawKey, jsonl([
+      ingestEvent("good-1"),
+      "{broken",
+      ingestEvent("no-entity", { entityId: "" }),
+      ingestEvent("good-1"),
+      ingestEvent("good-2"),
+    ]));
+
+    const [outcome] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+
+    expect(outcome).toMatchObject({ cleanRows: 2, quarantinedRows: 2, duplicates: 1, quarantineKey: quarantineKeyFor(rawKey) });
+    expect((await linesOf(TRANSFORMED, outcome.cleanKey!)).map((row) => row.event_id)).toEqual(["good-1", "good-2"]);
+    expect(await linesOf(TRANSFORMED, outcome.quarantineKey!)).toEqual([
+      { row: 2, reason: expect.stringMatching(/^not JSON/), raw: "{broken" },
+      { row: 3, reason: "entityId must not be empty", raw: JSON.stringify(ingestEvent("no-entity", { entityId: "" })) },
+    ]);
+  });
+
+  it("reads Firehose GZIP output, records back to back, from the stream/ prefix", async () => {
+    const rawKey = "stream/year=2026/month=07/day=01/hour=23/dp-dev-ingestion-firehose-1-2026-07-01-23-59-59-abc.json.gz";
+    await put(RAW, rawKey, gzipSync(Buffer.from([ingestEvent("f1"), ingestEvent("f2"), ingestEvent("f3")].map((e) => JSON.stringify(e)).join(""))));
+
+    const [outcome] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+
+    expect(outcome.cleanKey).toBe("clean/stream/year=2026/month=07/day=01/hour=23/dp-dev-ingestion-firehose-1-2026-07-01-23-59-59-abc.jsonl");
+    expect((await linesOf(TRANSFORMED, outcome.cleanKey!)).map((row) => row.event_id)).toEqual(["f1", "f2", "f3"]);
+  });
+
+  it("leaves Parquet objects as delivered", async () => {
+    const rawKey = "stream/year=2026/month=07/day=01/hour=22/part.parquet";
+    await put(RAW, rawKey, Buffer.concat([Buffer.from("PAR1"), Buffer.alloc(16), Buffer.from("PAR1")]));
+
+    const [outcome] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+
+    expect(outcome.skipped).toBeDefined();
+    expect(await listKeys(s3, TRANSFORMED, "clean/stream/year=2026/month=07/day=01/hour=22/")).toEqual([]);
+  });
+
+  it("decodes the URL-encoded keys of S3 notifications", async () => {
+    const rawKey = "api/year=2026/month=07/day=01/hour=05/manual upload+1.jsonl";
+    await put(RAW, rawKey, jsonl([ingestEvent("spaced")]));
+
+    const [outcome] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+
+    expect(decodeS3EventKey(encodeS3Key(rawKey))).toBe(rawKey);
+    expect(outcome.cleanKey).toBe("clean/api/year=2026/month=07/day=01/hour=05/manual upload+1.jsonl");
+  });
+
+  it("throws when the object cannot be read, so the invocation is retried and then recorded as failed", async () => {
+    await expect(handleRawObjectsCreated(s3Event(RAW, "api/missing.jsonl"), transformDeps())).rejects.toThrow();
+  });
+
+  it("is idempotent: the same notification twice gives the same keys and content", async () => {
+    const rawKey = freshRawKey();
+    await put(RAW, rawKey, jsonl([ingestEvent("once"), "bad row"]));
+    const snapshot = async () => {
+      const keys = [...(await listKeys(s3, TRANSFORMED, cleanKeyFor(rawKey))), ...(await listKeys(s3, TRANSFORMED, quarantineKeyFor(rawKey)))];
+      return Promise.all(keys.map(async (key) => [key, await readText(s3, TRANSFORMED, key)]));
+    };
+
+    await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+    const first = await snapshot();
+    await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+
+    expect(first).toHaveLength(2);
+    expect(await snapshot()).toEqual(first);
+  });
+
+  it("stages clean rows as COPY-ready CSV per event date, then a manifest of exactly those objects", async () => {
+    const rawKey = freshRawKey();
+    await put(RAW, rawKey, jsonl([ingestEvent("d1"), ingestEvent("d2", { occurredAt: "2026-07-02T00:30:00+02:00" }), ingestEvent("d3", { occurredAt: "2026-07-02T08:00:00Z" })]));
+    const [transformed] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+
+    const [staged] = await handleCleanObjectsCreated(s3Event(TRANSFORMED, transformed.cleanKey!), stagingDeps());
+
+    const cleanKey = transformed.cleanKey!;
+    // d2 happened at 22:30 UTC on the 1st, whatever its offset said.
+    expect(staged.objects).toEqual([stagedKeyFor(cleanKey, "2026-07-01"), stagedKeyFor(cleanKey, "2026-07-02")]);
+    expect(staged.objects[0]).toMatch(/^events\/event_date=2026-07-01\/batch-[0-9a-f]+-[0-9a-f]{16}\.csv$/);
+    expect(await readText(s3, STAGED, staged.objects[0])).toBe(
+      "event_id,source,entity_id,event_type,occurred_at,payload\n" +
+        '"d1","billing","invoice-d1","invoice.paid","2026-07-01T23:30:00.000Z","{""note"":""says \\""hi\\"", then leaves"",""total"":12.5}"\n' +
+        '"d2","billing","invoice-d2","invoice.paid","2026-07-01T22:30:00.000Z","{""note"":""says \\""hi\\"", then leaves"",""total"":12.5}"\n',
+    );
+    expect(staged.manifestKey).toBe(manifestKeyFor(cleanKey));
+    const manifest = JSON.parse(await readText(s3, STAGED, staged.manifestKey));
+    const sizes = await Promise.all(staged.objects.map(async (key) => Buffer.byteLength(await readText(s3, STAGED, key))));
+    expect(manifest).toEqual({
+      entries: staged.objects.map((key, index) => ({ url: `s3://${STAGED}/${key}`, mandatory: true, meta: { content_length: sizes[index] } })),
+    });
+  });
+
+  it("is idempotent when staging: the same clean object twice gives the same staged keys and content", async () => {
+    const cleanKey = `clean/${freshRawKey()}`;
+    await put(TRANSFORMED, cleanKey, jsonl(transformText(jsonl([ingestEvent("s1"), ingestEvent("s2")])).clean));
+    const expectedKeys = [stagedKeyFor(cleanKey, "2026-07-01"), manifestKeyFor(cleanKey)];
+    const contents = () => Promise.all(expectedKeys.map((key) => readText(s3, STAGED, key)));
+
+    const [outcome] = await handleCleanObjectsCreated(s3Event(TRANSFORMED, cleanKey), stagingDeps());
+    const keysAfterFirst = await listKeys(s3, STAGED);
+    const first = await contents();
+    await handleCleanObjectsCreated(s3Event(TRANSFORMED, cleanKey), stagingDeps());
+
+    expect([...outcome.objects, outcome.manifestKey]).toEqual(expectedKeys);
+    expect(await listKeys(s3, STAGED)).toEqual(keysAfterFirst);
+    expect(await contents()).toEqual(first);
+    expect(parseCleanRows(await readText(s3, TRANSFORMED, cleanKey))).toHaveLength(2);
+  });
+
+  it("ships both factories as serialisable closures that run from their serialised text", async () => {
+    const rawKey = freshRawKey();
+    await put(RAW, rawKey, jsonl([ingestEvent("shipped")]));
+    const endpoint = { AWS_ENDPOINT_URL_S3: server.endpoint };
+
+    const transformed = (await invokeShipped(transformFunctionFactory, { TRANSFORMED_BUCKET: TRANSFORMED, ...endpoint }, s3Event(RAW, rawKey))) as { cleanKey: string }[];
+    const staged = (await invokeShipped(stagingFunctionFactory, { STAGED_BUCKET: STAGED, ...endpoint }, s3Event(TRANSFORMED, transformed[0].cleanKey))) as { objects: string[] }[];
+
+    expect(transformed[0].cleanKey).toBe(cleanKeyFor(rawKey));
+    expect(await readText(s3, STAGED, staged[0].objects[0])).toContain('"shipped"');
+  });
+});
+
+describe("lake factories", () => {
+  it.each([
+    ["transformation", transformFunctionFactory],
+    ["staging", stagingFunctionFactory],
+  ])("the %s factory serialises the way CallbackFunction ships it", async (_name, factory) => {
+    const serialized = await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true });
+    expect(serialized.exportName).toBe("handler");
+    expect(serialized.containsSecrets).toBe(false);
+    expect(serialized.text).toMatch(/require\("@aws-sdk\/client-s3/);
+  });
+});

@@ -1,0 +1,447 @@
+/**
+ * Every policy of the pack against hand-built resources: at least one compliant and one
+ * non-compliant fixture each, plus the cases that decide a policy's reach (defaults AWS
+ * applies, exceptions, config, values unknown during preview).
+ */
+import { PLATFORM_POLICIES } from "../policies/catalog";
+import { PolicySubject } from "../scripts/policy-runner";
+import { KEY_ARN, UNKNOWN_STRING, awsProvider, findingsOf, subject, urnOf } from "./support/policy-fixtures";
+
+interface Case {
+  label: string;
+  resources: PolicySubject[];
+  config?: Record<string, unknown>;
+}
+interface ViolatingCase extends Case {
+  expect: RegExp;
+}
+interface PolicyCases {
+  compliant: Case[];
+  violating: ViolatingCase[];
+}
+
+const DLQ_ARN = "arn:aws:sqs:eu-west-1:123456789012:dlq";
+const STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/events";
+const T = {
+  bucket: "aws:s3/bucket:Bucket",
+  sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  versioning: "aws:s3/bucketVersioning:BucketVersioning",
+  logging: "aws:s3/bucketLogging:BucketLogging",
+  bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+  publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  rdsCluster: "aws:rds/cluster:Cluster",
+  rdsInstance: "aws:rds/instance:Instance",
+  clusterParameterGroup: "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+  redshiftCluster: "aws:redshift/cluster:Cluster",
+  redshiftParameterGroup: "aws:redshift/parameterGroup:ParameterGroup",
+  workgroup: "aws:redshiftserverless/workgroup:Workgroup",
+  namespace: "aws:redshiftserverless/namespace:Namespace",
+  replicationGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
+  table: "aws:dynamodb/table:Table",
+  queue: "aws:sqs/queue:Queue",
+  mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  lambda: "aws:lambda/function:Function",
+} as const;
+
+const bucket = (name: string) => subject(T.bucket, { id: `${name}-id`, bucket: name, arn: `arn:aws:s3:::${name}` }, { name });
+const sse = (bucketName: string, sseAlgorithm: string, kmsMasterKeyId?: string) =>
+  subject(T.sse, { bucket: `${bucketName}-id`, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm, kmsMasterKeyId } }] }, { name: `${bucketName}-sse` });
+const logsTo = (source: string, target: string) => subject(T.logging, { bucket: `${source}-id`, targetBucket: `${target}-id`, targetPrefix: "logs/" }, { name: `${source}-logging` });
+const versioning = (bucketName: string, status: string) => subject(T.versioning, { bucket: `${bucketName}-id`, versioningConfiguration: { status } }, { name: `${bucketName}-versioning` });
+const tlsDeny = (arn: string) => ({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } });
+const bucketPolicy = (bucketName: string, statements: object[]) =>
+  subject(T.bucketPolicy, { bucket: `${bucketName}-id`, policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) }, { name: `${bucketName}-policy` });
+const publicAccessBlock = (bucketName: string, flags: Partial<Record<string, boolean>>) => subject(T.publicAccessBlock, { bucket: `${bucketName}-id`, ...flags }, { name: `${bucketName}-pab` });
+const ALL_BLOCKED = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
+const clusterParameterGroup = (name: string, parameters: object[]) => subject(T.clusterParameterGroup, { id: name, name, family: "aurora-postgresql16", parameters }, { name });
+const queue = (name: string, props: Record<string, unknown> = {}) => subject(T.queue, { arn: `arn:aws:sqs:eu-west-1:123456789012:${name}`, kmsMasterKeyId: KEY_ARN, ...props }, { name });
+const goodMapping = {
+  eventSourceArn: STREAM_ARN,
+  startingPosition: "LATEST",
+  functionResponseTypes: ["ReportBatchItemFailures"],
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 3,
+  destinationConfig: { onFailure: { destinationArn: DLQ_ARN } },
+};
+const policyDoc = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+const PROD_PROTECTION = { requireDeletionProtection: true, requirePulumiProtect: true };
+const protectedCluster = { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "final" };
+const r = subject;
+
+const CASES: Record<string, PolicyCases> = {
+  "kinesis-stream-kms-encryption": {
+    compliant: [
+      { label: "KMS with a key", resources: [r("aws:kinesis/stream:Stream", { encryptionType: "KMS", kmsKeyId: KEY_ARN })] },
+      { label: "KMS with a key unknown during preview", resources: [r("aws:kinesis/stream:Stream", { encryptionType: "KMS", kmsKeyId: UNKNOWN_STRING })] },
+    ],
+    violating: [
+      { label: "no encryption", resources: [r("aws:kinesis/stream:Stream", {})], expect: /not KMS/ },
+      { label: "KMS without key", resources: [r("aws:kinesis/stream:Stream", { encryptionType: "KMS" })], expect: /no kmsKeyId/ },
+    ],
+  },
+  "dynamodb-table-cmk-encryption": {
+    compliant: [{ label: "CMK on table and replica", resources: [r(T.table, { serverSideEncryption: { enabled: true, kmsKeyArn: KEY_ARN }, replicas: [{ regionName: "eu-central-1", kmsKeyArn: KEY_ARN }] })] }],
+    violating: [
+      { label: "AWS-owned key", resources: [r(T.table, {})], expect: /not enabled/ },
+      { label: "AWS-managed key", resources: [r(T.table, { serverSideEncryption: { enabled: true } })], expect: /without kmsKeyArn/ },
+      { label: "replica without key", resources: [r(T.table, { serverSideEncryption: { enabled: true, kmsKeyArn: KEY_ARN }, replicas: [{ regionName: "eu-central-1" }] })], expect: /eu-central-1 has no kmsKeyArn/ },
+    ],
+  },
+  "rds-storage-encrypted": {
+    compliant: [
+      { label: "encrypted cluster", resources: [r(T.rdsCluster, { engine: "aurora-postgresql", storageEncrypted: true, kmsKeyId: KEY_ARN })] },
+      { label: "read replica (inherits)", resources: [r(T.rdsInstance, { replicateSourceDb: "source-db" })] },
+      { label: "global cluster from a source cluster", resources: [r("aws:rds/globalCluster:GlobalCluster", { globalClusterIdentifier: "g", sourceDbClusterIdentifier: "arn:aws:rds:eu-west-1:123456789012:cluster:c" })] },
+    ],
+    violating: [
+      { label: "cluster left at the default", resources: [r(T.rdsCluster, { engine: "aurora-postgresql" })], expect: /storageEncrypted is not true/ },
+      { label: "unencrypted instance", resources: [r(T.rdsInstance, { storageEncrypted: false })], expect: /storageEncrypted is not true/ },
+    ],
+  },
+  "redshift-encrypted-with-cmk": {
+    compliant: [
+      { label: "cluster with CMK", resources: [r(T.redshiftCluster, { encrypted: "true", kmsKeyId: KEY_ARN })] },
+      { label: "namespace with CMK", resources: [r(T.namespace, { namespaceName: "ns", kmsKeyId: KEY_ARN })] },
+    ],
+    violating: [
+      { label: "unencrypted cluster", resources: [r(T.redshiftCluster, { encrypted: "false", kmsKeyId: KEY_ARN })], expect: /encrypted is false/ },
+      { label: "cluster on the AWS-managed key", resources: [r(T.redshiftCluster, {})], expect: /No kmsKeyId/ },
+      { label: "namespace without key", resources: [r(T.namespace, { namespaceName: "ns" })], expect: /No kmsKeyId/ },
+    ],
+  },
+  "elasticache-encrypted-at-rest": {
+    compliant: [
+      { label: "encrypted replication group", resources: [r(T.replicationGroup, { atRestEncryptionEnabled: true })] },
+      { label: "member of a replication group", resources: [r("aws:elasticache/cluster:Cluster", { replicationGroupId: "rg" })] },
+    ],
+    violating: [
+      { label: "Redis default", resources: [r(T.replicationGroup, {})], expect: /atRestEncryptionEnabled/ },
+      { label: "standalone cluster", resources: [r("aws:elasticache/cluster:Cluster", { engine: "redis" })], expect: /standalone/ },
+    ],
+  },
+  "sqs-queue-kms-encryption": {
+    compliant: [{ label: "SSE-KMS", resources: [r(T.queue, { kmsMasterKeyId: KEY_ARN })] }],
+    violating: [{ label: "SSE-SQS only", resources: [r(T.queue, { sqsManagedSseEnabled: true })], expect: /kmsMasterKeyId/ }],
+  },
+  "sns-topic-kms-encryption": {
+    compliant: [{ label: "SSE-KMS", resources: [r("aws:sns/topic:Topic", { kmsMasterKeyId: KEY_ARN })] }],
+    violating: [{ label: "unencrypted", resources: [r("aws:sns/topic:Topic", {})], expect: /kmsMasterKeyId/ }],
+  },
+  "firehose-kms-encryption": {
+    compliant: [
+      {
+        label: "Direct PUT with CMK and encrypted S3 writes",
+        resources: [
+          r("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", {
+            destination: "extended_s3",
+            serverSideEncryption: { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn: KEY_ARN },
+            extendedS3Configuration: { bucketArn: "arn:aws:s3:::raw", kmsKeyArn: KEY_ARN },
+          }),
+        ],
+      },
+      {
+        label: "Kinesis source (encrypted by the stream)",
+        resources: [
+          r("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", {
+            destination: "extended_s3",
+            kinesisSourceConfiguration: { kinesisStreamArn: STREAM_ARN, roleArn: "role" },
+            extendedS3Configuration: { bucketArn: "arn:aws:s3:::raw", kmsKeyArn: KEY_ARN },
+          }),
+        ],
+      },
+    ],
+    violating: [
+      {
+        label: "Direct PUT without SSE, S3 writes without key",
+        resources: [r("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", { destination: "extended_s3", extendedS3Configuration: { bucketArn: "arn:aws:s3:::raw" } })],
+        expect: /without serverSideEncryption[\s\S]*extended S3 destination has no kmsKeyArn/,
+      },
+    ],
+  },
+  "athena-workgroup-results-kms": {
+    compliant: [
+      {
+        label: "SSE_KMS enforced",
+        resources: [r("aws:athena/workgroup:Workgroup", { configuration: { enforceWorkgroupConfiguration: true, resultConfiguration: { encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: KEY_ARN } } } })],
+      },
+    ],
+    violating: [
+      { label: "SSE_S3 results", resources: [r("aws:athena/workgroup:Workgroup", { configuration: { resultConfiguration: { encryptionConfiguration: { encryptionOption: "SSE_S3" } } } })], expect: /SSE_S3, not SSE_KMS/ },
+      {
+        label: "not enforced",
+        resources: [r("aws:athena/workgroup:Workgroup", { configuration: { enforceWorkgroupConfiguration: false, resultConfiguration: { encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: KEY_ARN } } } })],
+        expect: /enforceWorkgroupConfiguration is false/,
+      },
+    ],
+  },
+  "cloudwatch-log-group-kms": {
+    compliant: [{ label: "logs key", resources: [r("aws:cloudwatch/logGroup:LogGroup", { kmsKeyId: KEY_ARN, retentionInDays: 7 })] }],
+    violating: [{ label: "no key", resources: [r("aws:cloudwatch/logGroup:LogGroup", { retentionInDays: 7 })], expect: /No kmsKeyId/ }],
+  },
+  "s3-bucket-sse-kms": {
+    compliant: [
+      { label: "SSE-KMS by a configuration resource", resources: [bucket("raw"), sse("raw", "aws:kms", KEY_ARN)] },
+      { label: "access log bucket on SSE-S3", resources: [bucket("raw"), sse("raw", "aws:kms", KEY_ARN), bucket("access-logs"), sse("access-logs", "AES256"), logsTo("raw", "access-logs")] },
+      {
+        label: "correlated by property dependencies while the bucket id is unknown (preview)",
+        resources: [
+          bucket("raw"),
+          subject(T.sse, { bucket: UNKNOWN_STRING, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: UNKNOWN_STRING } }] }, {
+            name: "raw-sse",
+            propertyDependencies: { bucket: [urnOf(T.bucket, "raw")] },
+          }),
+        ],
+      },
+    ],
+    violating: [
+      { label: "no encryption configuration", resources: [bucket("raw")], expect: /raw has no server-side encryption/ },
+      { label: "SSE-S3 on a data bucket", resources: [bucket("raw"), sse("raw", "AES256")], expect: /only access log buckets may use AES256/ },
+      { label: "KMS without a customer key", resources: [bucket("raw"), sse("raw", "aws:kms")], expect: /without a customer KMS key/ },
+      { label: "configuration of another bucket", resources: [bucket("raw"), bucket("staged"), sse("staged", "aws:kms", KEY_ARN)], expect: /raw has no server-side encryption/ },
+    ],
+  },
+  "s3-bucket-tls-only": {
+    compliant: [{ label: "TLS deny statement", resources: [bucket("raw"), bucketPolicy("raw", [tlsDeny("arn:aws:s3:::raw")])] }],
+    violating: [
+      { label: "no bucket policy", resources: [bucket("raw")], expect: /raw has no bucket policy/ },
+      { label: "policy without the deny", resources: [bucket("raw"), bucketPolicy("raw", [{ Effect: "Allow", Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject", Resource: "arn:aws:s3:::raw/*" }])], expect: /no Deny for aws:SecureTransport/ },
+    ],
+  },
+  "s3-lake-bucket-versioning": {
+    compliant: [
+      { label: "versioned lake bucket", resources: [bucket("dp-prod-lake-raw"), versioning("dp-prod-lake-raw", "Enabled")] },
+      { label: "an unversioned bucket that is not a lake bucket", resources: [bucket("dp-prod-athena-results"), bucket("dp-prod-lake-raw"), versioning("dp-prod-lake-raw", "Enabled")] },
+      { label: "an access log bucket named like a zone", resources: [bucket("raw-access-logs"), bucket("dp-lake-staged"), versioning("dp-lake-staged", "Enabled"), logsTo("dp-lake-staged", "raw-access-logs")] },
+    ],
+    violating: [
+      { label: "unversioned raw bucket", resources: [bucket("dp-prod-lake-raw")], expect: /dp-prod-lake-raw does not have versioning/ },
+      { label: "suspended versioning on a replica", resources: [bucket("dp-prod-lake-staged-replica"), versioning("dp-prod-lake-staged-replica", "Suspended")], expect: /staged-replica/ },
+      { label: "a configured lake pattern", resources: [bucket("dp-prod-curated")], config: { lakeBucketPattern: "curated$" }, expect: /dp-prod-curated/ },
+    ],
+  },
+  "s3-bucket-public-access-block": {
+    compliant: [
+      { label: "all four flags", resources: [bucket("raw"), publicAccessBlock("raw", ALL_BLOCKED)] },
+      { label: "account-level block", resources: [bucket("raw"), subject("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", ALL_BLOCKED)] },
+    ],
+    violating: [
+      { label: "no block", resources: [bucket("raw")], expect: /raw has no public access block/ },
+      { label: "one flag off", resources: [bucket("raw"), publicAccessBlock("raw", { ...ALL_BLOCKED, restrictPublicBuckets: false })], expect: /leaves restrictPublicBuckets off/ },
+    ],
+  },
+  "rds-force-ssl": {
+    compliant: [
+      {
+        label: "PostgreSQL cluster with rds.force_ssl = 1",
+        resources: [r(T.rdsCluster, { engine: "aurora-postgresql", dbClusterParameterGroupName: "pg16" }), clusterParameterGroup("pg16", [{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }])],
+      },
+      {
+        label: "MySQL cluster with require_secure_transport",
+        resources: [r(T.rdsCluster, { engine: "aurora-mysql", dbClusterParameterGroupName: "my8" }), clusterParameterGroup("my8", [{ name: "require_secure_transport", value: "ON" }])],
+      },
+    ],
+    violating: [
+      { label: "default parameter group", resources: [r(T.rdsCluster, { engine: "aurora-postgresql" })], expect: /does not use a parameter group/ },
+      {
+        label: "force_ssl off",
+        resources: [r(T.rdsCluster, { engine: "aurora-postgresql", dbClusterParameterGroupName: "pg16" }), clusterParameterGroup("pg16", [{ name: "rds.force_ssl", value: "0" }])],
+        expect: /rds.force_ssl is 0/,
+      },
+    ],
+  },
+  "redshift-require-ssl": {
+    compliant: [
+      {
+        label: "cluster parameter group and serverless workgroup",
+        resources: [
+          r(T.redshiftCluster, { clusterParameterGroupName: "wh" }),
+          r(T.redshiftParameterGroup, { id: "wh", name: "wh", family: "redshift-1.0", parameters: [{ name: "require_ssl", value: "true" }] }, { name: "wh" }),
+          r(T.workgroup, { workgroupName: "wg", namespaceName: "ns", configParameters: [{ parameterKey: "require_ssl", parameterValue: "true" }] }),
+        ],
+      },
+    ],
+    violating: [
+      { label: "default parameter group", resources: [r(T.redshiftCluster, {})], expect: /default parameter group/ },
+      { label: "workgroup without require_ssl", resources: [r(T.workgroup, { workgroupName: "wg", namespaceName: "ns" })], expect: /does not set require_ssl/ },
+    ],
+  },
+  "elasticache-transit-encryption-and-auth": {
+    compliant: [
+      { label: "TLS and AUTH token", resources: [r(T.replicationGroup, { transitEncryptionEnabled: true, authToken: "a-long-enough-token" })] },
+      { label: "TLS and RBAC user group", resources: [r(T.replicationGroup, { transitEncryptionEnabled: true, userGroupIds: ["app-users"] })] },
+    ],
+    violating: [
+      { label: "plain text", resources: [r(T.replicationGroup, { authToken: "a-long-enough-token" })], expect: /transitEncryptionEnabled is not true/ },
+      { label: "preferred mode", resources: [r(T.replicationGroup, { transitEncryptionEnabled: true, transitEncryptionMode: "preferred", authToken: "t" })], expect: /preferred/ },
+      { label: "no authentication", resources: [r(T.replicationGroup, { transitEncryptionEnabled: true })], expect: /No authToken/ },
+    ],
+  },
+  "rds-backup-retention": {
+    compliant: [
+      { label: "default minimum of 2", resources: [r(T.rdsCluster, { backupRetentionPeriod: 2 })] },
+      { label: "prod minimum of 7", resources: [r(T.rdsCluster, { backupRetentionPeriod: 14 })], config: { minBackupRetentionDays: 7 } },
+    ],
+    violating: [
+      { label: "1 day", resources: [r(T.rdsCluster, { backupRetentionPeriod: 1 })], expect: /is 1 day\(s\); this stack requires at least 2/ },
+      { label: "left to the AWS default", resources: [r(T.rdsInstance, {})], expect: /the AWS default/ },
+      { label: "below the prod minimum", resources: [r(T.rdsCluster, { backupRetentionPeriod: 2 })], config: { minBackupRetentionDays: 7 }, expect: /at least 7/ },
+    ],
+  },
+  "dynamodb-point-in-time-recovery": {
+    compliant: [{ label: "PITR on table and replica", resources: [r(T.table, { pointInTimeRecovery: { enabled: true }, replicas: [{ regionName: "eu-central-1", pointInTimeRecovery: true }] })] }],
+    violating: [
+      { label: "PITR off", resources: [r(T.table, {})], expect: /pointInTimeRecovery is not enabled/ },
+      { label: "replica without PITR", resources: [r(T.table, { pointInTimeRecovery: { enabled: true }, replicas: [{ regionName: "eu-central-1" }] })], expect: /eu-central-1/ },
+    ],
+  },
+  "redshift-snapshot-retention": {
+    compliant: [
+      { label: "AWS default of 1 day", resources: [r(T.redshiftCluster, {})] },
+      { label: "14 days", resources: [r(T.redshiftCluster, { automatedSnapshotRetentionPeriod: 14 })] },
+    ],
+    violating: [{ label: "snapshots off", resources: [r(T.redshiftCluster, { automatedSnapshotRetentionPeriod: 0 })], expect: /turns automated snapshots off/ }],
+  },
+  "elasticache-snapshot-retention": {
+    compliant: [{ label: "7 days", resources: [r(T.replicationGroup, { snapshotRetentionLimit: 7 })] }],
+    violating: [
+      { label: "0", resources: [r(T.replicationGroup, { snapshotRetentionLimit: 0 })], expect: /snapshotRetentionLimit is 0/ },
+      { label: "unset", resources: [r(T.replicationGroup, {})], expect: /unset/ },
+    ],
+  },
+  "database-deletion-protection": {
+    compliant: [
+      { label: "protected prod cluster", resources: [r(T.rdsCluster, protectedCluster, { protect: true })], config: PROD_PROTECTION },
+      { label: "protected prod table", resources: [r(T.table, { deletionProtectionEnabled: true }, { protect: true })], config: PROD_PROTECTION },
+      { label: "dev config requires nothing", resources: [r(T.rdsCluster, { skipFinalSnapshot: true })], config: { requireDeletionProtection: false, requirePulumiProtect: false } },
+    ],
+    violating: [
+      { label: "unprotected cluster", resources: [r(T.rdsCluster, { skipFinalSnapshot: true })], config: PROD_PROTECTION, expect: /deletionProtection is not true[\s\S]*skipFinalSnapshot is true[\s\S]*not `protect`ed/ },
+      { label: "final snapshot without a name", resources: [r(T.redshiftCluster, {}, { protect: true })], config: PROD_PROTECTION, expect: /No finalSnapshotIdentifier/ },
+      { label: "table without deletion protection", resources: [r(T.table, {}, { protect: true })], config: { requireDeletionProtection: true }, expect: /deletionProtectionEnabled/ },
+    ],
+  },
+  "databases-not-publicly-accessible": {
+    compliant: [
+      { label: "private Aurora instance", resources: [r("aws:rds/clusterInstance:ClusterInstance", { publiclyAccessible: false })] },
+      { label: "Redshift left at the default", resources: [r(T.redshiftCluster, {})] },
+    ],
+    violating: [
+      { label: "public Aurora instance", resources: [r("aws:rds/clusterInstance:ClusterInstance", { publiclyAccessible: true })], expect: /public address/ },
+      { label: "public workgroup", resources: [r(T.workgroup, { publiclyAccessible: true })], expect: /public address/ },
+    ],
+  },
+  "iam-no-full-access-managed-policies": {
+    compliant: [
+      { label: "customer-managed policy attachment", resources: [r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", { role: "r", policyArn: "arn:aws:iam::123456789012:policy/reader" })] },
+      { label: "narrow AWS-managed policy", resources: [r("aws:iam/role:Role", { managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"] })] },
+    ],
+    violating: [
+      { label: "CallbackFunction's default", resources: [r("aws:iam/rolePolicyAttachment:RolePolicyAttachment", { role: "r", policyArn: "arn:aws:iam::aws:policy/AWSLambda_FullAccess" })], expect: /AWSLambda_FullAccess/ },
+      { label: "administrator on a role", resources: [r("aws:iam/role:Role", { managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] })], expect: /AdministratorAccess/ },
+    ],
+  },
+  "iam-no-wildcard-admin-statements": {
+    compliant: [
+      { label: "scoped statements and X-Ray on *", resources: [r("aws:iam/rolePolicy:RolePolicy", { role: "r", policy: policyDoc([{ Effect: "Allow", Action: ["xray:PutTraceSegments"], Resource: "*" }, { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::raw/*" }]) })] },
+    ],
+    violating: [
+      { label: "Action * on Resource *", resources: [r("aws:iam/rolePolicy:RolePolicy", { role: "r", policy: policyDoc([{ Sid: "God", Effect: "Allow", Action: "*", Resource: "*" }]) })], expect: /statement God/ },
+      { label: "*:* in a managed policy", resources: [r("aws:iam/policy:Policy", { policy: policyDoc([{ Effect: "Allow", Action: ["*:*"], Resource: ["*"] }]) })], expect: /managed policy allows/ },
+      { label: "inline policy on a role", resources: [r("aws:iam/role:Role", { inlinePolicies: [{ name: "all", policy: policyDoc([{ Effect: "Allow", Action: "*", Resource: "*" }]) }] })], expect: /Inline policy all/ },
+    ],
+  },
+  "kinesis-consumer-failure-handling": {
+    compliant: [
+      { label: "partial failures, bisect, bounded retries, DLQ", resources: [r(T.mapping, goodMapping)] },
+      { label: "an SQS mapping is out of scope", resources: [r(T.mapping, { eventSourceArn: DLQ_ARN, functionName: "f" })] },
+      { label: "stream ARN unknown during preview", resources: [r(T.mapping, { ...goodMapping, eventSourceArn: UNKNOWN_STRING })] },
+    ],
+    violating: [
+      { label: "defaults", resources: [r(T.mapping, { eventSourceArn: STREAM_ARN, startingPosition: "LATEST" })], expect: /ReportBatchItemFailures[\s\S]*bisect[\s\S]*unlimited[\s\S]*onFailure/ },
+      { label: "stream ARN unknown, detected by startingPosition", resources: [r(T.mapping, { eventSourceArn: UNKNOWN_STRING, startingPosition: "TRIM_HORIZON" })], expect: /onFailure/ },
+    ],
+  },
+  "sqs-queue-has-dead-letter-queue": {
+    compliant: [
+      { label: "queue with its DLQ", resources: [queue("ingest", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ_ARN, maxReceiveCount: 5 }) }), queue("dlq")] },
+      { label: "a Kinesis mapping's on-failure queue", resources: [queue("dlq"), r(T.mapping, goodMapping)] },
+      {
+        label: "DLQ found by property dependencies during preview",
+        resources: [queue("ingest", { redrivePolicy: UNKNOWN_STRING }), queue("dlq-new", { arn: UNKNOWN_STRING })].map((q, i) =>
+          i === 0 ? { ...q, propertyDependencies: { redrivePolicy: [urnOf(T.queue, "dlq-new")] } } : q,
+        ),
+      },
+    ],
+    violating: [{ label: "queue without redrive", resources: [queue("ingest")], expect: /ingest has no redrive policy/ }],
+  },
+  "lambda-runtime-supported": {
+    compliant: [{ label: "nodejs22.x in November 2026", resources: [r(T.lambda, { runtime: "nodejs22.x" })], config: { asOfDate: "2026-11-21" } }],
+    violating: [
+      { label: "nodejs20.x after 2026-04-30", resources: [r(T.lambda, { runtime: "nodejs20.x" })], config: { asOfDate: "2026-11-21" }, expect: /nodejs20.x was deprecated on 2026-04-30/ },
+      { label: "python3.9", resources: [r(T.lambda, { runtime: "python3.9" })], config: { asOfDate: "2026-11-21" }, expect: /python3.9/ },
+      { label: "nodejs22.x once its date passes", resources: [r(T.lambda, { runtime: "nodejs22.x" })], config: { asOfDate: "2027-05-01" }, expect: /2027-04-30/ },
+    ],
+  },
+  "kms-key-rotation": {
+    compliant: [
+      { label: "rotating key", resources: [r("aws:kms/key:Key", { enableKeyRotation: true })] },
+      { label: "asymmetric key (cannot rotate)", resources: [r("aws:kms/key:Key", { customerMasterKeySpec: "RSA_2048", keyUsage: "SIGN_VERIFY" })] },
+    ],
+    violating: [{ label: "rotation off", resources: [r("aws:kms/key:Key", {})], expect: /enableKeyRotation/ }],
+  },
+  "allowed-regions": {
+    compliant: [
+      { label: "primary provider's region", resources: [r(T.queue, { kmsMasterKeyId: KEY_ARN })], config: { allowedRegions: ["eu-west-1", "eu-central-1"] } },
+      { label: "no restriction configured", resources: [r(T.queue, {}, { provider: awsProvider("us-east-1") })] },
+    ],
+    violating: [
+      { label: "provider in another region", resources: [r(T.queue, {}, { provider: awsProvider("us-east-1") })], config: { allowedRegions: ["eu-west-1"] }, expect: /us-east-1 is not among/ },
+      { label: "resource-level region override", resources: [r(T.queue, { region: "ap-south-1" })], config: { allowedRegions: ["eu-west-1"] }, expect: /ap-south-1/ },
+      { label: "the provider itself", resources: [r("pulumi:providers:aws", { region: "us-west-2" }, { provider: null })], config: { allowedRegions: ["eu-west-1"] }, expect: /us-west-2/ },
+    ],
+  },
+  "required-tags": {
+    compliant: [
+      { label: "tags from the provider's defaultTags", resources: [r(T.queue, {})] },
+      { label: "own tags without default tags", resources: [r(T.queue, { tags: { Owner: "o", CostCentre: "c", Stage: "s" } }, { provider: awsProvider("eu-west-1", null) })] },
+      { label: "tagsAll computed by the provider", resources: [r(T.queue, { tagsAll: { Owner: "o", CostCentre: "c", Stage: "s" } }, { provider: null })] },
+      { label: "a type without tags", resources: [r("aws:sqs/queuePolicy:QueuePolicy", {}, { provider: null })] },
+    ],
+    violating: [
+      { label: "provider without defaultTags", resources: [r(T.queue, {}, { provider: awsProvider("eu-west-1", null) })], expect: /Missing tag\(s\) Owner, CostCentre, Stage/ },
+      { label: "empty tag value and a configured key", resources: [r(T.queue, { tags: { Owner: " " } })], config: { requiredTags: ["Owner", "DataClass"] }, expect: /Owner, DataClass/ },
+    ],
+  },
+};
+
+describe("policy fixtures", () => {
+  it("cover every policy of the pack", () => {
+    expect(Object.keys(CASES).sort()).toEqual(PLATFORM_POLICIES.map((p) => p.name).sort());
+  });
+
+  it("give every policy a stable id, a level and remediation text", () => {
+    for (const policy of PLATFORM_POLICIES) {
+      expect(policy.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(["mandatory", "advisory"]).toContain(policy.enforcementLevel);
+      expect(policy.description.length).toBeGreaterThan(20);
+      expect(policy.remediationSteps.length).toBeGreaterThan(20);
+    }
+    expect(new Set(PLATFORM_POLICIES.map((p) => p.name)).size).toBe(PLATFORM_POLICIES.length);
+  });
+});
+
+describe.each(PLATFORM_POLICIES.map((policy) => [policy.name, policy] as const))("%s", (name, policy) => {
+  const cases = CASES[name] ?? { compliant: [], violating: [] };
+
+  it.each(cases.compliant.map((c) => [c.label, c] as const))("passes: %s", async (_label, c) => {
+    expect((await findingsOf(policy, c.resources, c.config)).map((f) => f.message)).toEqual([]);
+  });
+
+  it.each(cases.violating.map((c) => [c.label, c] as const))("flags: %s", async (_label, c) => {
+    const findings = await findingsOf(policy, c.resources, c.config);
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings.map((f) => f.message).join("\n")).toMatch(c.expect);
+    // Findings name the resource they are about.
+    expect(findings.every((f) => c.resources.some((res) => res.urn === f.urn))).toBe(true);
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * Real local AWS-compatible servers for handler tests, each on 127.0.0.1 with an
+ * ephemeral port: dynalite (DynamoDB), kinesalite (Kinesis) and s3rver (S3). Start them
+ * in beforeAll and stop them in afterAll; nothing is shared between test files. Also
+ * here: SDK clients for them, waits for CREATING → ACTIVE, and `invokeShipped`, which
+ * runs a Lambda factory from the exact text CallbackFunction would ship.
+ */
+import {
+  CreateTableCommand,
+  CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  _Record,
+} from "@aws-sdk/client-kinesis";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+// The Kinesis client defaults to HTTP/2, which kinesalite does not speak.
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import * as pulumi from "@pulumi/pulumi";
+import type { KinesisStreamEvent } from "aws-lambda";
+import * as fs from "fs";
+import type * as http from "http";
+import type { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import * as vm from "vm";
+
+export const EMULATOR_REGION = "us-east-1";
+/** s3rver's default key pair; dynalite and kinesalite accept any credentials. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+const LOOPBACK = "127.0.0.1";
+
+export interface RunningEmulator {
+  /** e.g. "http://127.0.0.1:41234" */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+type ServerFactory = (options: Record<string, unknown>) => http.Server;
+const dynalite: ServerFactory = require("dynalite");
+const kinesalite: ServerFactory = require("kinesalite");
+const S3rver: new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> } = require("s3rver");
+
+function listenOnLoopback(server: http.Server): Promise<RunningEmulator> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, LOOPBACK, () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        endpoint: `http://${LOOPBACK}:${port}`,
+        stop: () => new Promise<void>((done, fail) => server.close((error?: Error) => (error ? fail(error) : done()))),
+      });
+    });
+  });
+}
+
+/** DynamoDB in memory; tables still pass through CREATING, so use createTableAndWait. */
+export function startDynalite(): Promise<RunningEmulator> {
+  return listenOnLoopback(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
+}
+
+/** Kinesis in memory; streams still pass through CREATING, so use createStreamAndWait. */
+export function startKinesalite(): Promise<RunningEmulator> {
+  return listenOnLoopback(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 }));
+}
+
+/** S3 on a throwaway directory, with the given buckets created; the directory goes when it stops. */
+export async function startS3rver(buckets: readonly string[]): Promise<RunningEmulator> {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), "s3rver-"));
+  const server = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  const { port } = await server.run();
+  return {
+    endpoint: `http://${LOOPBACK}:${port}`,
+    stop: async () => {
+      await server.close();
+      fs.rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+const clientConfig = (endpoint: string) => ({ region: EMULATOR_REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
+
+export function dynamoDbClient(emulator: RunningEmulator): DynamoDBClient {
+  return new DynamoDBClient(clientConfig(emulator.endpoint));
+}
+
+export function s3Client(emulator: RunningEmulator): S3Client {
+  return new S3Client({ ...clientConfig(emulator.endpoint), forcePathStyle: true });
+}
+
+export function kinesisClient(emulator: RunningEmulator): KinesisClient {
+  return new KinesisClient({ ...clientConfig(emulator.endpoint), requestHandler: new NodeHttpHandler() });
+}
+
+async function waitUntil(description: string, check: () => Promise<boolean>, attempts = 100): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`Gave up waiting for ${description}`);
+}
+
+export async function createTableAndWait(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+  await client.send(new CreateTableCommand(input));
+  await waitUntil(`table ${input.TableName} to be ACTIVE`, async () => {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+    return Table?.TableStatus === "ACTIVE";
+  });
+}
+
+export async function createStreamAndWait(client: KinesisClient, streamName: string, shardCount: number): Promise<string> {
+  await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+  let streamArn = "";
+  await waitUntil(`stream ${streamName} to be ACTIVE`, async () => {
+    const { StreamDescriptionSummary } = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    streamArn = StreamDescriptionSummary?.StreamARN ?? "";
+    return StreamDescriptionSummary?.StreamStatus === "ACTIVE";
+  });
+  return streamArn;
+}
+
+/** Every record of every shard, from the start of the stream, in shard then sequence order. */
+export async function readAllRecords(client: KinesisClient, streamName: string): Promise<{ shardId: string; record: _Record }[]> {
+  const { Shards = [] } = await client.send(new ListShardsCommand({ StreamName: streamName }));
+  const all: { shardId: string; record: _Record }[] = [];
+  for (const shard of Shards) {
+    const shardId = shard.ShardId!;
+    const { ShardIterator } = await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" }));
+    const { Records = [] } = await client.send(new GetRecordsCommand({ ShardIterator }));
+    all.push(...Records.map((record) => ({ shardId, record })));
+  }
+  return all;
+}
+
+/** The event Lambda's Kinesis poller would build from these records. */
+export function kinesisEventOf(records: { shardId: string; record: _Record }[], streamArn: string): KinesisStreamEvent {
+  return {
+    Records: records.map(({ shardId, record }) => ({
+      awsRegion: EMULATOR_REGION,
+      eventID: `${shardId}:${record.SequenceNumber}`,
+      eventName: "aws:kinesis:record",
+      eventSource: "aws:kinesis",
+      eventSourceARN: streamArn,
+      eventVersion: "1.0",
+      invokeIdentityArn: "arn:aws:iam::123456789012:role/test",
+      kinesis: {
+        kinesisSchemaVersion: "1.0",
+        partitionKey: record.PartitionKey!,
+        sequenceNumber: record.SequenceNumber!,
+        data: Buffer.from(record.Data!).toString("base64"),
+        approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp ?? new Date()).getTime() / 1000,
+      },
+    })),
+  };
+}
+
+/** Every item of a table, unmarshalled and sorted by key, for whole-table comparisons. */
+export async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
+  const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+  return Items.map((item) => unmarshall(item)).sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
+}
+
+/** Keys under a prefix, sorted. */
+export async function listKeys(client: S3Client, bucket: string, prefix = ""): Promise<string[]> {
+  const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return Contents.map((object) => object.Key!).sort();
+}
+
+export async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
+  const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Body!.transformToString();
+}
+
+/**
+ * Serialises a factory exactly as aws.lambda.CallbackFunction does, writes the module
+ * text to a temp dir, loads it with this project's node_modules on the path (the Lambda
+ * runtime provides @aws-sdk/* the same way) and invokes it once. The factory runs at
+ * load, as at a cold start; `env` is in the process environment for load and invocation
+ * (SDK clients resolve endpoint and credentials lazily, at the first request).
+ */
+export async function invokeShipped(factory: () => unknown, env: Record<string, string>, event: unknown): Promise<unknown> {
+  const serialized = await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true });
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "shipped-")), "__index.js");
+  fs.writeFileSync(file, serialized.text);
+  const Module = require("module");
+  const shipped = new Module(file);
+  shipped.filename = file;
+  shipped.paths = Module._nodeModulePaths(path.resolve(__dirname, "..", ".."));
+  // Jest gives each test file its own process and console; the loaded module sees Node's real ones.
+  const nodeProcess: NodeJS.Process = vm.runInThisContext("process");
+  const nodeConsole: Console = vm.runInThisContext("console");
+  const saved = { ...nodeProcess.env };
+  Object.assign(nodeProcess.env, { AWS_REGION: EMULATOR_REGION, AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey }, env);
+  // The handler's JSON log lines would only clutter the test output.
+  const log = nodeConsole.log;
+  nodeConsole.log = () => undefined;
+  try {
+    shipped._compile(serialized.text, file);
+    return await shipped.exports[serialized.exportName](event);
+  } finally {
+    nodeConsole.log = log;
+    for (const key of Object.keys(nodeProcess.env)) if (!(key in saved)) delete nodeProcess.env[key];
+    Object.assign(nodeProcess.env, saved);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
