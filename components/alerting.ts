@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument } from "./lib/iam";
+import { denyInsecureTransport, policyDocument } from "./lib/iam";
 
 export interface AlertingArgs {
   /** Key encrypting the alarm topic; its policy must let CloudWatch and Budgets use it. */
@@ -48,14 +48,7 @@ export class Alerting extends pulumi.ComponentResource {
           Resource: arn,
           Condition: { StringEquals: { "aws:SourceAccount": account } },
         })),
-        this.topic.arn.apply((arn) => ({
-          Sid: "DenyInsecureTransport",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "sns:Publish",
-          Resource: arn,
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        })),
+        denyInsecureTransport(this.topic.arn, "sns:Publish"),
       ]),
     }, { parent: this });
 

@@ -13,8 +13,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import { LoadOutcome, LoadTarget, loadStagedObject, loadTargetProblems, loaderSettingsFromEnv } from "../functions/warehouse-loader";
 import { createMetricAlarm } from "./lib/alarms";
-import { createScopedRole, policyDocument } from "./lib/iam";
+import { createScopedRole, denyInsecureTransport, policyDocument } from "./lib/iam";
 import { createInlineFunction } from "./lib/inline-function";
+import { DLQ_RETENTION_SECONDS } from "./lib/queues";
+import { StorePlacementArgs } from "./lib/store-placement";
 
 export type WarehouseMode = "provisioned" | "serverless";
 
@@ -34,19 +36,16 @@ export interface WarehouseLoaderArgs {
   tracing?: boolean;
 }
 
-export interface AnalyticsWarehouseArgs {
+/**
+ * Placement: `subnetIds` are the isolated subnets (a subnet group for a cluster,
+ * subnetIds for a workgroup); `securityGroupIds` is the warehouse tier's group;
+ * `kmsKeyArn` is the data key for storage, the admin secret and the loader's
+ * dead-letter queue; `logsKeyArn` encrypts the audit and Lambda log groups.
+ */
+export interface AnalyticsWarehouseArgs extends StorePlacementArgs {
   mode: WarehouseMode;
-  /** Isolated subnets (a subnet group for a cluster, subnetIds for a workgroup). */
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** How many distinct AZs the subnets span: Serverless needs 3, Multi-AZ 2. */
   availabilityZoneCount: number;
-  /** The warehouse tier's security group. */
-  securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** Data key: storage, the admin secret, the loader's dead-letter queue. */
-  kmsKeyArn: pulumi.Input<string>;
-  /** Key of the audit and Lambda log groups. */
-  logsKeyArn: pulumi.Input<string>;
-  logRetentionDays: number;
   /** Provisioned only. @default "ra3.xlplus" */
   nodeType?: string;
   /** Provisioned only. @default 2 */
@@ -330,7 +329,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     const timeoutSeconds = loader.timeoutSeconds ?? 300;
     const deadLetters = new aws.sqs.Queue(`${name}-loader-dlq`, {
       kmsMasterKeyId: args.kmsKeyArn,
-      messageRetentionSeconds: 14 * 24 * 3600,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
     }, { parent: this });
 
     const fn = createInlineFunction<S3ObjectCreatedNotificationEvent, LoadOutcome>(`${name}-loader`, {
@@ -384,14 +383,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
           Resource: queue,
           Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
         })),
-        deadLetters.arn.apply((queue) => ({
-          Sid: "DenyInsecureTransport",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "sqs:*",
-          Resource: queue,
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        })),
+        denyInsecureTransport(deadLetters.arn, "sqs:*"),
       ]),
     }, { parent: this });
     const permission = new aws.lambda.Permission(`${name}-loader-invoke`, {

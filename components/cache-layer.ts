@@ -5,7 +5,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { DAILY_SALES_ROUTE, createReportingHandler, reportingSettingsFromEnv, secretsManagerReader } from "../functions/reporting-api";
 import { createMetricAlarm } from "./lib/alarms";
 import { createInlineFunction } from "./lib/inline-function";
-import { generateToken, windowsOverlap } from "./oltp-database";
+import { windowsOverlap } from "./lib/maintenance-windows";
+import { generateToken } from "./lib/secrets";
+import { StorePlacementArgs } from "./lib/store-placement";
 
 export const REDIS_PORT = 6379;
 
@@ -40,16 +42,13 @@ export interface ReportingApiArgs {
   tracing?: boolean;
 }
 
-export interface CacheLayerArgs {
-  /** Private subnets for the replication group. */
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** The cache tier's security group. */
-  securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** Data key: at-rest encryption and the AUTH token secret. */
-  kmsKeyArn: pulumi.Input<string>;
-  /** Key of the slow-log and API access-log groups. */
-  logsKeyArn: pulumi.Input<string>;
-  logRetentionDays: number;
+/**
+ * Placement: `subnetIds` are the private subnets of the replication group (the
+ * reporting API's function takes its own, in `reportingApi`); `securityGroupIds` is the
+ * cache tier's group; `kmsKeyArn` is the data key for at-rest encryption and the AUTH
+ * token secret; `logsKeyArn` encrypts the slow-log and API access-log groups.
+ */
+export interface CacheLayerArgs extends StorePlacementArgs {
   /** @default "cache.r7g.large" */
   nodeType?: string;
   /** Primary plus replicas. @default 2 */

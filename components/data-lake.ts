@@ -13,26 +13,12 @@ import {
 } from "../functions/lake-layout";
 import { handleCleanObjectsCreated, stagingSettings } from "../functions/lake-staging";
 import { handleRawObjectsCreated, transformSettings } from "../functions/lake-transform";
-import { createMetricAlarm } from "./lib/alarms";
-import { Statement, denyInsecureTransport, policyDocument } from "./lib/iam";
-import { FunctionVpcPlacement, InlineFunction, InlineFunctionArgs, createInlineFunction } from "./lib/inline-function";
-
-/** What Firehose writes under the raw `stream/` prefix (the words of the firehoseFormat config key). */
-export type StreamObjectFormat = "GZIP" | "PARQUET";
-
-/** Settings every data-path Lambda shares (DataLake and IngestionLayer). */
-export interface DataPathFunctionSettings {
-  logRetentionDays: number;
-  logsKeyArn: pulumi.Input<string>;
-  /** @default 512 */
-  memorySize?: number;
-  /** @default 60 */
-  timeoutSeconds?: number;
-  /** X-Ray active tracing. @default true */
-  tracing?: boolean;
-  /** Private subnets and the app-tier security group; S3 and DynamoDB are reached through gateway endpoints. @default undefined (outside the VPC) */
-  vpc?: FunctionVpcPlacement;
-}
+import { createFunctionAlarms, createQueueDepthAlarm } from "./lib/alarms";
+import { DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "./lib/data-path-functions";
+import { EVENT_COLUMNS, StreamObjectFormat, eventColumnJsonKeys } from "./lib/event-schema";
+import { Statement, denyInsecureTransport, policyDocument, useDataKey } from "./lib/iam";
+import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "./lib/inline-function";
+import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "./lib/queues";
 
 export interface DataLakeArgs {
   /** Customer key for every zone bucket, the failure queue, the events topic and Athena results. */
@@ -84,27 +70,11 @@ export const LAKE_DEFAULTS = {
   queryResultExpirationDays: 30,
   streamObjectFormat: "GZIP" as StreamObjectFormat,
   bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
-  memorySize: 512,
-  timeoutSeconds: 60,
 } as const;
 
 /** Failed async invocations (after Lambda's own two retries) wait here for inspection and redrive. */
 const ASYNC_RETRY_ATTEMPTS = 2;
 const ASYNC_MAX_EVENT_AGE_SECONDS = 6 * 3600;
-/** SQS keeps a message 14 days at most: the longest time an operator has to look at a failure. */
-export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
-
-/** The createInlineFunction fields that come from the shared settings, defaults applied. */
-export function inlineFunctionSettings(settings: DataPathFunctionSettings) {
-  return {
-    memorySize: settings.memorySize ?? LAKE_DEFAULTS.memorySize,
-    timeoutSeconds: settings.timeoutSeconds ?? LAKE_DEFAULTS.timeoutSeconds,
-    tracing: settings.tracing ?? true,
-    vpc: settings.vpc,
-    logRetentionDays: settings.logRetentionDays,
-    logsKeyArn: settings.logsKeyArn,
-  };
-}
 
 /** Apply-time rules for the lake's args; an empty list means valid. */
 export function validateDataLakeArgs(args: DataLakeArgs): string[] {
@@ -116,15 +86,6 @@ export function validateDataLakeArgs(args: DataLakeArgs): string[] {
   if (glacier < ia + 30) problems.push(`glacierTransitionDays ${glacier}: objects must stay 30 days in STANDARD_IA (at least ${ia + 30})`);
   if (accessLogDays <= glacier) problems.push(`accessLogExpirationDays ${accessLogDays}: must be later than glacierTransitionDays (${glacier})`);
   problems.push(...validateFunctionSettings(args.functions));
-  return problems;
-}
-
-export function validateFunctionSettings(settings: DataPathFunctionSettings): string[] {
-  const problems: string[] = [];
-  const memory = settings.memorySize ?? LAKE_DEFAULTS.memorySize;
-  const timeout = settings.timeoutSeconds ?? LAKE_DEFAULTS.timeoutSeconds;
-  if (memory < 128 || memory > 10240) problems.push(`memorySize ${memory}: Lambda allows 128-10240 MB`);
-  if (timeout < 1 || timeout > 900) problems.push(`timeoutSeconds ${timeout}: Lambda allows 1-900 s`);
   return problems;
 }
 
@@ -176,21 +137,6 @@ export function catalogName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9_]/g, "_");
 }
 
-/** The event columns every zone shares, with the camelCase JSON keys producers send. */
-export const EVENT_COLUMNS = [
-  { name: "event_id", type: "string", jsonKey: "eventId" },
-  { name: "source", type: "string", jsonKey: "source" },
-  { name: "entity_id", type: "string", jsonKey: "entityId" },
-  { name: "event_type", type: "string", jsonKey: "eventType" },
-  { name: "occurred_at", type: "string", jsonKey: "occurredAt" },
-  { name: "payload", type: "string", jsonKey: "payload" },
-] as const;
-
-/** Column → JSON key, for the OpenX JSON SerDe (Athena) and Firehose's record format conversion. */
-export function eventColumnJsonKeys(): Record<string, string> {
-  return Object.fromEntries(EVENT_COLUMNS.filter((c) => c.name !== c.jsonKey).map((c) => [c.name, c.jsonKey]));
-}
-
 const HOUR_PARTITION_KEYS = ["year", "month", "day", "hour"] as const;
 const HOUR_PARTITION_RANGES: Record<(typeof HOUR_PARTITION_KEYS)[number], string> = { year: "2024,2099", month: "1,12", day: "1,31", hour: "0,23" };
 
@@ -238,63 +184,6 @@ export function stagingFunctionFactory() {
 }
 
 const objectsUnder = (arn: string, prefixes: readonly string[]) => prefixes.map((prefix) => `${arn}/${prefix}*`);
-
-/** KMS rights a principal needs to read and write data under the stage data key. */
-export function useDataKey(dataKeyArn: pulumi.Input<string>): pulumi.Output<Statement> {
-  return pulumi.output(dataKeyArn).apply((arn) => ({ Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: arn }));
-}
-
-/** Refuses every request to one SQS queue or SNS topic not made over TLS (lib's denyInsecureTransport is the S3 form). */
-export function denyInsecureTransportTo(action: "sqs:*" | "sns:Publish", resourceArn: pulumi.Output<string>): pulumi.Output<Statement> {
-  return resourceArn.apply((arn) => ({
-    Sid: "DenyInsecureTransport",
-    Effect: "Deny",
-    Principal: "*",
-    Action: action,
-    Resource: arn,
-    Condition: { Bool: { "aws:SecureTransport": "false" } },
-  }));
-}
-
-/** An SQS queue under the data key whose policy refuses anything but TLS. */
-export function createEncryptedQueue(
-  name: string,
-  args: Omit<aws.sqs.QueueArgs, "kmsMasterKeyId" | "sqsManagedSseEnabled"> & { dataKeyArn: pulumi.Input<string> },
-  opts: pulumi.CustomResourceOptions,
-): aws.sqs.Queue {
-  const { dataKeyArn, ...queueArgs } = args;
-  const queue = new aws.sqs.Queue(name, { ...queueArgs, kmsMasterKeyId: dataKeyArn, kmsDataKeyReusePeriodSeconds: 300 }, opts);
-  new aws.sqs.QueuePolicy(`${name}-policy`, {
-    queueUrl: queue.url,
-    policy: policyDocument([denyInsecureTransportTo("sqs:*", queue.arn)]),
-  }, { parent: opts.parent });
-  return queue;
-}
-
-/** Errors and throttles of one function, each alarming on the first occurrence. */
-export function createFunctionAlarms(name: string, fn: InlineFunction, alarmTopicArn: pulumi.Input<string>, parent: pulumi.Resource): void {
-  for (const metricName of ["Errors", "Throttles"]) {
-    createMetricAlarm(`${name}-${metricName.toLowerCase()}`, {
-      description: `${name}: Lambda ${metricName} above zero`,
-      namespace: "AWS/Lambda",
-      metricName,
-      dimensions: { FunctionName: fn.function.name },
-      statistic: "Sum",
-      threshold: 0,
-    }, alarmTopicArn, parent);
-  }
-}
-
-/** Any message in a dead-letter queue needs a person: alarm on depth above zero. */
-export function createQueueDepthAlarm(name: string, queue: aws.sqs.Queue, alarmTopicArn: pulumi.Input<string>, parent: pulumi.Resource): void {
-  createMetricAlarm(`${name}-depth`, {
-    description: `${name}: messages waiting in a dead-letter queue`,
-    namespace: "AWS/SQS",
-    metricName: "ApproximateNumberOfMessagesVisible",
-    dimensions: { QueueName: queue.name },
-    threshold: 0,
-  }, alarmTopicArn, parent);
-}
 
 /**
  * The S3 data lake: raw → transformed → staged zone buckets, an access-log bucket and an
@@ -518,7 +407,7 @@ export class DataLake extends pulumi.ComponentResource {
           Resource: topicArn,
           Condition: { ArnEquals: { "aws:SourceArn": bucketArn }, StringEquals: { "aws:SourceAccount": account } },
         })),
-        denyInsecureTransportTo("sns:Publish", topic.arn),
+        denyInsecureTransport(topic.arn, "sns:Publish"),
       ]),
     }, { parent: this });
     // A bucket has one notification configuration, so every consumer of staged events is wired here.

@@ -6,22 +6,12 @@ import type { KinesisStreamEvent, SQSEvent } from "aws-lambda";
 import { handleIngestQueueBatch, queueConsumerSettings } from "../functions/ingestion-queue-consumer";
 import { TTL_ATTRIBUTE, handleStreamBatch, streamConsumerSettings } from "../functions/ingestion-stream-consumer";
 import { FIREHOSE_HOUR_PARTITION, RAW_API_PREFIX, RAW_STREAM_ERROR_PREFIX, RAW_STREAM_PREFIX } from "../functions/lake-layout";
-import {
-  DLQ_RETENTION_SECONDS,
-  DataPathFunctionSettings,
-  LAKE_DEFAULTS,
-  StreamObjectFormat,
-  createEncryptedQueue,
-  createFunctionAlarms,
-  createQueueDepthAlarm,
-  eventColumnJsonKeys,
-  inlineFunctionSettings,
-  useDataKey,
-  validateFunctionSettings,
-} from "./data-lake";
-import { createMetricAlarm } from "./lib/alarms";
-import { Statement, createScopedRole } from "./lib/iam";
-import { InlineFunction, createInlineFunction } from "./lib/inline-function";
+import { createFunctionAlarms, createMetricAlarm, createQueueDepthAlarm } from "./lib/alarms";
+import { DATA_PATH_FUNCTION_DEFAULTS, DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "./lib/data-path-functions";
+import { StreamObjectFormat, eventColumnJsonKeys } from "./lib/event-schema";
+import { Statement, createScopedRole, useDataKey } from "./lib/iam";
+import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "./lib/inline-function";
+import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "./lib/queues";
 
 export type StreamMode = "ON_DEMAND" | "PROVISIONED";
 export type StartingPosition = "TRIM_HORIZON" | "LATEST";
@@ -185,7 +175,7 @@ export function validateIngestionLayerArgs(args: IngestionLayerArgs): string[] {
   if (outside(queue.maxReceiveCount ?? INGESTION_DEFAULTS.maxReceiveCount, 1, 1000)) problems.push("queue.maxReceiveCount: 1-1000");
 
   problems.push(...validateFunctionSettings(args.functions));
-  const visibility = queueVisibilityTimeoutSeconds(args.functions.timeoutSeconds ?? LAKE_DEFAULTS.timeoutSeconds);
+  const visibility = queueVisibilityTimeoutSeconds(args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds);
   if (visibility > MAX_VISIBILITY_TIMEOUT_SECONDS) problems.push(`functions.timeoutSeconds: 6x it (${visibility}) exceeds SQS's 43200 s visibility limit`);
   return problems;
 }
@@ -279,7 +269,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
 
     const queue = args.queue ?? {};
     this.ingestDlq = createEncryptedQueue(`${name}-ingest-dlq`, { dataKeyArn: args.dataKeyArn, messageRetentionSeconds: DLQ_RETENTION_SECONDS }, stateful);
-    const timeoutSeconds = args.functions.timeoutSeconds ?? LAKE_DEFAULTS.timeoutSeconds;
+    const timeoutSeconds = args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds;
     this.ingestQueue = createEncryptedQueue(`${name}-ingest`, {
       dataKeyArn: args.dataKeyArn,
       visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(timeoutSeconds),
@@ -307,11 +297,19 @@ export class IngestionLayer extends pulumi.ComponentResource {
     });
   }
 
+  /** A consumer Lambda with the shared data-path settings; its statements are followed by use of the data key. */
+  private consumerFunction<E, R>(role: string, spec: Pick<InlineFunctionArgs<E, R>, "description" | "callbackFactory" | "environment" | "statements">): InlineFunction {
+    return createInlineFunction(`${this.layerName}-${role}`, {
+      ...inlineFunctionSettings(this.args.functions),
+      ...spec,
+      statements: [...spec.statements, useDataKey(this.args.dataKeyArn)],
+    }, this);
+  }
+
   /** Stream → consumer → speed layer, with partial batch failures, bisect, bounded retries and an on-failure DLQ. */
   private consumeStream(ttlDays: number): InlineFunction {
     const consumer = this.args.consumer ?? {};
-    const fn = createInlineFunction(`${this.layerName}-stream-consumer`, {
-      ...inlineFunctionSettings(this.args.functions),
+    const fn = this.consumerFunction("stream-consumer", {
       description: "Writes stream records to the DynamoDB speed layer",
       callbackFactory: streamConsumerFactory,
       environment: { SPEED_LAYER_TABLE: this.speedLayerTable.name, SPEED_LAYER_TTL_DAYS: String(ttlDays) },
@@ -319,9 +317,8 @@ export class IngestionLayer extends pulumi.ComponentResource {
         allow("ReadStream", KINESIS_READ_ACTIONS, this.stream.arn),
         allow("WriteSpeedLayer", "dynamodb:BatchWriteItem", this.speedLayerTable.arn),
         allow("SendFailedBatchesToDlq", "sqs:SendMessage", this.streamDlq.arn),
-        useDataKey(this.args.dataKeyArn),
       ],
-    }, this);
+    });
     new aws.lambda.EventSourceMapping(`${this.layerName}-stream-mapping`, {
       eventSourceArn: this.stream.arn,
       functionName: fn.function.arn,
@@ -405,17 +402,15 @@ export class IngestionLayer extends pulumi.ComponentResource {
   /** Queue → consumer → raw bucket: partial batch failures, no starting position (SQS mappings take none). */
   private consumeQueue(queue: IngestQueueArgs): InlineFunction {
     const rawArn = pulumi.output(this.args.rawBucket.arn);
-    const fn = createInlineFunction(`${this.layerName}-queue-consumer`, {
-      ...inlineFunctionSettings(this.args.functions),
+    const fn = this.consumerFunction("queue-consumer", {
       description: "Lands ingest queue batches in the raw bucket",
       callbackFactory: queueConsumerFactory,
       environment: { RAW_BUCKET: this.args.rawBucket.name },
       statements: [
         allow("ConsumeIngestQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], this.ingestQueue.arn),
         allow("WriteRawApiObjects", "s3:PutObject", rawArn.apply((arn) => `${arn}/${RAW_API_PREFIX}*`)),
-        useDataKey(this.args.dataKeyArn),
       ],
-    }, this);
+    });
     new aws.lambda.EventSourceMapping(`${this.layerName}-queue-mapping`, {
       eventSourceArn: this.ingestQueue.arn,
       functionName: fn.function.arn,

@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as crypto from "crypto";
 import { createMetricAlarm } from "./lib/alarms";
+import { windowsOverlap } from "./lib/maintenance-windows";
+import { generateToken } from "./lib/secrets";
+import { StorePlacementArgs } from "./lib/store-placement";
 
 export type GlobalDatabaseRole = "primary" | "secondary";
 
@@ -35,20 +37,17 @@ export interface OltpAlarmThresholds {
   replicaLagMs?: number;
 }
 
-export interface OltpDatabaseArgs {
-  /** Isolated (database) subnets; they must span at least 2 AZs. */
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+/**
+ * Placement: `subnetIds` are the isolated (database) subnets, which must span at least
+ * 2 AZs; `securityGroupIds` is the database tier's group(s); `kmsKeyArn` encrypts
+ * storage, the master secret and Performance Insights (a DR-region key for a
+ * secondary); `logsKeyArn` encrypts the PostgreSQL log group.
+ */
+export interface OltpDatabaseArgs extends StorePlacementArgs {
   /** How many distinct AZs the subnets span (validated: Aurora needs at least 2). */
   availabilityZoneCount: number;
   /** AZ names the instances are spread over, in order. @default undefined (RDS picks, possibly the same AZ twice) */
   availabilityZones?: pulumi.Input<pulumi.Input<string>[]>;
-  /** The database tier's security group(s). */
-  securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** Customer key for storage, the master secret and Performance Insights (a DR-region key for a secondary). */
-  kmsKeyArn: pulumi.Input<string>;
-  /** Key of the PostgreSQL log group. */
-  logsKeyArn: pulumi.Input<string>;
-  logRetentionDays: number;
   /** @default "16.6" */
   engineVersion?: string;
   /** Must match the engine's major version. @default parameterGroupFamily(engineVersion) */
@@ -106,16 +105,6 @@ const MAX_REPLICAS = 15;
 /** Parameters that take effect only after a reboot; RDS refuses applyMethod "immediate" for them. */
 export const STATIC_CLUSTER_PARAMETERS = new Set(["shared_preload_libraries", "rds.logical_replication", "max_connections", "max_worker_processes", "wal_level", "rds.force_ssl"]);
 const PERFORMANCE_INSIGHTS_DAYS = new Set([7, 731, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1))]);
-const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-/**
- * A random alphanumeric secret (passwords, AUTH tokens): no character RDS or
- * ElastiCache refuses. It is generated at every run, but reaches AWS only through
- * write-only (`…Wo`) inputs, which Pulumi re-sends only when their version changes.
- */
-export function generateToken(length = 64): string {
-  return Array.from({ length }, () => TOKEN_ALPHABET[crypto.randomInt(TOKEN_ALPHABET.length)]).join("");
-}
 
 /** "16.6" -> "aurora-postgresql16"; before PostgreSQL 10 the family carried the minor version ("9.6"). */
 export function parameterGroupFamily(engineVersion: string): string {
@@ -123,32 +112,6 @@ export function parameterGroupFamily(engineVersion: string): string {
   if (match === null) throw new Error(`"${engineVersion}" is not an Aurora PostgreSQL engine version such as "16.6"`);
   const major = Number(match[1]);
   return major >= 10 ? `aurora-postgresql${major}` : `aurora-postgresql${major}.${match[2]}`;
-}
-
-/** Minutes since the start of the week for "ddd:hh:mm", or of the day for "hh:mm". */
-function minutesOf(time: string): number {
-  const days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-  const parts = time.split(":");
-  const [day, hours, minutes] = parts.length === 3 ? parts : [undefined, ...parts];
-  const dayIndex = day === undefined ? 0 : days.indexOf(day.toLowerCase());
-  return dayIndex * 1440 + Number(hours) * 60 + Number(minutes);
-}
-
-/**
- * Whether a daily window "hh:mm-hh:mm" meets a weekly window "ddd:hh:mm-ddd:hh:mm"
- * on any day: RDS and ElastiCache refuse backup and maintenance windows that overlap.
- */
-export function windowsOverlap(dailyWindow: string, weeklyWindow: string): boolean {
-  const [dailyStart, dailyEnd] = dailyWindow.split("-").map(minutesOf);
-  const [weeklyStart, rawWeeklyEnd] = weeklyWindow.split("-").map(minutesOf);
-  const week = 7 * 1440;
-  const weeklyEnd = rawWeeklyEnd <= weeklyStart ? rawWeeklyEnd + week : rawWeeklyEnd;
-  const dailyLength = (dailyEnd - dailyStart + 1440) % 1440;
-  for (let day = -1; day <= 7; day++) {
-    const start = day * 1440 + dailyStart;
-    if (start < weeklyEnd && weeklyStart < start + dailyLength) return true;
-  }
-  return false;
 }
 
 /** RDS cluster, instance and snapshot identifiers: a letter, then letters, digits and single hyphens, at most 63. */

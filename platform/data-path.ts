@@ -4,8 +4,9 @@
  * through config keys mapped to explicit component args here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DataLake, DataPathFunctionSettings } from "../components/data-lake";
+import { DataLake } from "../components/data-lake";
 import { IngestionLayer } from "../components/ingestion-layer";
+import { DataPathFunctionSettings } from "../components/lib/data-path-functions";
 import { PlatformContext } from "./index";
 
 export interface BucketRef {

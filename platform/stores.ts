@@ -9,6 +9,7 @@ import { StageConfig } from "../config";
 import { AnalyticsWarehouse, AnalyticsWarehouseArgs, StagedBucketRef } from "../components/analytics-warehouse";
 import { CacheLayer, CacheLayerArgs, ReportingDatabase } from "../components/cache-layer";
 import { OltpDatabase, OltpDatabaseArgs } from "../components/oltp-database";
+import { StorePlacementArgs } from "../components/lib/store-placement";
 import { MANIFEST_PREFIX } from "../functions/lake-layout";
 import { STAGED_COLUMNS } from "../functions/lake-staging";
 import { LoadTarget } from "../functions/warehouse-loader";
@@ -77,7 +78,7 @@ export function storeFoundations(context: PlatformContext): StoreFoundations {
 }
 
 /** Where a store runs and which keys and log retention it uses: the same shape for all three. */
-function placement(f: StoreFoundations, subnetIds: pulumi.Input<string[]>, securityGroupId: pulumi.Input<string>) {
+function placement(f: StoreFoundations, subnetIds: pulumi.Input<string[]>, securityGroupId: pulumi.Input<string>): StorePlacementArgs {
   return {
     subnetIds,
     securityGroupIds: [securityGroupId],
@@ -186,6 +187,7 @@ export function defineStores(context: PlatformContext, dataPath: DataPath): Stor
       warehouseMode: warehouse.mode,
       warehouseIdentifier: warehouse.identifier,
       warehouseEndpoint: warehouse.endpoint,
+      warehouseAdminSecretArn: warehouse.adminSecretArn,
       warehouseCopyRoleArn: warehouse.copyRoleArn,
       warehouseLoaderFunctionName: warehouse.loaderFunctionName,
       warehouseLoaderRoleName: warehouse.loaderRoleName,

@@ -78,12 +78,17 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
     endpoint: `${physical}.mock.${region}.redshift.amazonaws.com:5439`,
     dnsName: `${physical}.mock.${region}.redshift.amazonaws.com`,
     clusterNamespaceArn: `arn:aws:redshift:${region}:${MOCK_ACCOUNT_ID}:namespace:${physical}`,
+    masterPasswordSecretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:redshift!${physical}-admin`,
   }),
   "aws:redshiftserverless/workgroup:Workgroup": (_args, _arn, _region, physical) => ({
     workgroupName: physical,
     endpoints: [{ address: `${physical}.mock.redshift-serverless.amazonaws.com`, port: 5439 }],
   }),
-  "aws:redshiftserverless/namespace:Namespace": (_args, _arn, _region, physical) => ({ namespaceName: physical, namespaceId: `ns-${physical}` }),
+  "aws:redshiftserverless/namespace:Namespace": (_args, _arn, region, physical) => ({
+    namespaceName: physical,
+    namespaceId: `ns-${physical}`,
+    adminPasswordSecretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:redshift!${physical}-admin`,
+  }),
   "aws:apigateway/restApi:RestApi": (args) => ({ rootResourceId: `root-${args.name}`, executionArn: `arn:aws:execute-api:mock:${MOCK_ACCOUNT_ID}:${args.name}` }),
   "aws:apigatewayv2/api:Api": (args, _arn, region) => ({
     apiEndpoint: `https://${args.name}.execute-api.${region}.amazonaws.com`,
@@ -95,7 +100,14 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
 
 /** Autonaming as Pulumi does it: the logical name plus a suffix, unless a name was given. */
 function physicalNameOf(args: pulumi.runtime.MockResourceArgs): string {
-  const explicit = args.inputs.name ?? args.inputs.bucket ?? args.inputs.clusterIdentifier ?? args.inputs.replicationGroupId;
+  const explicit =
+    args.inputs.name ??
+    args.inputs.bucket ??
+    args.inputs.clusterIdentifier ??
+    args.inputs.clusterEndpointIdentifier ??
+    args.inputs.replicationGroupId ??
+    args.inputs.workgroupName ??
+    args.inputs.namespaceName;
   return typeof explicit === "string" ? explicit : `${args.name}-mock1234`;
 }
 

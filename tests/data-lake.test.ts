@@ -2,14 +2,9 @@
  * DataLake properties in both stages, read from the real program evaluated under the
  * mock engine, plus the component's exported pure rules.
  */
-// The stores (issue 4) are another component family under separate change; stubbing them keeps these
-// tests about the data path. The full program is evaluated by the foundation tests and `npm run plan`.
-jest.mock("../platform/stores", () => ({ defineStores: () => ({ outputs: {} }) }));
-
-import { CONFIG_NAMESPACE } from "../config";
 import { DataLakeArgs, catalogName, rawPrefixesToTransform, tieringRule, validateDataLakeArgs } from "../components/data-lake";
-import { PlannedResource, StackEvaluation, ofType, readStackConfig } from "../scripts/engine";
-import { evaluate, policyOf, single } from "./support/stack";
+import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
+import { arnOf, childrenOf, denyInsecureTransportStatement, evaluate, single, stageValue, statementsOf } from "./support/stack";
 
 const T = {
   component: "dataplatform:lake:DataLake",
@@ -38,12 +33,7 @@ const T = {
 
 const ZONES = ["raw", "transformed", "staged", "query-results"] as const;
 const ALL_BUCKETS = [...ZONES, "access-logs"] as const;
-const arnOf = (resource: PlannedResource) => resource.state.arn as string;
-const statementsOf = (resource: PlannedResource) => policyOf(resource).Statement;
-
-function stageNumber(stack: string, key: string, fallback: number): number {
-  return Number(readStackConfig(stack)[`${CONFIG_NAMESPACE}:${key}`] ?? fallback);
-}
+const stageNumber = (stack: string, key: string, fallback: number) => Number(stageValue(stack, key, fallback));
 
 describe.each(["dev", "prod"])("DataLake in %s", (stack) => {
   let plan: StackEvaluation;
@@ -63,8 +53,7 @@ describe.each(["dev", "prod"])("DataLake in %s", (stack) => {
   });
 
   it("parents every child under the component with a name derived from it", () => {
-    const component = single(plan, T.component, prefix);
-    const children = plan.resources.filter((r) => r.parent === component.urn);
+    const children = childrenOf(plan, T.component, prefix);
     expect(children.length).toBeGreaterThan(40);
     for (const child of children) expect(child.name.startsWith(`${prefix}-`)).toBe(true);
   });
@@ -94,14 +83,7 @@ describe.each(["dev", "prod"])("DataLake in %s", (stack) => {
   it("refuses non-TLS requests on every bucket", () => {
     for (const zone of ALL_BUCKETS) {
       const arn = arnOf(bucket(zone));
-      expect(statementsOf(get(T.policy, `-${zone}-policy`))).toContainEqual({
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: [arn, `${arn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      });
+      expect(statementsOf(get(T.policy, `-${zone}-policy`))).toContainEqual(denyInsecureTransportStatement("s3:*", [arn, `${arn}/*`]));
     }
   });
 
@@ -161,7 +143,7 @@ describe.each(["dev", "prod"])("DataLake in %s", (stack) => {
     expect(notification.dependencies).toContain(permission.urn);
     expect(permission.inputs).toMatchObject({ action: "lambda:InvokeFunction", principal: "s3.amazonaws.com", sourceArn: arnOf(bucket("raw")), sourceAccount: "123456789012" });
     // Parquet stream output is catalogued as delivered, so only JSON channels are transformed.
-    const expectedPrefixes = readStackConfig(stack)[`${CONFIG_NAMESPACE}:firehoseFormat`] === "PARQUET" ? ["api/"] : ["api/", "stream/"];
+    const expectedPrefixes = stageValue(stack, "firehoseFormat", "GZIP") === "PARQUET" ? ["api/"] : ["api/", "stream/"];
     expect(notification.inputs.lambdaFunctions).toEqual(expectedPrefixes.map((filterPrefix) => ({ lambdaFunctionArn: arnOf(transform), events: ["s3:ObjectCreated:*"], filterPrefix })));
   });
 
@@ -215,7 +197,7 @@ describe.each(["dev", "prod"])("DataLake in %s", (stack) => {
       expect(table.inputs.parameters["projection.enabled"]).toBe("true");
       expect(table.inputs.parameters["storage.location.template"]).toMatch(/^s3:\/\/dp-\w+-lake-\w+-mock1234\/.*\$\{/);
     }
-    const parquet = readStackConfig(stack)[`${CONFIG_NAMESPACE}:firehoseFormat`] === "PARQUET";
+    const parquet = stageValue(stack, "firehoseFormat", "GZIP") === "PARQUET";
     expect(tables.raw_stream_events.inputs.storageDescriptor.serDeInfo.serializationLibrary).toBe(
       parquet ? "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe" : "org.openx.data.jsonserde.JsonSerDe",
     );

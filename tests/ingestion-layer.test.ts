@@ -3,11 +3,6 @@
  * the mock engine. Expected stage values come from the stack files, so the tests assert
  * the config → args → resource mapping rather than repeat numbers.
  */
-// The stores (issue 4) are another component family under separate change; stubbing them keeps these
-// tests about the data path. The full program is evaluated by the foundation tests and `npm run plan`.
-jest.mock("../platform/stores", () => ({ defineStores: () => ({ outputs: {} }) }));
-
-import { CONFIG_NAMESPACE } from "../config";
 import {
   INGESTION_DEFAULTS,
   IngestionLayerArgs,
@@ -15,8 +10,8 @@ import {
   firehosePrefixes,
   validateIngestionLayerArgs,
 } from "../components/ingestion-layer";
-import { PlannedResource, StackEvaluation, ofType, readStackConfig } from "../scripts/engine";
-import { evaluate, policyOf, single } from "./support/stack";
+import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
+import { arnOf, childrenOf, denyInsecureTransportStatement, evaluate, single, stageValue, statementsOf } from "./support/stack";
 
 const T = {
   component: "dataplatform:ingestion:IngestionLayer",
@@ -38,14 +33,7 @@ const T = {
   topic: "aws:sns/topic:Topic",
 } as const;
 
-const arnOf = (resource: PlannedResource) => resource.state.arn as string;
-const statementsOf = (resource: PlannedResource) => policyOf(resource).Statement;
 const bySid = (resource: PlannedResource, sid: string) => statementsOf(resource).find((statement) => statement.Sid === sid);
-
-/** The stage's raw config values, as the stack file sets them (or the schema default). */
-function stageValue(stack: string, key: string, fallback: string | number): string {
-  return readStackConfig(stack)[`${CONFIG_NAMESPACE}:${key}`] ?? String(fallback);
-}
 
 describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
   let plan: StackEvaluation;
@@ -63,8 +51,7 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
   });
 
   it("names every child after the component and parents it under the component", () => {
-    const component = single(plan, T.component, prefix);
-    const children = plan.resources.filter((r) => r.parent === component.urn);
+    const children = childrenOf(plan, T.component, prefix);
     expect(children.length).toBeGreaterThan(20);
     for (const child of children) expect(child.name.startsWith(`${prefix}-`)).toBe(true);
     expect(plan.resources.filter((r) => r.name.startsWith(`${prefix}-`) && r.custom).every((r) => r.parent !== undefined && r.parent !== "")).toBe(true);
@@ -139,7 +126,7 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
     for (const queue of queues) {
       expect(queue.inputs.kmsMasterKeyId).toBe(dataKey);
       const policy = single(plan, T.queuePolicy, `${queue.name}-policy`);
-      expect(statementsOf(policy)).toContainEqual(expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }));
+      expect(statementsOf(policy)).toContainEqual(denyInsecureTransportStatement("sqs:*", arnOf(queue)));
     }
   });
 

@@ -2,7 +2,9 @@
  * OltpDatabase under the mock engine, built from the dev and prod stage configs with
  * stand-in foundations, plus its exported validators provoking the apply-time rules.
  */
-import { OltpDatabase, OltpDatabaseArgs, generateToken, oltpDatabaseProblems, parameterGroupFamily, windowsOverlap } from "../components/oltp-database";
+import { OltpDatabase, OltpDatabaseArgs, oltpDatabaseProblems, parameterGroupFamily } from "../components/oltp-database";
+import { windowsOverlap } from "../components/lib/maintenance-windows";
+import { generateToken } from "../components/lib/secrets";
 import { oltpDatabaseArgs } from "../platform/stores";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";

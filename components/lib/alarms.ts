@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { InlineFunction } from "./inline-function";
 
 export interface MetricAlarmArgs {
   description: string;
@@ -38,4 +39,29 @@ export function createMetricAlarm(name: string, args: MetricAlarmArgs, alarmTopi
     alarmActions: [alarmTopicArn],
     okActions: [alarmTopicArn],
   }, { parent });
+}
+
+/** Errors and throttles of one function, each alarming on the first occurrence. */
+export function createFunctionAlarms(name: string, fn: InlineFunction, alarmTopicArn: pulumi.Input<string>, parent: pulumi.Resource): void {
+  for (const metricName of ["Errors", "Throttles"]) {
+    createMetricAlarm(`${name}-${metricName.toLowerCase()}`, {
+      description: `${name}: Lambda ${metricName} above zero`,
+      namespace: "AWS/Lambda",
+      metricName,
+      dimensions: { FunctionName: fn.function.name },
+      statistic: "Sum",
+      threshold: 0,
+    }, alarmTopicArn, parent);
+  }
+}
+
+/** Any message in a dead-letter queue needs a person: alarm on depth above zero. */
+export function createQueueDepthAlarm(name: string, queue: aws.sqs.Queue, alarmTopicArn: pulumi.Input<string>, parent: pulumi.Resource): void {
+  createMetricAlarm(`${name}-depth`, {
+    description: `${name}: messages waiting in a dead-letter queue`,
+    namespace: "AWS/SQS",
+    metricName: "ApproximateNumberOfMessagesVisible",
+    dimensions: { QueueName: queue.name },
+    threshold: 0,
+  }, alarmTopicArn, parent);
 }

@@ -17,16 +17,28 @@ export function policyDocument(statements: pulumi.Input<Statement>[]): pulumi.Ou
   return pulumi.all(statements).apply((resolved) => JSON.stringify({ Version: "2012-10-17", Statement: resolved }));
 }
 
-/** A bucket policy statement refusing any request not made over TLS. */
-export function denyInsecureTransport(bucketArn: pulumi.Input<string>): pulumi.Output<Statement> {
-  return pulumi.output(bucketArn).apply((arn) => ({
+/** What a TLS-only resource policy refuses: everything on an S3 bucket and its objects, or one action on a queue or topic. */
+export type InsecureTransportAction = "s3:*" | "sqs:*" | "sns:Publish";
+
+/**
+ * A resource-policy statement refusing any request not made over TLS. With the default
+ * "s3:*" it is the bucket form (the bucket and every object in it); with "sqs:*" or
+ * "sns:Publish" it covers that one queue or topic.
+ */
+export function denyInsecureTransport(resourceArn: pulumi.Input<string>, action: InsecureTransportAction = "s3:*"): pulumi.Output<Statement> {
+  return pulumi.output(resourceArn).apply((arn) => ({
     Sid: "DenyInsecureTransport",
     Effect: "Deny",
     Principal: "*",
-    Action: "s3:*",
-    Resource: [arn, `${arn}/*`],
+    Action: action,
+    Resource: action === "s3:*" ? [arn, `${arn}/*`] : arn,
     Condition: { Bool: { "aws:SecureTransport": "false" } },
   }));
+}
+
+/** KMS rights a principal needs to read and write data under the stage data key. */
+export function useDataKey(dataKeyArn: pulumi.Input<string>): pulumi.Output<Statement> {
+  return pulumi.output(dataKeyArn).apply((arn) => ({ Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: arn }));
 }
 
 export interface ScopedRoleArgs {

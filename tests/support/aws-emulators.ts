@@ -2,8 +2,9 @@
  * Real local AWS-compatible servers for handler tests, each on 127.0.0.1 with an
  * ephemeral port: dynalite (DynamoDB), kinesalite (Kinesis) and s3rver (S3). Start them
  * in beforeAll and stop them in afterAll; nothing is shared between test files. Also
- * here: SDK clients for them, waits for CREATING → ACTIVE, and `invokeShipped`, which
- * runs a Lambda factory from the exact text CallbackFunction would ship.
+ * here: SDK clients for them, waits for CREATING → ACTIVE, `invokeShipped`, which
+ * runs a Lambda factory from the exact text CallbackFunction would ship, and
+ * `expectShipsAsFactory`, which checks that text's shape.
  */
 import {
   CreateTableCommand,
@@ -178,6 +179,18 @@ export async function listKeys(client: S3Client, bucket: string, prefix = ""): P
 export async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
   const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Body!.transformToString();
+}
+
+/**
+ * Serialises a factory the way CallbackFunction ships it and checks what Lambda loads:
+ * a `handler` export, no secrets captured, and the SDK clients matched by `sdkRequire`
+ * required from the runtime as modules, never serialised by value.
+ */
+export async function expectShipsAsFactory(factory: () => unknown, sdkRequire: RegExp): Promise<void> {
+  const serialized = await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true });
+  expect(serialized.exportName).toBe("handler");
+  expect(serialized.containsSecrets).toBe(false);
+  expect(serialized.text).toMatch(sdkRequire);
 }
 
 /**

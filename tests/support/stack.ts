@@ -33,3 +33,36 @@ export function policyOf(resource: PlannedResource, field = "policy"): { Stateme
   const raw = resource.inputs[field];
   return typeof raw === "string" ? JSON.parse(raw) : raw;
 }
+
+/** A planned resource's ARN, as the mock engine returns it. */
+export const arnOf = (resource: PlannedResource): string => resource.state.arn as string;
+
+/** The statements of a JSON policy input. */
+export const statementsOf = (resource: PlannedResource, field = "policy"): any[] => policyOf(resource, field).Statement;
+
+/** A stack file's raw value for a project config key, or `fallback` (the schema default) when the file does not set it. */
+export function stageValue(stack: string, key: string, fallback: string | number): string {
+  return readStackConfig(stack)[`${CONFIG_NAMESPACE}:${key}`] ?? String(fallback);
+}
+
+/** The resources parented directly under the one component of this type whose name ends with `name`. */
+export function childrenOf(evaluation: StackEvaluation, componentType: string, name: string): PlannedResource[] {
+  const component = single(evaluation, componentType, name);
+  return evaluation.resources.filter((r) => r.parent === component.urn);
+}
+
+/**
+ * The statement a TLS-only resource policy must hold, written out here so tests check
+ * the components against it: S3 covers the bucket and its objects, SQS and SNS the one
+ * queue or topic.
+ */
+export function denyInsecureTransportStatement(action: "s3:*" | "sqs:*" | "sns:Publish", resource: string | string[]) {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: action,
+    Resource: resource,
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
