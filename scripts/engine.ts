@@ -28,6 +28,10 @@ export interface PlannedResource {
   readonly region?: string;
   readonly protect: boolean;
   readonly dependencies: string[];
+  /** Per input property, the URNs its value came from (what lets policies correlate resources during preview). */
+  readonly propertyDependencies: Record<string, string[]>;
+  /** The physical id the mocks assigned ("" for components). */
+  readonly id: string;
   readonly inputs: Record<string, any>;
   /** Inputs plus the outputs the mocks computed. */
   readonly state: Record<string, any>;
@@ -92,6 +96,16 @@ interface CapturedRegistration {
   provider?: string;
   protect: boolean;
   dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+  id: string;
+}
+
+function propertyDependenciesOf(req: any): Record<string, string[]> {
+  const dependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((entry: any, key: string) => {
+    dependencies[key] = entry.getUrnsList();
+  });
+  return dependencies;
 }
 
 /** Wraps the mock monitor so every RegisterResource request is recorded with its options. */
@@ -112,6 +126,8 @@ function captureRegistrations(): Map<string, CapturedRegistration> {
           provider: req.getProvider() || undefined,
           protect: req.getProtect() === true,
           dependencies: req.getDependenciesList(),
+          propertyDependencies: propertyDependenciesOf(req),
+          id: resp.getId(),
         });
       }
       callback(err, resp);

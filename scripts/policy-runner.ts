@@ -16,7 +16,6 @@ import { DeclaredLevel, DetailedViolation, PlatformPolicy, isStackPolicy } from 
 import { isUnknownValueError, unknownCheckingProxy } from "../policies/lib/values";
 import { WaiverBook } from "../policies/waiver-logic";
 import { PlannedResource, StackEvaluation } from "./engine";
-import { mockResourceOutputs } from "./mock-outputs";
 import { PolicyPackConfig, ResolvedPolicyConfig, resolvePolicyConfig } from "./policy-config";
 
 /** One resource as a policy sees it; `props` are inputs for resource policies and outputs for stack policies. */
@@ -198,11 +197,6 @@ function providerOf(resource: PlannedResource, byUrn: Map<string, PlannedResourc
   return provider && { type: provider.type, name: provider.name, urn: provider.urn, props: provider.inputs };
 }
 
-/** The id the mock engine gave the resource; outputs under the real engine carry the id as well. */
-function mockIdOf(resource: PlannedResource): string {
-  return mockResourceOutputs({ type: resource.type, name: resource.name, inputs: resource.inputs, provider: resource.provider, custom: resource.custom }, resource.region ?? "us-east-1").id;
-}
-
 /** Subjects for resource policies (inputs) or stack policies (outputs). */
 export function subjectsOf(evaluation: StackEvaluation, view: "inputs" | "outputs"): PolicySubject[] {
   const byUrn = new Map(evaluation.resources.map((r) => [r.urn, r]));
@@ -210,11 +204,12 @@ export function subjectsOf(evaluation: StackEvaluation, view: "inputs" | "output
     urn: resource.urn,
     type: resource.type,
     name: resource.name,
-    props: view === "inputs" ? resource.inputs : { id: mockIdOf(resource), ...resource.state },
+    props: view === "inputs" ? resource.inputs : { id: resource.id, ...resource.state },
     protect: resource.protect,
     parent: resource.parent,
     provider: providerOf(resource, byUrn),
     dependencies: resource.dependencies,
+    propertyDependencies: resource.propertyDependencies,
   }));
 }
 

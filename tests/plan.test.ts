@@ -46,6 +46,14 @@ describe("offline plan rendering", () => {
     expect(regions["eu-west-1"]).toBe(plan.resources.filter((r) => r.custom && r.region).length);
   });
 
+  it("records which resource each input came from, as the engine receives it", () => {
+    const encryption = plan.resources.find((r) => r.type === "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration" && r.name === "dp-prod-lake-raw-encryption");
+    const bucket = plan.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.name === "dp-prod-lake-raw");
+    expect(encryption?.propertyDependencies.bucket).toEqual([bucket?.urn]);
+    expect(encryption?.dependencies).toContain(bucket?.urn);
+    expect(encryption?.inputs.bucket).toBe(bucket?.id);
+  });
+
   it("documents the whole graph as JSON", () => {
     const document = JSON.parse(JSON.stringify(graphDocument(plan)));
     expect(document).toMatchObject({ stack: "prod", project: "data-platform", resourceCount: plan.resources.length });
