@@ -168,12 +168,6 @@ export class CacheLayer extends pulumi.ComponentResource {
       description: `${name}: Redis AUTH token`,
       kmsKeyId: args.kmsKeyArn,
     }, { parent: this, protect });
-    // Write-only inputs: the token generated at this run reaches AWS only when `version` changes.
-    new aws.secretsmanager.SecretVersion(`${name}-auth-token-value`, {
-      secretId: secret.id,
-      secretStringWo: pulumi.secret(authToken),
-      secretStringWoVersion: version,
-    }, { parent: this });
 
     const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, {
       description: `${name}: private subnets`,
@@ -209,11 +203,21 @@ export class CacheLayer extends pulumi.ComponentResource {
       autoMinorVersionUpgrade: true,
       logDeliveryConfigurations: [{ destination: slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" }],
     }, { parent: this, protect });
+    // Write-only inputs: the token generated at this run reaches AWS only when `version` changes
+    // (or when the group is created). The secret is written only once Redis has accepted the
+    // token; written alongside a create or update that then failed, it would keep a token Redis
+    // never got, and the next run (same version) would send Redis another.
+    const secretValue = new aws.secretsmanager.SecretVersion(`${name}-auth-token-value`, {
+      secretId: secret.id,
+      secretStringWo: pulumi.secret(authToken),
+      secretStringWoVersion: version,
+    }, { parent: this, dependsOn: [this.replicationGroup] });
 
     this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
     this.readerEndpoint = this.replicationGroup.readerEndpointAddress;
     this.port = REDIS_PORT;
-    this.authTokenSecretArn = secret.arn;
+    // Readers of the ARN (the reporting API) wait for the token, not just the empty secret.
+    this.authTokenSecretArn = pulumi.all([secret.arn, secretValue.id]).apply(([arn]) => arn);
 
     if (args.reportingApi !== undefined) {
       const api = this.reportingApi(name, args, args.reportingApi);

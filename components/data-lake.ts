@@ -221,6 +221,7 @@ export class DataLake extends pulumi.ComponentResource {
     this.args = args;
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const versioned = args.versioning ?? LAKE_DEFAULTS.versioning;
+    const streamFormat = args.streamObjectFormat ?? LAKE_DEFAULTS.streamObjectFormat;
     const tiering: TieringRuleArgs = {
       iaTransitionDays: args.iaTransitionDays ?? LAKE_DEFAULTS.iaTransitionDays,
       glacierTransitionDays: args.glacierTransitionDays ?? LAKE_DEFAULTS.glacierTransitionDays,
@@ -254,7 +255,8 @@ export class DataLake extends pulumi.ComponentResource {
       callbackFactory: transformFunctionFactory,
       environment: { TRANSFORMED_BUCKET: this.transformed.name },
       statements: [
-        s3Statement("ReadRawObjects", "s3:GetObject", this.raw.arn, [RAW_API_PREFIX, RAW_STREAM_PREFIX]),
+        // Only the prefixes its notification fires for: Parquet stream output is never read.
+        s3Statement("ReadRawObjects", "s3:GetObject", this.raw.arn, rawPrefixesToTransform(streamFormat)),
         s3Statement("WriteTransformedObjects", "s3:PutObject", this.transformed.arn, [CLEAN_PREFIX, QUARANTINE_PREFIX]),
       ],
     });
@@ -267,7 +269,7 @@ export class DataLake extends pulumi.ComponentResource {
         s3Statement("WriteStagedObjects", "s3:PutObject", this.staged.arn, [STAGED_EVENTS_PREFIX, MANIFEST_PREFIX]),
       ],
     });
-    this.invokeOnNewObjects("raw", this.raw, this.transformFunction, rawPrefixesToTransform(args.streamObjectFormat ?? LAKE_DEFAULTS.streamObjectFormat), identity.accountId);
+    this.invokeOnNewObjects("raw", this.raw, this.transformFunction, rawPrefixesToTransform(streamFormat), identity.accountId);
     this.invokeOnNewObjects("transformed", this.transformed, this.stagingFunction, [CLEAN_PREFIX], identity.accountId);
     this.eventsTopicArn = this.announceManifests(identity.accountId);
 
@@ -276,7 +278,7 @@ export class DataLake extends pulumi.ComponentResource {
       description: `${name}: raw, transformed and staged zones`,
     }, { parent: this, protect: args.protect ?? true });
     this.databaseName = database.name;
-    this.tables = this.catalogTables(database.name, args.streamObjectFormat ?? LAKE_DEFAULTS.streamObjectFormat);
+    this.tables = this.catalogTables(database.name, streamFormat);
     this.workgroupName = this.athenaWorkgroup().name;
 
     if (args.alarmTopicArn !== undefined) {

@@ -41,13 +41,9 @@ export class PlatformKeys extends pulumi.ComponentResource {
       description: `${name}: data at rest`,
       policy: policyDocument([
         rootAdministers(accountRoot),
-        servicesMayUseKey(identity.accountId, [
-          // Alarms, budgets, S3 event notifications and EventBridge publish into encrypted topics and queues.
-          "cloudwatch.amazonaws.com",
-          "budgets.amazonaws.com",
-          "s3.amazonaws.com",
-          "events.amazonaws.com",
-        ]),
+        // Alarms, budgets and S3 event notifications publish into encrypted topics and queues.
+        servicesMayUseKey(identity.accountId, ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "s3.amazonaws.com"]),
+        EVENTBRIDGE_KEY_STATEMENT,
       ]),
     }, keyOpts);
     new aws.kms.Alias(`${name}-data-alias`, { name: `alias/${name}-data`, targetKeyId: this.dataKey.keyId }, { parent: this });
@@ -86,6 +82,21 @@ function servicesMayUseKey(accountId: pulumi.Output<string>, services: string[])
     Condition: { StringEquals: { "aws:SourceAccount": account } },
   }));
 }
+
+/**
+ * EventBridge delivers to encrypted targets and dead-letter queues (the warehouse
+ * loader's DLQ is under this key). Its KMS requests carry no aws:SourceAccount or
+ * aws:SourceArn, so a statement conditioned on them never matches and every delivery
+ * fails; AWS documents the grant without those conditions. The key is still reachable
+ * only through queues and topics of this account that are encrypted with it.
+ */
+export const EVENTBRIDGE_KEY_STATEMENT = {
+  Sid: "EventBridgeDeliversToEncryptedTargets",
+  Effect: "Allow",
+  Principal: { Service: "events.amazonaws.com" },
+  Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+  Resource: "*",
+} as const;
 
 function logsServiceMayUseKey(accountId: pulumi.Output<string>, region: pulumi.Output<string>) {
   return pulumi.all([accountId, region]).apply(([account, regionName]) => ({

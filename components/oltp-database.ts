@@ -272,7 +272,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
     }
 
     // Global primaries cannot use RDS-managed passwords: the program generates one into its own secret.
-    const generatedCredentials = !secondary && !managedPassword ? this.generatedCredentials(name, masterUsername as string, args) : undefined;
+    const generatedCredentials = !secondary && !managedPassword ? this.generatedCredentials(name, args) : undefined;
 
     this.cluster = new aws.rds.Cluster(`${name}-cluster`, {
       clusterIdentifier: name,
@@ -341,6 +341,8 @@ export class OltpDatabase extends pulumi.ComponentResource {
       staticMembers: [reporting.identifier],
     }, { parent: this });
 
+    const storedCredentials = generatedCredentials && this.storeGeneratedCredentials(name, masterUsername as string, generatedCredentials);
+
     this.clusterIdentifier = this.cluster.clusterIdentifier;
     this.clusterArn = this.cluster.arn;
     this.endpoint = this.cluster.endpoint;
@@ -351,7 +353,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
     this.databaseName = this.cluster.databaseName;
     this.credentialsSecretArn = secondary
       ? undefined
-      : (generatedCredentials?.secretArn ?? this.cluster.masterUserSecrets.apply((secrets) => secrets[0]?.secretArn));
+      : (storedCredentials?.secretArn ?? this.cluster.masterUserSecrets.apply((secrets) => secrets[0]?.secretArn));
 
     if (args.alarmTopicArn !== undefined) this.alarms(name, args.alarmTopicArn, args.alarmThresholds ?? {});
 
@@ -366,20 +368,31 @@ export class OltpDatabase extends pulumi.ComponentResource {
     });
   }
 
-  /** A KMS-encrypted secret in the RDS managed-secret shape, filled through a write-only input. */
-  private generatedCredentials(name: string, username: string, args: OltpDatabaseArgs) {
+  /** A password generated at this run and the KMS-encrypted secret (in the RDS managed-secret shape) that will hold it. */
+  private generatedCredentials(name: string, args: OltpDatabaseArgs) {
     const version = args.credentialsVersion ?? 1;
     const password = pulumi.secret(generateToken(40));
     const secret = new aws.secretsmanager.Secret(`${name}-master-credentials`, {
       description: `${name}: master credentials of the Aurora global primary (managed passwords are not supported on global members)`,
       kmsKeyId: args.kmsKeyArn,
     }, { parent: this, protect: args.protect ?? true });
-    new aws.secretsmanager.SecretVersion(`${name}-master-credentials-value`, {
-      secretId: secret.id,
-      secretStringWo: pulumi.secret(password.apply((value) => JSON.stringify({ username, password: value }))),
-      secretStringWoVersion: version,
-    }, { parent: this });
-    return { password, version, secretArn: secret.arn };
+    return { password, version, secret };
+  }
+
+  /**
+   * Fills the secret through a write-only input, only once the cluster has accepted the
+   * password. Both inputs are write-only and the password is new at every run, so a secret
+   * written alongside a cluster create or update that then failed would keep a password
+   * the cluster never got, and the next run (same version) would send the cluster another.
+   */
+  private storeGeneratedCredentials(name: string, username: string, credentials: { password: pulumi.Output<string>; version: number; secret: aws.secretsmanager.Secret }) {
+    const value = new aws.secretsmanager.SecretVersion(`${name}-master-credentials-value`, {
+      secretId: credentials.secret.id,
+      secretStringWo: pulumi.secret(credentials.password.apply((password) => JSON.stringify({ username, password }))),
+      secretStringWoVersion: credentials.version,
+    }, { parent: this, dependsOn: [this.cluster] });
+    // Readers of the ARN (the reporting API) wait for the value, not just the empty secret.
+    return { secretArn: pulumi.all([credentials.secret.arn, value.id]).apply(([arn]) => arn) };
   }
 
   private alarms(name: string, topicArn: pulumi.Input<string>, thresholds: OltpAlarmThresholds) {

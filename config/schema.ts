@@ -58,7 +58,7 @@ export const STAGE_CONFIG_SCHEMA = {
 
   // Regions and DR
   primaryRegion: required(AWS_REGION, "Region of the primary deployment."),
-  drEnabled: defaulted(boolean(), "Build the DR side (replica keys, replication) in drRegion.", false),
+  drEnabled: defaulted(boolean(), "Prepare for DR in drRegion: multi-Region keys, versioned lake, Aurora Global Database primary. Replication into drRegion is not built yet (see README, Disaster recovery).", false),
   drRegion: defaulted(matching(/^$|^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region name, or "" for none'), "Second region for DR; required when drEnabled, and different from primaryRegion.", ""),
 
   // Network

@@ -22,7 +22,10 @@ export type EventValidation = { readonly ok: true; readonly event: IngestEvent }
 
 /**
  * A speed-layer item must stay under DynamoDB's 400 KB; the key attributes and metadata
- * need a little room, so the whole event is held to this much JSON.
+ * need a little room, so the whole event is held to this much JSON. DynamoDB sizes an
+ * item by its attributes, not its JSON (a long list of small numbers takes more room
+ * there), so this bound is not a guarantee: the stream consumer reports an item
+ * DynamoDB still refuses as a failure of that record alone.
  */
 export const MAX_EVENT_BYTES = 350_000;
 

@@ -7,13 +7,16 @@
  * Delivery is at least once, so writes are idempotent: an item's key is derived from
  * the event alone (entity, time, event id), and replaying a record writes the same item.
  *
- * Poison records (not JSON, or not the event contract) are reported as failures, not
- * dropped: Lambda retries from the lowest failed sequence number at most
+ * Poison records (not JSON, not the event contract, or an item DynamoDB cannot store,
+ * such as a number outside its range or an item above 400 KB) are reported as failures,
+ * not dropped: Lambda retries from the lowest failed sequence number at most
  * maximumRetryAttempts times (maximumRecordAgeInSeconds bounds it too), then sends the
  * batch's shard and sequence range to the on-failure DLQ and moves on, so one bad record
  * cannot block its shard for ever. The reason is logged with the sequence number, which
  * with the stream's retention is enough to fetch and inspect the record. The valid
- * records around it are written on every attempt, so none of them waits on it.
+ * records around it are written on every attempt, so none of them waits on it: DynamoDB
+ * refuses a whole BatchWriteItem for one invalid item, so a refused chunk is written
+ * again item by item and only the refused items fail.
  */
 import { AttributeValue, BatchWriteItemCommand, BatchWriteItemCommandInput, BatchWriteItemCommandOutput, DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
@@ -33,7 +36,7 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-/** About 6 s of waiting at worst: well inside any sensible function timeout. */
+/** At most about 1.6 s of waiting per chunk of 25 (the 3 s cap is never reached in 6 attempts): well inside any sensible function timeout. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 3_000 };
 
 export type BatchWriter = (input: BatchWriteItemCommandInput) => Promise<BatchWriteItemCommandOutput>;
@@ -110,9 +113,20 @@ interface PendingItem {
 const itemKeyOf = (item: Record<string, AttributeValue> | undefined) => `${item?.pk?.S}\u0000${item?.sk?.S}`;
 
 /**
+ * DynamoDB's answer when a request breaks its rules (a number out of range, an item above
+ * 400 KB, …). Retrying the same request cannot succeed, and in a BatchWriteItem one such
+ * item makes DynamoDB refuse every item of the request.
+ */
+export function isRefusedRequest(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "ValidationException";
+}
+
+/**
  * Writes one chunk, resubmitting UnprocessedItems until none are left or the attempts
  * run out. Returns the item keys that never landed. A thrown error (after the SDK's own
- * retries) fails the whole chunk rather than the invocation, so other chunks still count.
+ * retries) fails the whole chunk rather than the invocation, so other chunks still count,
+ * except a refused request (ValidationException): that is not retried as it is, but split
+ * so each item is written on its own and only the items DynamoDB refuses fail.
  */
 export async function writeChunkWithRetry(
   requests: readonly WriteRequest[],
@@ -131,16 +145,38 @@ export async function writeChunkWithRetry(
       pending = output.UnprocessedItems?.[tableName] ?? [];
     } catch (error) {
       log({ level: "ERROR", message: "BatchWriteItem failed", attempt, items: pending.length, error: (error as Error).message });
+      if (isRefusedRequest(error)) {
+        if (pending.length === 1) break;
+        const unwritten = new Set<string>();
+        for (const request of pending) {
+          for (const itemKey of await writeChunkWithRetry([request], tableName, writeBatch, policy, sleep, random, log)) unwritten.add(itemKey);
+        }
+        return unwritten;
+      }
     }
   }
   return new Set(pending.map((request) => itemKeyOf(request.PutRequest?.Item)));
 }
 
-/** Groups valid records by item key; the last record of a key in shard order wins. */
-function pendingItems(valid: { event: IngestEvent; sequenceNumber: string }[], ttlDays: number): PendingItem[] {
+/**
+ * Groups valid records by item key; the last record of a key in shard order wins. A
+ * record whose item cannot be built (marshall refuses numbers beyond
+ * Number.MAX_SAFE_INTEGER) is a poison record: it goes to `unbuildable`, not the batch.
+ */
+function pendingItems(
+  valid: { event: IngestEvent; sequenceNumber: string }[],
+  ttlDays: number,
+  unbuildable: (sequenceNumber: string, reason: string) => void,
+): PendingItem[] {
   const byKey = new Map<string, PendingItem>();
   for (const { event, sequenceNumber } of valid) {
-    const item = speedLayerItem(event, sequenceNumber, ttlDays);
+    let item: Record<string, AttributeValue>;
+    try {
+      item = speedLayerItem(event, sequenceNumber, ttlDays);
+    } catch (error) {
+      unbuildable(sequenceNumber, (error as Error).message);
+      continue;
+    }
     const itemKey = itemKeyOf(item);
     const earlier = byKey.get(itemKey)?.sequenceNumbers ?? [];
     // Re-inserting moves the key to the end, keeping write order close to shard order.
@@ -170,8 +206,12 @@ export async function handleStreamBatch(event: KinesisStreamEvent, deps: StreamC
     }
   }
 
+  const pending = pendingItems(valid, deps.ttlDays, (sequenceNumber, reason) => {
+    failed.add(sequenceNumber);
+    log({ level: "WARN", message: "Stream record cannot be stored in the speed layer", sequenceNumber, reason });
+  });
   // Chunks go one after another: parallel chunks would only make throttling (and so UnprocessedItems) likelier.
-  for (const items of chunk(pendingItems(valid, deps.ttlDays), BATCH_WRITE_LIMIT)) {
+  for (const items of chunk(pending, BATCH_WRITE_LIMIT)) {
     const unwritten = await writeChunkWithRetry(items.map((item) => item.request), deps.tableName, writeBatch, policy, sleep, random, log);
     for (const item of items.filter((candidate) => unwritten.has(candidate.itemKey))) {
       item.sequenceNumbers.forEach((sequenceNumber) => failed.add(sequenceNumber));

@@ -44,17 +44,39 @@ export interface TransformedRows {
 export const MAX_QUARANTINED_CHARS = 10_000;
 
 /**
- * Splits text that holds several JSON objects back to back ("{…}{…}"). Returns the
- * pieces in order; text that is not a run of balanced objects comes back as one piece,
- * so that JSON.parse reports what is wrong with it.
+ * Splits text that holds several JSON values back to back ("{…}{…}": Firehose
+ * concatenates stream records that carry no newline, so a whole object can be one line).
+ * Each balanced object or array is one piece. Anything else (a record that is not JSON,
+ * or a bare scalar) is a piece of its own up to the next "{", and an object still open
+ * at the end of the text is one last piece: a bad record becomes one quarantined row
+ * whose parse error is its reason, and the records around it are still read.
  */
 export function splitConcatenatedObjects(text: string): string[] {
   const pieces: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (/\s/.test(text[i])) {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (text[i] === "{" || text[i] === "[") {
+      i = endOfBalanced(text, i);
+    } else {
+      const next = text.indexOf("{", i);
+      i = next === -1 ? text.length : next;
+    }
+    pieces.push(text.slice(start, i).trim());
+  }
+  return pieces;
+}
+
+/** The index just after the bracket that closes the one at `start` (strings respected), or the text's length. */
+function endOfBalanced(text: string, start: number): number {
   let depth = 0;
   let inString = false;
   let escaped = false;
-  let start = -1;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < text.length; i++) {
     const char = text[i];
     if (inString) {
       if (escaped) escaped = false;
@@ -62,18 +84,14 @@ export function splitConcatenatedObjects(text: string): string[] {
       else if (char === '"') inString = false;
       continue;
     }
-    if (depth === 0 && /\s/.test(char)) continue;
-    if (depth === 0 && char !== "{") return [text];
     if (char === '"') inString = true;
-    else if (char === "{" || char === "[") {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (char === "}" || char === "]") {
+    else if (char === "{" || char === "[") depth++;
+    else if (char === "}" || char === "]") {
       depth--;
-      if (depth === 0) pieces.push(text.slice(start, i + 1));
+      if (depth === 0) return i + 1;
     }
   }
-  return depth === 0 && pieces.length > 0 ? pieces : [text];
+  return text.length;
 }
 
 /** Every row of an object: one per non-blank line, or per object where a line holds several. */

@@ -109,10 +109,10 @@ function checkDeletionSafeguards(args: ResourceValidationArgs, report: (message:
 export const databaseDeletionProtection: PlatformResourcePolicy = {
   name: "database-deletion-protection",
   description:
-    "Where the stack's policy config sets requireDeletionProtection (prod), databases refuse deletion and keep a final snapshot: Aurora/RDS deletionProtection and final snapshots, Redshift final snapshots, DynamoDB deletionProtectionEnabled; requirePulumiProtect also demands Pulumi `protect` on them.",
+    "Where the stack's policy config sets requireDeletionProtection (prod), databases refuse deletion and keep a final snapshot: Aurora/RDS deletionProtection and final snapshots, Aurora global clusters' deletionProtection, Redshift final snapshots, DynamoDB deletionProtectionEnabled; requirePulumiProtect also demands Pulumi `protect` on them and on Redshift Serverless namespaces.",
   enforcementLevel: "mandatory",
   remediationSteps:
-    "Pass the stage config keys through: deletionProtection -> deletionProtection / deletionProtectionEnabled, skipFinalSnapshot: false with a finalSnapshotIdentifier, and protectStatefulResources -> the `protect` resource option.",
+    "Pass the stage config keys through: deletionProtection -> deletionProtection (clusters, instances and global clusters) / deletionProtectionEnabled (tables), skipFinalSnapshot: false with a finalSnapshotIdentifier, and protectStatefulResources -> the `protect` resource option.",
   configSchema: {
     properties: {
       requireDeletionProtection: { type: "boolean", default: false, description: "Require deletion protection and final snapshots on databases." },
@@ -132,10 +132,16 @@ export const databaseDeletionProtection: PlatformResourcePolicy = {
         finalSnapshot: { skip: instance.skipFinalSnapshot, identifier: peek(() => instance.finalSnapshotIdentifier) },
       }),
     ),
+    // A global cluster holds no data of its own, but deleting it detaches the DR region: it has its own flag.
+    validateResourceOfType(aws.rds.GlobalCluster, (global, args, report) =>
+      checkDeletionSafeguards(args, report, { protection: { field: "deletionProtection", value: global.deletionProtection } }),
+    ),
     // Redshift has no deletion-protection flag: the final snapshot and Pulumi `protect` are what there is.
     validateResourceOfType(aws.redshift.Cluster, (cluster, args, report) =>
       checkDeletionSafeguards(args, report, { finalSnapshot: { skip: cluster.skipFinalSnapshot, identifier: peek(() => cluster.finalSnapshotIdentifier) } }),
     ),
+    // A Serverless namespace holds the warehouse's data and has neither flag nor final snapshot: only `protect`.
+    validateResourceOfType(aws.redshiftserverless.Namespace, (_namespace, args, report) => checkDeletionSafeguards(args, report, {})),
     validateResourceOfType(aws.dynamodb.Table, (table, args, report) =>
       checkDeletionSafeguards(args, report, { protection: { field: "deletionProtectionEnabled", value: table.deletionProtectionEnabled } }),
     ),

@@ -80,7 +80,10 @@ export const elasticacheEncryptionAtRest: PlatformResourcePolicy = {
   remediationSteps: "Set atRestEncryptionEnabled: true (and kmsKeyId for a customer key) on the aws.elasticache.ReplicationGroup; replace a standalone aws.elasticache.Cluster with a replication group.",
   validateResource: [
     validateResourceOfType(aws.elasticache.ReplicationGroup, (group, _args, report) => {
-      if (!isTrue(group.atRestEncryptionEnabled)) report("atRestEncryptionEnabled is not true (Redis defaults to false).");
+      // The provider defaults atRestEncryptionEnabled to false for the redis engine and to true for valkey.
+      if (group.engine === "valkey") {
+        if (isFalse(group.atRestEncryptionEnabled)) report("atRestEncryptionEnabled is false.");
+      } else if (!isTrue(group.atRestEncryptionEnabled)) report("atRestEncryptionEnabled is not true (Redis defaults to false).");
     }),
     validateResourceOfType(aws.elasticache.Cluster, (cluster, args, report) => {
       if (isSet(peek(() => cluster.replicationGroupId))) args.notApplicable("A member of a replication group, which is checked instead");
@@ -114,9 +117,13 @@ const FIREHOSE_S3_BLOCKS = [
   ["extendedS3Configuration", "extended S3 destination"],
   ["extendedS3Configuration.s3BackupConfiguration", "S3 backup of the extended S3 destination"],
   ["redshiftConfiguration.s3Configuration", "S3 staging of the Redshift destination"],
+  ["redshiftConfiguration.s3BackupConfiguration", "S3 backup of the Redshift destination"],
   ["httpEndpointConfiguration.s3Configuration", "S3 backup of the HTTP endpoint destination"],
+  ["elasticsearchConfiguration.s3Configuration", "S3 backup of the Elasticsearch destination"],
   ["opensearchConfiguration.s3Configuration", "S3 backup of the OpenSearch destination"],
+  ["opensearchserverlessConfiguration.s3Configuration", "S3 backup of the OpenSearch Serverless destination"],
   ["splunkConfiguration.s3Configuration", "S3 backup of the Splunk destination"],
+  ["snowflakeConfiguration.s3Configuration", "S3 backup of the Snowflake destination"],
   ["icebergConfiguration.s3Configuration", "S3 backup of the Iceberg destination"],
 ] as const;
 

@@ -1,11 +1,13 @@
 /**
  * Renders the stage config schema as Pulumi.yaml declarations and as the README's
  * config reference, so the schema stays the single source of truth. Tests compare
- * both files with this output; `npm run config:reference` prints them.
+ * both files with this output; `npm run config:reference -- --write` updates them.
  */
+import * as fs from "fs";
 import * as yaml from "js-yaml";
+import * as path from "path";
 import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfigKey } from "../config";
-import { readStackConfig } from "./engine";
+import { PROJECT_DIR, readStackConfig } from "./engine";
 
 const KEYS = Object.keys(STAGE_CONFIG_SCHEMA) as StageConfigKey[];
 
@@ -50,7 +52,26 @@ export function configReferenceMarkdown(stacks = ["dev", "prod"]): string {
   return [header, divider, ...rows].join("\n");
 }
 
+/** Rewrites the generated parts of Pulumi.yaml (its config block) and README.md (the reference table). */
+export function writeGeneratedReferences(dir = PROJECT_DIR): void {
+  const projectFile = path.join(dir, "Pulumi.yaml");
+  const project = fs.readFileSync(projectFile, "utf8");
+  const header = project.slice(0, project.indexOf("config:\n"));
+  fs.writeFileSync(projectFile, header + yaml.dump({ config: projectConfigDeclarations() }, { lineWidth: 160, quotingType: '"' }));
+
+  const readmeFile = path.join(dir, "README.md");
+  const readme = fs.readFileSync(readmeFile, "utf8");
+  const start = readme.indexOf("| key | type | default |");
+  const end = readme.indexOf("\n\n", start);
+  fs.writeFileSync(readmeFile, readme.slice(0, start) + configReferenceMarkdown() + readme.slice(end));
+}
+
 if (require.main === module) {
-  console.log(yaml.dump({ config: projectConfigDeclarations() }, { lineWidth: 200 }));
-  console.log(configReferenceMarkdown());
+  if (process.argv.includes("--write")) {
+    writeGeneratedReferences();
+    console.log("Updated the config block of Pulumi.yaml and the config reference in README.md");
+  } else {
+    console.log(yaml.dump({ config: projectConfigDeclarations() }, { lineWidth: 160, quotingType: '"' }));
+    console.log(configReferenceMarkdown());
+  }
 }

@@ -6,8 +6,8 @@
  *    notApplicable and isType/asType; a single validateResourceOfType function is skipped
  *    for other types, as the engine's fast path does;
  *  - stack policies run once over every resource's outputs (the mock state plus the id the
- *    mock assigned), with parents and dependencies resolved to resources. The mock engine
- *    records no property dependencies, so those are empty: correlation then uses values.
+ *    mock assigned), with parents, dependencies and property dependencies (which the mock
+ *    engine records per registration, as the engine does) resolved to resources.
  * Findings pass through the waivers exactly as in the pack (catalog.packPolicies).
  */
 import type { PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";

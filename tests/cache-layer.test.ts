@@ -61,6 +61,10 @@ describe.each([
     const version = single(plan, "aws:secretsmanager/secretVersion:SecretVersion");
     expect(unwrapSecret(version.inputs.secretStringWo)).toBe(token); // the secret and Redis hold the same token
     expect(plan.outputs.authTokenSecretArn).toBe(secret.state.arn);
+    // The token is new at every run and both inputs are write-only: the secret may only be written
+    // once Redis has taken the token, and the reporting function must wait for the written value.
+    expect(version.dependencies).toContain(redis.urn);
+    expect(single(plan, "aws:lambda/function:Function", "-reporting-fn").dependencies).toContain(version.urn);
   });
 
   it(`runs ${expected.nodes} node(s) in the private subnets with ${stack}'s failover, snapshots and protect`, () => {

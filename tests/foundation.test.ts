@@ -110,6 +110,27 @@ describe.each(["dev", "prod"] as const)("%s stack foundation", (stack) => {
     }));
   });
 
+  it("lets the services that publish into encrypted topics and queues use the data key, each under conditions its requests carry", () => {
+    const statements = policyOf(byName(plan, "aws:kms/key:Key", "-keys-data")).Statement;
+    const forService = (service: string) => statements.filter((statement) => [statement.Principal?.Service ?? []].flat().includes(service));
+    for (const service of ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "s3.amazonaws.com"]) {
+      expect(forService(service)).toEqual([expect.objectContaining({
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      })]);
+    }
+    // EventBridge's KMS requests (target and dead-letter delivery) carry no aws:SourceAccount or
+    // aws:SourceArn: a statement conditioned on them would never match and every delivery would fail.
+    expect(forService("events.amazonaws.com")).toEqual([{
+      Sid: "EventBridgeDeliversToEncryptedTargets",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Resource: "*",
+    }]);
+  });
+
   it("keeps VPC flow logs in a KMS-encrypted log group", () => {
     const group = byName(plan, "aws:cloudwatch/logGroup:LogGroup", "-network-flow-logs");
     expect(group.inputs.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\//);

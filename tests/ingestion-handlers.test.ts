@@ -271,6 +271,38 @@ describe("stream consumer against dynalite and kinesalite", () => {
     expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["ok-1", "ok-2"]);
   });
 
+  it("isolates an item DynamoDB refuses: only its record fails, the rest of its chunk lands", async () => {
+    const tableName = await freshTable();
+    // DynamoDB (and dynalite) refuse a number below 1E-130 with a ValidationException that rejects the whole BatchWriteItem.
+    const batch = await streamBatch([ingestEvent("fine-a"), ingestEvent("underflow", { payload: { tiny: 1e-200 } }), ingestEvent("fine-b")]);
+    const sizes: number[] = [];
+    const counting: BatchWriter = (input) => {
+      sizes.push(Object.values(input.RequestItems!)[0].length);
+      return db.send(new BatchWriteItemCommand(input));
+    };
+    const logged: Record<string, unknown>[] = [];
+
+    const response = await handleStreamBatch(batch, deps(tableName, { writeBatch: counting, sleep: noSleep, log: (entry) => logged.push(entry) }));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: batch.Records[1].kinesis.sequenceNumber }]);
+    expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["fine-a", "fine-b"]);
+    // The refused chunk is written again item by item, and the refused item is not retried as it is.
+    expect(sizes).toEqual([3, 1, 1, 1]);
+    expect(logged).toContainEqual(expect.objectContaining({ level: "ERROR", sequenceNumbers: [batch.Records[1].kinesis.sequenceNumber] }));
+  });
+
+  it("reports a record whose item cannot be built (an integer beyond 2^53) and still writes the rest of the batch", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([ingestEvent("before"), `{"eventId":"huge","source":"orders","entityId":"o-1","eventType":"t","occurredAt":"2026-03-04T05:06:07Z","payload":{"orderNumber":123456789012345678901}}`, ingestEvent("after")]);
+    const logged: Record<string, unknown>[] = [];
+
+    const response = await handleStreamBatch(batch, deps(tableName, { log: (entry) => logged.push(entry) }));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: batch.Records[1].kinesis.sequenceNumber }]);
+    expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["after", "before"]);
+    expect(logged).toContainEqual(expect.objectContaining({ sequenceNumber: batch.Records[1].kinesis.sequenceNumber, reason: expect.stringContaining("MAX_SAFE_INTEGER") }));
+  });
+
   it("reports the whole chunk, without throwing, when DynamoDB refuses the request", async () => {
     const batch = await streamBatch([ingestEvent("x1"), ingestEvent("x2")]);
 

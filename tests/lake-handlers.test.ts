@@ -61,9 +61,17 @@ describe("row splitting", () => {
     expect(splitRows('{"a":1}\n\n{"b":"}{"}{"c":[{"d":2}]}\r\n')).toEqual(['{"a":1}', '{"b":"}{"}', '{"c":[{"d":2}]}']);
   });
 
-  it("keeps a broken line whole so that its parse error is the quarantine reason", () => {
-    expect(splitRows('{"a":1} trailing')).toEqual(['{"a":1} trailing']);
-    expect(transformText('{"a":1} trailing').quarantined[0].reason).toMatch(/^not JSON/);
+  it("cuts a bad record out as a row of its own, so its parse error is its reason and its neighbours still count", () => {
+    expect(splitRows('{"a":1} trailing')).toEqual(['{"a":1}', "trailing"]);
+    expect(splitRows('{"a":1}oops{"b":2}')).toEqual(['{"a":1}', "oops", '{"b":2}']);
+    // An array stays one row (the contract refuses it whole); an object left open at the end is the last row.
+    expect(splitRows('[{"a":1}]{"b":2}{"c":')).toEqual(['[{"a":1}]', '{"b":2}', '{"c":']);
+    const rows = transformText(`${JSON.stringify(ingestEvent("kept-1"))}not json${JSON.stringify(ingestEvent("kept-2"))}{"eventId":`);
+    expect(rows.clean.map((row) => row.event_id)).toEqual(["kept-1", "kept-2"]);
+    expect(rows.quarantined).toEqual([
+      { row: 2, reason: expect.stringMatching(/^not JSON/), raw: "not json" },
+      { row: 4, reason: expect.stringMatching(/^not JSON/), raw: '{"eventId":' },
+    ]);
   });
 });
 
@@ -137,6 +145,21 @@ describe("lake handlers against s3rver", () => {
 
     expect(outcome.cleanKey).toBe("clean/stream/year=2026/month=07/day=01/hour=23/dp-dev-ingestion-firehose-1-2026-07-01-23-59-59-abc.jsonl");
     expect((await linesOf(TRANSFORMED, outcome.cleanKey!)).map((row) => row.event_id)).toEqual(["f1", "f2", "f3"]);
+  });
+
+  it("quarantines only the bad records of a Firehose object whose records have no newline between them", async () => {
+    const rawKey = "stream/year=2026/month=07/day=01/hour=21/dp-dev-ingestion-firehose-1-2026-07-01-21-00-00-poison.json.gz";
+    const records = [JSON.stringify(ingestEvent("p1")), "<not-json/>", JSON.stringify(ingestEvent("p2")), JSON.stringify(ingestEvent("off-contract", { occurredAt: "soon" })), JSON.stringify(ingestEvent("p3"))];
+    await put(RAW, rawKey, gzipSync(Buffer.from(records.join(""))));
+
+    const [outcome] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
+
+    expect(outcome).toMatchObject({ cleanRows: 3, quarantinedRows: 2 });
+    expect((await linesOf(TRANSFORMED, outcome.cleanKey!)).map((row) => row.event_id)).toEqual(["p1", "p2", "p3"]);
+    expect(await linesOf(TRANSFORMED, outcome.quarantineKey!)).toEqual([
+      { row: 2, reason: expect.stringMatching(/^not JSON/), raw: "<not-json/>" },
+      { row: 4, reason: expect.stringContaining("occurredAt"), raw: records[3] },
+    ]);
   });
 
   it("leaves Parquet objects as delivered", async () => {

@@ -2,6 +2,7 @@
  * OltpDatabase under the mock engine, built from the dev and prod stage configs with
  * stand-in foundations, plus its exported validators provoking the apply-time rules.
  */
+import * as aws from "@pulumi/aws";
 import { OltpDatabase, OltpDatabaseArgs, oltpDatabaseProblems, parameterGroupFamily } from "../components/oltp-database";
 import { windowsOverlap } from "../components/lib/maintenance-windows";
 import { generateToken } from "../components/lib/secrets";
@@ -144,8 +145,23 @@ describe("prod specifics", () => {
     const secret = single(plan, "aws:secretsmanager/secret:Secret", "-master-credentials");
     expect(secret.inputs.kmsKeyId).toBe(STAND_IN.dataKeyArn);
     expect(secret.protect).toBe(true);
-    expect(single(plan, "aws:secretsmanager/secretVersion:SecretVersion").inputs.secretStringWoVersion).toBe(1);
+    const value = single(plan, "aws:secretsmanager/secretVersion:SecretVersion");
+    expect(value.inputs.secretStringWoVersion).toBe(1);
     expect(plan.outputs.credentialsSecretArn).toBe(secret.state.arn);
+    // The password is new at every run and both inputs are write-only: the secret may only be
+    // written once the cluster has taken the password, or a failed cluster create/update
+    // would leave the secret holding a password the cluster never got.
+    expect(value.dependencies).toContain(cluster.urn);
+  });
+
+  it("makes readers of the credentials secret wait for its value", async () => {
+    const withReader = await evaluateWithFoundations("prod", {}, (f, opts) => {
+      const oltp = new OltpDatabase(`${f.prefix}-oltp`, oltpDatabaseArgs(f), opts);
+      new aws.sqs.Queue("secret-reader", { tags: { Secret: oltp.credentialsSecretArn! } }, { parent: oltp });
+      return {};
+    });
+    const reader = single(withReader, "aws:sqs/queue:Queue", "secret-reader");
+    expect(reader.dependencies).toContain(single(withReader, "aws:secretsmanager/secretVersion:SecretVersion").urn);
   });
 
   it("spreads the writer and failover readers over distinct AZs, with Performance Insights under the data key", () => {

@@ -113,9 +113,12 @@ const CASES: Record<string, PolicyCases> = {
     compliant: [
       { label: "encrypted replication group", resources: [r(T.replicationGroup, { atRestEncryptionEnabled: true })] },
       { label: "member of a replication group", resources: [r("aws:elasticache/cluster:Cluster", { replicationGroupId: "rg" })] },
+      { label: "Valkey left at its default (encrypted)", resources: [r(T.replicationGroup, { engine: "valkey" })] },
     ],
     violating: [
       { label: "Redis default", resources: [r(T.replicationGroup, {})], expect: /atRestEncryptionEnabled/ },
+      { label: "Redis engine named explicitly, left at its default", resources: [r(T.replicationGroup, { engine: "redis" })], expect: /Redis defaults to false/ },
+      { label: "Valkey with encryption turned off", resources: [r(T.replicationGroup, { engine: "valkey", atRestEncryptionEnabled: false })], expect: /atRestEncryptionEnabled is false/ },
       { label: "standalone cluster", resources: [r("aws:elasticache/cluster:Cluster", { engine: "redis" })], expect: /standalone/ },
     ],
   },
@@ -156,6 +159,24 @@ const CASES: Record<string, PolicyCases> = {
         resources: [r("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", { destination: "extended_s3", extendedS3Configuration: { bucketArn: "arn:aws:s3:::raw" } })],
         expect: /without serverSideEncryption[\s\S]*extended S3 destination has no kmsKeyArn/,
       },
+      ...(
+        [
+          ["snowflakeConfiguration", "s3Configuration", /Snowflake destination has no kmsKeyArn/],
+          ["opensearchserverlessConfiguration", "s3Configuration", /OpenSearch Serverless destination has no kmsKeyArn/],
+          ["elasticsearchConfiguration", "s3Configuration", /Elasticsearch destination has no kmsKeyArn/],
+          ["redshiftConfiguration", "s3BackupConfiguration", /S3 backup of the Redshift destination has no kmsKeyArn/],
+        ] as const
+      ).map(([destination, block, expect]) => ({
+        label: `${destination}.${block} without a key`,
+        resources: [
+          r("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", {
+            kinesisSourceConfiguration: { kinesisStreamArn: STREAM_ARN, roleArn: "role" },
+            // Every other S3 block is encrypted, so only the named one can be the finding.
+            [destination]: { s3Configuration: { bucketArn: "arn:aws:s3:::backup", kmsKeyArn: KEY_ARN }, [block]: { bucketArn: "arn:aws:s3:::backup" } },
+          }),
+        ],
+        expect,
+      })),
     ],
   },
   "athena-workgroup-results-kms": {
@@ -313,11 +334,15 @@ const CASES: Record<string, PolicyCases> = {
       { label: "protected prod cluster", resources: [r(T.rdsCluster, protectedCluster, { protect: true })], config: PROD_PROTECTION },
       { label: "protected prod table", resources: [r(T.table, { deletionProtectionEnabled: true }, { protect: true })], config: PROD_PROTECTION },
       { label: "dev config requires nothing", resources: [r(T.rdsCluster, { skipFinalSnapshot: true })], config: { requireDeletionProtection: false, requirePulumiProtect: false } },
+      { label: "protected prod global cluster", resources: [r("aws:rds/globalCluster:GlobalCluster", { globalClusterIdentifier: "g", deletionProtection: true }, { protect: true })], config: PROD_PROTECTION },
+      { label: "protected prod Serverless namespace", resources: [r(T.namespace, { namespaceName: "ns", kmsKeyId: KEY_ARN }, { protect: true })], config: PROD_PROTECTION },
     ],
     violating: [
       { label: "unprotected cluster", resources: [r(T.rdsCluster, { skipFinalSnapshot: true })], config: PROD_PROTECTION, expect: /deletionProtection is not true[\s\S]*skipFinalSnapshot is true[\s\S]*not `protect`ed/ },
       { label: "final snapshot without a name", resources: [r(T.redshiftCluster, {}, { protect: true })], config: PROD_PROTECTION, expect: /No finalSnapshotIdentifier/ },
       { label: "table without deletion protection", resources: [r(T.table, {}, { protect: true })], config: { requireDeletionProtection: true }, expect: /deletionProtectionEnabled/ },
+      { label: "global cluster without deletion protection", resources: [r("aws:rds/globalCluster:GlobalCluster", { globalClusterIdentifier: "g" })], config: PROD_PROTECTION, expect: /deletionProtection is not true[\s\S]*not `protect`ed/ },
+      { label: "unprotected Serverless namespace", resources: [r(T.namespace, { namespaceName: "ns", kmsKeyId: KEY_ARN })], config: PROD_PROTECTION, expect: /not `protect`ed/ },
     ],
   },
   "databases-not-publicly-accessible": {
@@ -366,13 +391,32 @@ const CASES: Record<string, PolicyCases> = {
       { label: "queue with its DLQ", resources: [queue("ingest", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ_ARN, maxReceiveCount: 5 }) }), queue("dlq")] },
       { label: "a Kinesis mapping's on-failure queue", resources: [queue("dlq"), r(T.mapping, goodMapping)] },
       {
+        label: "a Kinesis mapping's on-failure queue created in the same update (ARNs unknown during preview)",
+        resources: [
+          queue("dlq-new", { arn: UNKNOWN_STRING }),
+          r(T.mapping, { ...goodMapping, destinationConfig: { onFailure: { destinationArn: UNKNOWN_STRING } } }, { propertyDependencies: { destinationConfig: [urnOf(T.queue, "dlq-new")] } }),
+        ],
+      },
+      { label: "an EventBridge target's dead-letter queue", resources: [queue("dlq"), r("aws:cloudwatch/eventTarget:EventTarget", { rule: "rule", arn: "fn", deadLetterConfig: { arn: DLQ_ARN } })] },
+      {
+        label: "an SNS subscription's dead-letter queue",
+        resources: [queue("dlq"), r("aws:sns/topicSubscription:TopicSubscription", { topic: "t", protocol: "lambda", endpoint: "fn", redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ_ARN }) })],
+      },
+      {
         label: "DLQ found by property dependencies during preview",
         resources: [queue("ingest", { redrivePolicy: UNKNOWN_STRING }), queue("dlq-new", { arn: UNKNOWN_STRING })].map((q, i) =>
           i === 0 ? { ...q, propertyDependencies: { redrivePolicy: [urnOf(T.queue, "dlq-new")] } } : q,
         ),
       },
     ],
-    violating: [{ label: "queue without redrive", resources: [queue("ingest")], expect: /ingest has no redrive policy/ }],
+    violating: [
+      { label: "queue without redrive", resources: [queue("ingest")], expect: /ingest has no redrive policy/ },
+      {
+        label: "a queue another resource's DLQ settings do not name",
+        resources: [queue("dlq"), queue("other"), r("aws:cloudwatch/eventTarget:EventTarget", { rule: "rule", arn: "fn", deadLetterConfig: { arn: DLQ_ARN } })],
+        expect: /other has no redrive policy/,
+      },
+    ],
   },
   "lambda-runtime-supported": {
     compliant: [{ label: "nodejs22.x in November 2026", resources: [r(T.lambda, { runtime: "nodejs22.x" })], config: { asOfDate: "2026-11-21" } }],

@@ -3,9 +3,10 @@
  * versioning, policy and public access block; a cluster and its parameter group; a queue
  * and its dead-letter queue). Two sources of truth, used together:
  *  - the engine's property dependencies: which resources a property was computed from.
- *    They are known even during preview, when ids and ARNs of new resources are not;
+ *    They are known even during preview, when ids and ARNs of new resources are not (the
+ *    offline runner's mock engine records them too);
  *  - property values (ids, names, ARNs), which are all known after an update and offline,
- *    where the mock engine records no property dependencies.
+ *    and cover references no dependency records (a name or ARN written into the program as a literal).
  */
 import { PolicyResource } from "@pulumi/policy";
 import { UNKNOWN, peek } from "./values";
@@ -25,7 +26,10 @@ function defaultIdentifiers(candidate: PolicyResource): unknown[] {
 export function referencedResources(from: PolicyResource, property: string, candidates: PolicyResource[], match: ReferenceMatch = {}): PolicyResource[] {
   const viaDependencies = new Set((from.propertyDependencies?.[property] ?? []).map((r) => r.urn));
   const value = peek(() => from.props[property]);
-  const references = value === UNKNOWN || value === undefined ? [] : (match.referencesIn ?? ((v) => [v]))(value);
+  // A reference nested inside the value (e.g. destinationConfig.onFailure.destinationArn) may itself be
+  // unknown during preview; reading it must not abort the policy, since property dependencies still match.
+  const nested = value === UNKNOWN || value === undefined ? [] : peek(() => (match.referencesIn ?? ((v) => [v]))(value));
+  const references = nested === UNKNOWN ? [] : nested;
   const wanted = new Set(references.filter((ref) => ref !== UNKNOWN && ref !== undefined && ref !== null && ref !== ""));
   const identifiersOf = match.identifiersOf ?? defaultIdentifiers;
   return candidates.filter((candidate) => viaDependencies.has(candidate.urn) || identifiersOf(candidate).some((id) => wanted.has(id)));
