@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import { LoadOutcome, LoadTarget, loadStagedObject, loadTargetProblems, loaderSettingsFromEnv } from "../functions/warehouse-loader";
 import { createMetricAlarm } from "./lib/alarms";
-import { createScopedRole, denyInsecureTransport, policyDocument } from "./lib/iam";
+import { allow, createScopedRole, denyInsecureTransport, policyDocument } from "./lib/iam";
 import { createInlineFunction } from "./lib/inline-function";
 import { DLQ_RETENTION_SECONDS } from "./lib/queues";
 import { StorePlacementArgs } from "./lib/store-placement";
@@ -179,9 +179,9 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       service: "redshift.amazonaws.com",
       description: `${name}: COPY from the staged bucket (read-only)`,
       statements: [
-        pulumi.output(args.stagedBucket.arn).apply((arn) => ({ Sid: "ReadStagedObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${arn}/*` })),
-        pulumi.output(args.stagedBucket.arn).apply((arn) => ({ Sid: "ListStagedBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: arn })),
-        pulumi.output(args.kmsKeyArn).apply((key) => ({ Sid: "DecryptStagedObjects", Effect: "Allow", Action: "kms:Decrypt", Resource: key })),
+        allow("ReadStagedObjects", "s3:GetObject", pulumi.interpolate`${args.stagedBucket.arn}/*`),
+        allow("ListStagedBucket", ["s3:ListBucket", "s3:GetBucketLocation"], args.stagedBucket.arn),
+        allow("DecryptStagedObjects", "kms:Decrypt", args.kmsKeyArn),
       ],
     }, { parent: this });
     this.copyRoleArn = copyRole.role.arn;
@@ -267,7 +267,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     return {
       dataApiTarget: { WAREHOUSE_CLUSTER_ID: cluster.clusterIdentifier },
       statements: [
-        cluster.arn.apply((arn) => ({ Sid: "RunLoadBatches", Effect: "Allow", Action: "redshift-data:BatchExecuteStatement", Resource: arn })),
+        allow("RunLoadBatches", "redshift-data:BatchExecuteStatement", cluster.arn),
         pulumi.all([region.region, identity.accountId, cluster.clusterIdentifier]).apply(([regionName, account, id]) => ({
           Sid: "ConnectAsOwnIamIdentity",
           Effect: "Allow",
@@ -310,8 +310,8 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     return {
       dataApiTarget: { WAREHOUSE_WORKGROUP: workgroup.workgroupName },
       statements: [
-        workgroup.arn.apply((arn) => ({ Sid: "RunLoadBatches", Effect: "Allow", Action: "redshift-data:BatchExecuteStatement", Resource: arn })),
-        workgroup.arn.apply((arn) => ({ Sid: "ConnectAsOwnIamIdentity", Effect: "Allow", Action: "redshift-serverless:GetCredentials", Resource: arn })),
+        allow("RunLoadBatches", "redshift-data:BatchExecuteStatement", workgroup.arn),
+        allow("ConnectAsOwnIamIdentity", "redshift-serverless:GetCredentials", workgroup.arn),
       ],
       address: workgroup.endpoints.apply((endpoints) => endpoints[0]?.address ?? ""),
       identifier: workgroup.workgroupName,
@@ -344,8 +344,8 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
           Resource: "*",
           Condition: { StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } },
         },
-        deadLetters.arn.apply((arn) => ({ Sid: "SendFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: arn })),
-        pulumi.output(args.kmsKeyArn).apply((key) => ({ Sid: "EncryptFailedEvents", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: key })),
+        allow("SendFailedEvents", "sqs:SendMessage", deadLetters.arn),
+        allow("EncryptFailedEvents", ["kms:GenerateDataKey", "kms:Decrypt"], args.kmsKeyArn),
       ],
       environment: {
         ...endpoint.dataApiTarget,

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { DAILY_SALES_ROUTE, createReportingHandler, reportingSettingsFromEnv, secretsManagerReader } from "../functions/reporting-api";
 import { createMetricAlarm } from "./lib/alarms";
+import { allow } from "./lib/iam";
 import { createInlineFunction } from "./lib/inline-function";
 import { windowsOverlap } from "./lib/maintenance-windows";
 import { generateToken } from "./lib/secrets";
@@ -242,7 +243,7 @@ export class CacheLayer extends pulumi.ComponentResource {
       description: "Reporting read API: daily sales through the Redis cache from the Aurora reporting endpoint",
       callbackFactory: reportingCallbackFactory,
       statements: [
-        pulumi.all(secretArns).apply((arns) => ({ Sid: "ReadDatabaseAndCacheSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arns })),
+        allow("ReadDatabaseAndCacheSecrets", "secretsmanager:GetSecretValue", pulumi.all(secretArns)),
         pulumi.all([args.kmsKeyArn, region.region]).apply(([key, regionName]) => ({
           Sid: "DecryptSecretsThroughSecretsManager",
           Effect: "Allow",

@@ -16,7 +16,7 @@ import { handleRawObjectsCreated, transformSettings } from "../functions/lake-tr
 import { createFunctionAlarms, createQueueDepthAlarm } from "./lib/alarms";
 import { DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "./lib/data-path-functions";
 import { EVENT_COLUMNS, StreamObjectFormat, eventColumnJsonKeys } from "./lib/event-schema";
-import { Statement, denyInsecureTransport, policyDocument, useDataKey } from "./lib/iam";
+import { Statement, allow, denyInsecureTransport, policyDocument, useDataKey } from "./lib/iam";
 import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "./lib/inline-function";
 import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "./lib/queues";
 
@@ -359,7 +359,7 @@ export class DataLake extends pulumi.ComponentResource {
       statements: [
         ...spec.statements,
         useDataKey(this.args.dataKeyArn),
-        this.failureQueue.arn.apply((arn) => ({ Sid: "RecordFailedInvocations", Effect: "Allow", Action: "sqs:SendMessage", Resource: arn })),
+        allow("RecordFailedInvocations", "sqs:SendMessage", this.failureQueue.arn),
       ],
     }, this);
   }
@@ -538,7 +538,7 @@ function hourlyPartitionProjectionOf(template: pulumi.Output<string>): Record<st
 
 /** One S3 action on the objects under some prefixes of one bucket. */
 function s3Statement(sid: string, action: string, bucketArn: pulumi.Output<string>, prefixes: readonly string[]): pulumi.Output<Statement> {
-  return bucketArn.apply((arn) => ({ Sid: sid, Effect: "Allow", Action: action, Resource: objectsUnder(arn, prefixes) }));
+  return allow(sid, action, bucketArn.apply((arn) => objectsUnder(arn, prefixes)));
 }
 
 /** The S3 logging service may write into the log bucket, for these source buckets of this account only. */

@@ -9,7 +9,7 @@ import { FIREHOSE_HOUR_PARTITION, RAW_API_PREFIX, RAW_STREAM_ERROR_PREFIX, RAW_S
 import { createFunctionAlarms, createMetricAlarm, createQueueDepthAlarm } from "./lib/alarms";
 import { DATA_PATH_FUNCTION_DEFAULTS, DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "./lib/data-path-functions";
 import { StreamObjectFormat, eventColumnJsonKeys } from "./lib/event-schema";
-import { Statement, createScopedRole, useDataKey } from "./lib/iam";
+import { allow, createScopedRole, useDataKey } from "./lib/iam";
 import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "./lib/inline-function";
 import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "./lib/queues";
 
@@ -204,9 +204,6 @@ export function queueConsumerFactory() {
 
 const KINESIS_READ_ACTIONS = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"];
 
-function allow(sid: string, actions: string | string[], resource: pulumi.Input<string | string[]>): pulumi.Output<Statement> {
-  return pulumi.output(resource).apply((Resource) => ({ Sid: sid, Effect: "Allow", Action: actions, Resource }));
-}
 
 /**
  * The ingestion layer. Real time: a KMS-encrypted Kinesis stream → a consumer Lambda

@@ -13,7 +13,7 @@ type OutputsFor = (args: pulumi.runtime.MockResourceArgs, arn: string, region: s
 /** "aws:sqs/queue:Queue" -> "sqs"; the ARN service for most types is the module. */
 function serviceOf(type: string): string {
   const module = type.split(":")[1]?.split("/")[0] ?? "mock";
-  const renames: Record<string, string> = { cloudwatch: "logs", ec2: "ec2", kinesis: "kinesis", rds: "rds", lambda: "lambda", sfn: "states" };
+  const renames: Record<string, string> = { cloudwatch: "logs", sfn: "states" };
   return renames[module] ?? module;
 }
 

@@ -7,7 +7,8 @@ import { AnalyticsWarehouse, AnalyticsWarehouseArgs, SERVERLESS_CONFIG_PARAMETER
 import { loaderSettingsFromEnv } from "../functions/warehouse-loader";
 import { WAREHOUSE_LOAD_TARGETS, analyticsWarehouseArgs } from "../platform/stores";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
-import { STAND_IN, evaluateWithFoundations, invokeAsShipped, standInSubnets } from "./support/local-databases";
+import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
+import { invokeAsShipped } from "./support/shipped";
 import { ConfigOverrides, policyOf, single } from "./support/stack";
 
 /** Serverless needs subnets in 3 AZs; dev's stack file has 2, so it runs a provisioned node instead. */

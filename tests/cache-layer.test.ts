@@ -8,7 +8,8 @@ import { CacheLayer, CacheRules, authTokenProblems, cacheLayerProblems, reportin
 import { DAILY_SALES_ROUTE } from "../functions/reporting-api";
 import { cacheLayerArgs } from "../platform/stores";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
-import { STAND_IN, evaluateWithFoundations, invokeAsShipped, standInSubnets } from "./support/local-databases";
+import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
+import { invokeAsShipped } from "./support/shipped";
 import { policyOf, single } from "./support/stack";
 
 const DB_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${MOCK_ACCOUNT_ID}:secret:rds!cluster-stand-in`;

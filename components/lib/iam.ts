@@ -36,9 +36,14 @@ export function denyInsecureTransport(resourceArn: pulumi.Input<string>, action:
   }));
 }
 
+/** One Allow statement; `resource` may still be an output (an ARN, or a list of them). */
+export function allow(sid: string, actions: string | string[], resource: pulumi.Input<string | string[]>): pulumi.Output<Statement> {
+  return pulumi.output(resource).apply((Resource) => ({ Sid: sid, Effect: "Allow", Action: actions, Resource }));
+}
+
 /** KMS rights a principal needs to read and write data under the stage data key. */
 export function useDataKey(dataKeyArn: pulumi.Input<string>): pulumi.Output<Statement> {
-  return pulumi.output(dataKeyArn).apply((arn) => ({ Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: arn }));
+  return allow("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], dataKeyArn);
 }
 
 export interface ScopedRoleArgs {

@@ -31,9 +31,9 @@ import type { KinesisStreamEvent } from "aws-lambda";
 import * as fs from "fs";
 import type * as http from "http";
 import type { AddressInfo } from "net";
+import { invokeAsShipped } from "./shipped";
 import * as os from "os";
 import * as path from "path";
-import * as vm from "vm";
 
 export const EMULATOR_REGION = "us-east-1";
 /** s3rver's default key pair; dynalite and kinesalite accept any credentials. */
@@ -193,36 +193,8 @@ export async function expectShipsAsFactory(factory: () => unknown, sdkRequire: R
   expect(serialized.text).toMatch(sdkRequire);
 }
 
-/**
- * Serialises a factory exactly as aws.lambda.CallbackFunction does, writes the module
- * text to a temp dir, loads it with this project's node_modules on the path (the Lambda
- * runtime provides @aws-sdk/* the same way) and invokes it once. The factory runs at
- * load, as at a cold start; `env` is in the process environment for load and invocation
- * (SDK clients resolve endpoint and credentials lazily, at the first request).
- */
+/** Invokes a factory as shipped (tests/support/shipped.ts) with the emulators' region and credentials. */
 export async function invokeShipped(factory: () => unknown, env: Record<string, string>, event: unknown): Promise<unknown> {
-  const serialized = await pulumi.runtime.serializeFunction(factory, { isFactoryFunction: true });
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "shipped-")), "__index.js");
-  fs.writeFileSync(file, serialized.text);
-  const Module = require("module");
-  const shipped = new Module(file);
-  shipped.filename = file;
-  shipped.paths = Module._nodeModulePaths(path.resolve(__dirname, "..", ".."));
-  // Jest gives each test file its own process and console; the loaded module sees Node's real ones.
-  const nodeProcess: NodeJS.Process = vm.runInThisContext("process");
-  const nodeConsole: Console = vm.runInThisContext("console");
-  const saved = { ...nodeProcess.env };
-  Object.assign(nodeProcess.env, { AWS_REGION: EMULATOR_REGION, AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey }, env);
-  // The handler's JSON log lines would only clutter the test output.
-  const log = nodeConsole.log;
-  nodeConsole.log = () => undefined;
-  try {
-    shipped._compile(serialized.text, file);
-    return await shipped.exports[serialized.exportName](event);
-  } finally {
-    nodeConsole.log = log;
-    for (const key of Object.keys(nodeProcess.env)) if (!(key in saved)) delete nodeProcess.env[key];
-    Object.assign(nodeProcess.env, saved);
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  }
+  const emulatorEnv = { AWS_REGION: EMULATOR_REGION, AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey };
+  return (await invokeAsShipped(factory, { ...emulatorEnv, ...env }, event)).result;
 }

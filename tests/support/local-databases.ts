@@ -206,36 +206,3 @@ export function evaluateWithFoundations(
   });
 }
 
-// ---- Lambdas as shipped -----------------------------------------------------------------
-
-/**
- * Serializes a Lambda callback factory exactly as CallbackFunction ships it, then loads
- * and invokes it in a fresh Node process (as a cold start would), with `env` as its
- * environment and the project's node_modules standing in for the archive's. Resolves
- * with the handler's result; rejects with the process's stderr when it fails.
- */
-export async function invokeAsShipped(factory: () => unknown, env: Record<string, string>, event: unknown): Promise<{ result: unknown; requires: string[] }> {
-  const { text } = await pulumi.runtime.serializeFunction(factory as (...args: unknown[]) => unknown, { isFactoryFunction: true });
-  const requires = [...new Set(text.match(/require\("[^"]+"\)/g) ?? [])].sort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "shipped-"));
-  try {
-    fs.writeFileSync(path.join(dir, "__index.js"), text);
-    fs.writeFileSync(
-      path.join(dir, "invoke.js"),
-      'require("./__index.js").handler(JSON.parse(process.argv[2])).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });',
-    );
-    const child = spawn(process.execPath, [path.join(dir, "invoke.js"), JSON.stringify(event)], {
-      env: { PATH: process.env.PATH ?? "", NODE_PATH: path.join(PROJECT_DIR, "node_modules"), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk) => (stdout += chunk));
-    child.stderr?.on("data", (chunk) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    if (code !== 0) throw new Error(`shipped handler failed (exit ${code}):\n${stderr}`);
-    return { result: JSON.parse(stdout), requires };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
