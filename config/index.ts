@@ -3,6 +3,7 @@ import { StageConfig } from "./schema";
 import { validateStageConfig } from "./validate";
 
 export * from "./schema";
+export * from "./regions";
 export { ConfigProblem, StageConfigError, formatProblems, validateStageConfig } from "./validate";
 
 /** The stack file Pulumi read the current stack's config from. */

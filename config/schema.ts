@@ -58,8 +58,19 @@ export const STAGE_CONFIG_SCHEMA = {
 
   // Regions and DR
   primaryRegion: required(AWS_REGION, "Region of the primary deployment."),
-  drEnabled: defaulted(boolean(), "Prepare for DR in drRegion: multi-Region keys, versioned lake, Aurora Global Database primary. Replication into drRegion is not built yet (see README, Disaster recovery).", false),
+  drEnabled: defaulted(boolean(), "Replicate into drRegion: key replicas, S3 replication, a DynamoDB global table, an Aurora Global Database and Redshift snapshot copies; the standby itself is a second stack with stackRole dr.", false),
   drRegion: defaulted(matching(/^$|^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region name, or "" for none'), "Second region for DR; required when drEnabled, and different from primaryRegion.", ""),
+  stackRole: defaulted(oneOf(["primary", "dr"] as const), "Which side of the stage this stack deploys: the platform in primaryRegion, or its DR standby in drRegion (a second stack such as prod-dr with the same stage).", "primary"),
+  activeRegion: defaulted(matching(/^$|^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'primaryRegion, drRegion, or "" for primaryRegion'), "Region that takes the writes and runs the consumers and lake triggers; dr:promote prints the change to make on both stacks after a promotion.", ""),
+  partnerStack: defaulted(matching(/^$|^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'an "organization/project/stack" name, or "" to derive it'), "The other stack of this stage, read through a StackReference; empty derives <organization>/<project>/<stage>-dr for a primary and <organization>/<project>/<stage> for a DR stack.", ""),
+  drRpoStreamSeconds: defaulted(integerRange(1, 3600), "Streaming RPO target: the most Aurora and DynamoDB replication lag a planned switchover accepts without --force.", 60),
+  drRpoBatchMinutes: defaulted(integerRange(5, 1440), "Batch RPO target: the most S3 replication lag a planned switchover accepts, and the Redshift snapshot interval.", 60),
+  drRtoMinutes: defaulted(integerRange(5, 1440), "Recovery time objective: dr:promote reports the measured RTO against it.", 120),
+  s3ReplicationTimeControl: defaulted(boolean(), "S3 Replication Time Control (99.99% of objects within 15 minutes) with replication metrics on the lake replication.", true),
+  drWarehouseRestore: defaulted(boolean(), "dr:promote restores the warehouse in the promoted region from its latest copied snapshot (provisioned Redshift).", false),
+  warehouseSnapshotCopyRetentionDays: defaulted(integerRange(1, 35), "Days copies of the warehouse's automated snapshots are kept in drRegion.", 7),
+  warehouseRestoreSnapshot: defaulted(matching(/^$|^[A-Za-z0-9][A-Za-z0-9:-]{0,254}$/, 'a Redshift snapshot identifier, or ""'), "Set from dr:promote's report once it restored the warehouse in this stack's region: the stack then adopts the restored cluster. Empty: no restored warehouse here.", ""),
+  drRegionSwitchPlan: defaulted(boolean(), "Also declare an ARC Region switch plan generated from dr:promote's step model, for console users.", false),
 
   // Network
   azCount: defaulted(integerRange(2, 6), "Availability Zones the VPC spans (Aurora subnet groups need at least 2).", 2),

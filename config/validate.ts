@@ -112,6 +112,15 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
       if (c[key].startsWith("db.t")) problem(key, "a non-burstable class (not db.t*) when drEnabled is true (Aurora Global Database members)");
     }
   }
+  if (c.stackRole === "dr" && !c.drEnabled) problem("stackRole", '"primary" unless drEnabled is true (a DR stack is the standby of a stage that replicates)');
+  const stageRegions = c.drEnabled && c.drRegion !== "" ? [c.primaryRegion, c.drRegion] : [c.primaryRegion];
+  if (c.activeRegion !== "" && !stageRegions.includes(c.activeRegion)) {
+    problem("activeRegion", `"" or one of the stage's regions (${stageRegions.map((region) => `"${region}"`).join(", ")})`);
+  }
+  if (c.drEnabled && c.redshiftMode === "serverless") {
+    problem("redshiftMode", '"provisioned" when drEnabled is true (the AWS provider has no resource for a Redshift Serverless snapshot copy configuration)');
+  }
+  if (c.drWarehouseRestore && !c.drEnabled) problem("drWarehouseRestore", "false unless drEnabled is true (there is no second region to restore in)");
   if (c.firehoseFormat === "PARQUET" && c.firehoseBufferMb < 64) {
     problem("firehoseBufferMb", "at least 64 when firehoseFormat is PARQUET (format conversion needs a 64 MB buffer)");
   }

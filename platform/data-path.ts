@@ -4,10 +4,10 @@
  * through config keys mapped to explicit component args here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DataLake } from "../components/data-lake";
-import { IngestionLayer } from "../components/ingestion-layer";
+import { DataLake } from "../components/lake/data-lake";
+import { IngestionLayer } from "../components/ingestion/ingestion-layer";
 import { DataPathFunctionSettings } from "../components/lib/data-path-functions";
-import { PlatformContext } from "./index";
+import { PlatformContext } from "./context";
 
 export interface BucketRef {
   readonly name: pulumi.Output<string>;

@@ -6,15 +6,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { StageConfig } from "../config";
-import { AnalyticsWarehouse, AnalyticsWarehouseArgs, StagedBucketRef } from "../components/analytics-warehouse";
-import { CacheLayer, CacheLayerArgs, ReportingDatabase } from "../components/cache-layer";
-import { OltpDatabase, OltpDatabaseArgs } from "../components/oltp-database";
+import { AnalyticsWarehouse, AnalyticsWarehouseArgs, StagedBucketRef } from "../components/stores/analytics-warehouse";
+import { CacheLayer, CacheLayerArgs, ReportingDatabase } from "../components/stores/cache-layer";
+import { OltpDatabase, OltpDatabaseArgs } from "../components/stores/oltp-database";
 import { StorePlacementArgs } from "../components/lib/store-placement";
 import { MANIFEST_PREFIX } from "../functions/lake-layout";
 import { STAGED_COLUMNS } from "../functions/lake-staging";
 import { LoadTarget } from "../functions/warehouse-loader";
 import { DataPath } from "./data-path";
-import { PlatformContext } from "./index";
+import { PlatformContext } from "./context";
 
 export interface Stores {
   readonly oltp: OltpDatabase;
@@ -58,7 +58,7 @@ export const WAREHOUSE_LOAD_TARGETS: LoadTarget[] = [
 export function storeFoundations(context: PlatformContext): StoreFoundations {
   const { config, keys, network } = context;
   // awsx places its subnets in the region's first azCount AZs, in this order.
-  const zones = aws.getAvailabilityZonesOutput({}, { provider: context.primaryProvider });
+  const zones = aws.getAvailabilityZonesOutput({}, { provider: context.homeProvider });
   return {
     config,
     prefix: context.prefix,

@@ -145,8 +145,28 @@ function captureConsole(): { warnings: string[]; errors: string[]; restore(): vo
   return { warnings, errors, restore: () => Object.assign(console, { warn, error }) };
 }
 
+/**
+ * V8's own stack format, without source maps. The SDK captures a stack trace for every
+ * promise it creates (runtime/debuggable.js), and under ts-node or jest each capture is
+ * mapped through source-map-support: that mapping was a third to a half of an offline
+ * evaluation. Errors keep their name, message and frames (compiled positions).
+ */
+function unmappedStackTrace(error: Error, frames: NodeJS.CallSite[]): string {
+  return [`${error.name}: ${error.message}`, ...frames.map((frame) => `    at ${frame}`)].join("\n");
+}
+
 /** Runs one stack's program under mocks and returns its full resource graph. */
 export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<StackEvaluation> {
+  const mappedStackTrace = Error.prepareStackTrace;
+  Error.prepareStackTrace = unmappedStackTrace;
+  try {
+    return await evaluateWithMocks(stack, options);
+  } finally {
+    Error.prepareStackTrace = mappedStackTrace;
+  }
+}
+
+async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promise<StackEvaluation> {
   const project = readProjectName();
   const config = options.config ?? readStackConfig(stack);
   const recorded = new Map<string, { inputs: any; state: any }>();

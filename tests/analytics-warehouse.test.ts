@@ -3,7 +3,7 @@
  * in a three-AZ dev, a provisioned Multi-AZ cluster as prod configures it), the loader as shipped (serialized
  * closure), and the exported validator provoking Redshift's apply-time rules.
  */
-import { AnalyticsWarehouse, AnalyticsWarehouseArgs, SERVERLESS_CONFIG_PARAMETERS, analyticsWarehouseProblems, loaderCallbackFactory } from "../components/analytics-warehouse";
+import { AnalyticsWarehouse, AnalyticsWarehouseArgs, SERVERLESS_CONFIG_PARAMETERS, analyticsWarehouseProblems, loaderCallbackFactory } from "../components/stores/analytics-warehouse";
 import { loaderSettingsFromEnv } from "../functions/warehouse-loader";
 import { WAREHOUSE_LOAD_TARGETS, analyticsWarehouseArgs } from "../platform/stores";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";

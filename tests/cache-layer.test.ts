@@ -4,7 +4,7 @@
  * reporting database; the reporting Lambda as shipped; and the exported validators
  * provoking ElastiCache's apply-time rules.
  */
-import { CacheLayer, CacheRules, authTokenProblems, cacheLayerProblems, reportingCallbackFactory } from "../components/cache-layer";
+import { CacheLayer, CacheRules, authTokenProblems, cacheLayerProblems, reportingCallbackFactory } from "../components/stores/cache-layer";
 import { DAILY_SALES_ROUTE } from "../functions/reporting-api";
 import { cacheLayerArgs } from "../platform/stores";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../scripts/engine";

@@ -2,7 +2,7 @@
  * DataLake properties in both stages, read from the real program evaluated under the
  * mock engine, plus the component's exported pure rules.
  */
-import { DataLakeArgs, catalogName, rawPrefixesToTransform, tieringRule, validateDataLakeArgs } from "../components/data-lake";
+import { DataLakeArgs, catalogName, rawPrefixesToTransform, tieringRule, validateDataLakeArgs } from "../components/lake/data-lake";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { arnOf, childrenOf, denyInsecureTransportStatement, evaluate, single, stageValue, statementsOf } from "./support/stack";
 

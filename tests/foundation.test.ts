@@ -1,5 +1,5 @@
 import { StageConfigError } from "../config";
-import { subnetMasks } from "../components/network";
+import { subnetMasks } from "../components/foundation/network";
 import { packagesToExclude } from "../components/lib/inline-function";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { evaluate, policyOf, single } from "./support/stack";

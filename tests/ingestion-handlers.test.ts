@@ -8,7 +8,7 @@ import { BatchWriteItemCommand, BatchWriteItemCommandInput, DynamoDBClient } fro
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { KinesisStreamEvent, SQSEvent, SQSRecord } from "aws-lambda";
-import { queueConsumerFactory, streamConsumerFactory } from "../components/ingestion-layer";
+import { queueConsumerFactory, streamConsumerFactory } from "../components/ingestion/ingestion-layer";
 import { handleIngestQueueBatch, parseIngestMessage } from "../functions/ingestion-queue-consumer";
 import {
   BatchWriter,

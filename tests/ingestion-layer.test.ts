@@ -9,7 +9,7 @@ import {
   VISIBILITY_TIMEOUT_FACTOR,
   firehosePrefixes,
   validateIngestionLayerArgs,
-} from "../components/ingestion-layer";
+} from "../components/ingestion/ingestion-layer";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { arnOf, childrenOf, denyInsecureTransportStatement, evaluate, single, stageValue, statementsOf } from "./support/stack";
 

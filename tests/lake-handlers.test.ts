@@ -5,7 +5,7 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { S3Event } from "aws-lambda";
 import { gzipSync } from "zlib";
-import { stagingFunctionFactory, transformFunctionFactory } from "../components/data-lake";
+import { stagingFunctionFactory, transformFunctionFactory } from "../components/lake/data-lake";
 import { cleanKeyFor, decodeS3EventKey, manifestKeyFor, quarantineKeyFor, rawApiObjectKey, stagedKeyFor } from "../functions/lake-layout";
 import { csvField, handleCleanObjectsCreated, parseCleanRows } from "../functions/lake-staging";
 import { handleRawObjectsCreated, splitRows, transformText } from "../functions/lake-transform";

@@ -3,7 +3,7 @@
  * stand-in foundations, plus its exported validators provoking the apply-time rules.
  */
 import * as aws from "@pulumi/aws";
-import { OltpDatabase, OltpDatabaseArgs, oltpDatabaseProblems, parameterGroupFamily } from "../components/oltp-database";
+import { OltpDatabase, OltpDatabaseArgs, oltpDatabaseProblems, parameterGroupFamily } from "../components/stores/oltp-database";
 import { windowsOverlap } from "../components/lib/maintenance-windows";
 import { generateToken } from "../components/lib/secrets";
 import { oltpDatabaseArgs } from "../platform/stores";

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { createScopedRole } from "./lib/iam";
+import { createScopedRole } from "../lib/iam";
 
 export type NatGatewayStrategy = "Single" | "OnePerAz";
 

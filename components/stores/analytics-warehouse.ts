@@ -11,12 +11,12 @@ import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { S3ObjectCreatedNotificationEvent } from "aws-lambda";
-import { LoadOutcome, LoadTarget, loadStagedObject, loadTargetProblems, loaderSettingsFromEnv } from "../functions/warehouse-loader";
-import { createMetricAlarm } from "./lib/alarms";
-import { allow, createScopedRole, denyInsecureTransport, policyDocument } from "./lib/iam";
-import { createInlineFunction } from "./lib/inline-function";
-import { DLQ_RETENTION_SECONDS } from "./lib/queues";
-import { StorePlacementArgs } from "./lib/store-placement";
+import { LoadOutcome, LoadTarget, loadStagedObject, loadTargetProblems, loaderSettingsFromEnv } from "../../functions/warehouse-loader";
+import { createMetricAlarm } from "../lib/alarms";
+import { allow, createScopedRole, denyInsecureTransport, policyDocument } from "../lib/iam";
+import { createInlineFunction } from "../lib/inline-function";
+import { DLQ_RETENTION_SECONDS } from "../lib/queues";
+import { StorePlacementArgs } from "../lib/store-placement";
 
 export type WarehouseMode = "provisioned" | "serverless";
 

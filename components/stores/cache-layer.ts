@@ -2,13 +2,13 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { DAILY_SALES_ROUTE, createReportingHandler, reportingSettingsFromEnv, secretsManagerReader } from "../functions/reporting-api";
-import { createMetricAlarm } from "./lib/alarms";
-import { allow } from "./lib/iam";
-import { createInlineFunction } from "./lib/inline-function";
-import { windowsOverlap } from "./lib/maintenance-windows";
-import { generateToken } from "./lib/secrets";
-import { StorePlacementArgs } from "./lib/store-placement";
+import { DAILY_SALES_ROUTE, createReportingHandler, reportingSettingsFromEnv, secretsManagerReader } from "../../functions/reporting-api";
+import { createMetricAlarm } from "../lib/alarms";
+import { allow } from "../lib/iam";
+import { createInlineFunction } from "../lib/inline-function";
+import { windowsOverlap } from "../lib/maintenance-windows";
+import { generateToken } from "../lib/secrets";
+import { StorePlacementArgs } from "../lib/store-placement";
 
 export const REDIS_PORT = 6379;
 

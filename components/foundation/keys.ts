@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument } from "./lib/iam";
+import { policyDocument } from "../lib/iam";
 
 export interface PlatformKeysArgs {
   /** Multi-Region keys, so the DR region can hold replicas of them. @default false */

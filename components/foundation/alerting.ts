@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { denyInsecureTransport, policyDocument } from "./lib/iam";
+import { denyInsecureTransport, policyDocument } from "../lib/iam";
 
 export interface AlertingArgs {
   /** Key encrypting the alarm topic; its policy must let CloudWatch and Budgets use it. */

@@ -10,15 +10,15 @@ import {
   RAW_API_PREFIX,
   RAW_STREAM_PREFIX,
   STAGED_EVENTS_PREFIX,
-} from "../functions/lake-layout";
-import { handleCleanObjectsCreated, stagingSettings } from "../functions/lake-staging";
-import { handleRawObjectsCreated, transformSettings } from "../functions/lake-transform";
-import { createFunctionAlarms, createQueueDepthAlarm } from "./lib/alarms";
-import { DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "./lib/data-path-functions";
-import { EVENT_COLUMNS, StreamObjectFormat, eventColumnJsonKeys } from "./lib/event-schema";
-import { Statement, allow, denyInsecureTransport, policyDocument, useDataKey } from "./lib/iam";
-import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "./lib/inline-function";
-import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "./lib/queues";
+} from "../../functions/lake-layout";
+import { handleCleanObjectsCreated, stagingSettings } from "../../functions/lake-staging";
+import { handleRawObjectsCreated, transformSettings } from "../../functions/lake-transform";
+import { createFunctionAlarms, createQueueDepthAlarm } from "../lib/alarms";
+import { DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "../lib/data-path-functions";
+import { EVENT_COLUMNS, StreamObjectFormat, eventColumnJsonKeys } from "../lib/event-schema";
+import { Statement, allow, denyInsecureTransport, policyDocument, useDataKey } from "../lib/iam";
+import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "../lib/inline-function";
+import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "../lib/queues";
 
 export interface DataLakeArgs {
   /** Customer key for every zone bucket, the failure queue, the events topic and Athena results. */

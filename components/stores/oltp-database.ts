@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createMetricAlarm } from "./lib/alarms";
-import { windowsOverlap } from "./lib/maintenance-windows";
-import { generateToken } from "./lib/secrets";
-import { StorePlacementArgs } from "./lib/store-placement";
+import { createMetricAlarm } from "../lib/alarms";
+import { windowsOverlap } from "../lib/maintenance-windows";
+import { generateToken } from "../lib/secrets";
+import { StorePlacementArgs } from "../lib/store-placement";
 
 export type GlobalDatabaseRole = "primary" | "secondary";
 
