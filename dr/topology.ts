@@ -96,6 +96,34 @@ export interface WarehouseTopology {
   readonly restoreOnPromotion: boolean;
   /** The snapshot copy grant in this region (for restoring encrypted copies), "" when none. */
   readonly snapshotCopyGrantName: string;
+  /**
+   * What RestoreFromClusterSnapshot must be given in this region so that the stack, once
+   * its config names the snapshot (warehouseRestoreSnapshot), adopts the restored cluster
+   * as its own: the stack's subnet group, parameter group, security groups, key and roles.
+   * Present on a standby that has no cluster yet.
+   */
+  readonly restoreSettings?: WarehouseRestoreTopology;
+}
+
+/** The RestoreFromClusterSnapshot parameters a standby declares (RDS-style names, as the API takes them). */
+export interface WarehouseRestoreTopology {
+  readonly ClusterIdentifier: string;
+  readonly NodeType: string;
+  readonly NumberOfNodes: number;
+  readonly MultiAZ: boolean;
+  readonly ClusterSubnetGroupName: string;
+  readonly ClusterParameterGroupName: string;
+  readonly VpcSecurityGroupIds: string[];
+  readonly KmsKeyId: string;
+  readonly IamRoles: string[];
+  readonly DefaultIamRoleArn: string;
+  readonly Port: number;
+  readonly EnhancedVpcRouting: boolean;
+  readonly PubliclyAccessible: boolean;
+  readonly ManageMasterPassword: boolean;
+  readonly MasterPasswordSecretKmsKeyId: string;
+  readonly AutomatedSnapshotRetentionPeriod: number;
+  readonly PreferredMaintenanceWindow: string;
 }
 
 export interface RecoveryTargets {

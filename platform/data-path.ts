@@ -4,8 +4,9 @@
  * through config keys mapped to explicit component args here.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { isActiveStack } from "../config";
 import { DataLake } from "../components/lake/data-lake";
-import { IngestionLayer } from "../components/ingestion/ingestion-layer";
+import { ExistingTable, IngestionLayer, SpeedLayerReplica } from "../components/ingestion/ingestion-layer";
 import { DataPathFunctionSettings } from "../components/lib/data-path-functions";
 import { PlatformContext } from "./context";
 
@@ -29,8 +30,18 @@ export interface DataPath {
   readonly outputs: Record<string, unknown>;
 }
 
-export function defineDataPath(context: PlatformContext): DataPath {
+/** How the data path takes part in DR: the table's replicas (primary), or the replica to write to (DR stack). */
+export interface DataPathReplication {
+  /** @default [] */
+  readonly speedLayerReplicas?: SpeedLayerReplica[];
+  /** @default undefined (the data path owns its table) */
+  readonly existingSpeedLayerTable?: ExistingTable;
+}
+
+export function defineDataPath(context: PlatformContext, replication: DataPathReplication = {}): DataPath {
   const { config, keys, network } = context;
+  // Consumers and lake triggers run in the active region only: the passive one fills by replication.
+  const active = isActiveStack(config);
   const functions: DataPathFunctionSettings = {
     memorySize: config.lambdaMemoryMb,
     timeoutSeconds: config.lambdaTimeoutSeconds,
@@ -50,6 +61,7 @@ export function defineDataPath(context: PlatformContext): DataPath {
     streamObjectFormat: config.firehoseFormat,
     // A stage that may be torn down (no `protect`) may also delete buckets that still hold objects.
     forceDestroy: !config.protectStatefulResources,
+    triggersEnabled: active,
     protect: config.protectStatefulResources,
     alarmTopicArn: context.alarmTopicArn,
   }, context.componentOpts);
@@ -74,7 +86,10 @@ export function defineDataPath(context: PlatformContext): DataPath {
       ttlDays: config.speedLayerTtlDays,
       pointInTimeRecovery: config.pointInTimeRecovery,
       deletionProtection: config.deletionProtection,
+      replicas: replication.speedLayerReplicas,
+      existingTable: replication.existingSpeedLayerTable,
     },
+    consumersEnabled: active,
     firehose: {
       format: config.firehoseFormat,
       bufferMb: config.firehoseBufferMb,
@@ -96,7 +111,7 @@ export function defineDataPath(context: PlatformContext): DataPath {
     lakeEventsTopicArn: lake.eventsTopicArn,
     glueDatabaseName: lake.databaseName,
     athenaWorkgroupName: lake.workgroupName,
-    speedLayerTableName: ingestion.speedLayerTable.name,
+    speedLayerTableName: ingestion.speedLayerTableName,
     outputs: {
       rawBucketName: rawBucket.name,
       transformedBucketName: lake.transformed.name,
@@ -105,7 +120,7 @@ export function defineDataPath(context: PlatformContext): DataPath {
       athenaWorkgroupName: lake.workgroupName,
       lakeEventsTopicArn: lake.eventsTopicArn,
       ingestStreamName: ingestion.stream.name,
-      speedLayerTableName: ingestion.speedLayerTable.name,
+      speedLayerTableName: ingestion.speedLayerTableName,
       ingestQueueUrl: ingestion.ingestQueue.url,
       ...(ingestion.apiEndpoint ? { ingestApiEndpoint: ingestion.apiEndpoint } : {}),
     },

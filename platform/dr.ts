@@ -1,7 +1,55 @@
-/** The DR composition: the standby of a stage in drRegion. */
+/**
+ * The DR composition: the standby of a stage in drRegion, deployable while the primary
+ * region is down. It reads the primary stack's handoff from the Pulumi backend, never
+ * from the primary region, and builds on it: the replica keys, the Aurora secondary
+ * that joins the global cluster, the speed-layer table's replica, the lake buckets the
+ * primary replicates into, a standby pipeline whose consumers and lake triggers stay off
+ * until promotion, a cold cache in front of the secondary, and a warehouse shell that
+ * dr:promote restores into (adopted here once warehouseRestoreSnapshot names it).
+ */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { StageConfig } from "../config";
+import { stagePrefix } from "../components/lib/naming";
+import { WarehouseClusterSource } from "../components/stores/analytics-warehouse";
+import { defineDataPath } from "./data-path";
+import { linkStandby, readPrimaryHandoff } from "./dr-links";
+import { defineFoundations, platformOutputs } from "./foundations";
+import { regionProvider } from "./providers";
+import { defineStores } from "./stores";
+
+/** A standby holds no warehouse until dr:promote restores one; then the stack adopts it. */
+export function standbyWarehouse(config: Pick<StageConfig, "warehouseRestoreSnapshot">): WarehouseClusterSource {
+  return config.warehouseRestoreSnapshot === "" ? { kind: "standby" } : { kind: "adopt-restored", snapshotIdentifier: config.warehouseRestoreSnapshot };
+}
 
 export async function defineDrStandby(config: StageConfig): Promise<Record<string, unknown>> {
-  throw new pulumi.RunError(`The DR composition for stage ${config.stage} is under construction`);
+  const prefix = stagePrefix(config);
+  const { partnerName, primary } = await readPrimaryHandoff(config, prefix);
+  const homeProvider = regionProvider(`${prefix}-dr`, config, config.drRegion);
+  const identity = aws.getCallerIdentityOutput({}, { provider: homeProvider });
+
+  const context = defineFoundations({
+    config,
+    prefix,
+    region: config.drRegion,
+    homeProvider,
+    keys: { dataKeyArn: pulumi.output(primary.keys.dataKeyReplicaArn), logsKeyArn: pulumi.output(primary.keys.logsKeyReplicaArn) },
+  });
+  const dataPath = defineDataPath(context, {
+    // The global table's replica in this region: the primary stack owns it, this stack writes to it once promoted.
+    existingSpeedLayerTable: {
+      name: primary.speedLayerTableName,
+      arn: pulumi.interpolate`arn:aws:dynamodb:${config.drRegion}:${identity.accountId}:table/${primary.speedLayerTableName}`,
+    },
+  });
+  const stores = defineStores(context, dataPath, {
+    replicatedCredentials: { secretArn: primary.aurora.credentialsSecretReplicaArn, databaseName: primary.aurora.databaseName },
+    warehouseCluster: standbyWarehouse(config),
+  });
+
+  return {
+    ...platformOutputs(context, dataPath, stores),
+    ...linkStandby(context, dataPath, stores, partnerName, primary),
+  };
 }

@@ -1,70 +1,42 @@
 /**
- * The primary composition: the whole platform in primaryRegion. Every stage difference
- * arrives through StageConfig; nothing here looks at the stack name.
+ * The primary composition: the whole platform in primaryRegion and, with DR, its
+ * replication into drRegion (platform/dr-links.ts). Every stage difference arrives
+ * through StageConfig; nothing here looks at the stack name.
  */
 import { StageConfig } from "../config";
-import { Alerting } from "../components/foundation/alerting";
 import { PlatformKeys } from "../components/foundation/keys";
-import { Network } from "../components/foundation/network";
 import { stagePrefix } from "../components/lib/naming";
-import { PlatformContext } from "./context";
 import { defineDataPath } from "./data-path";
+import { linkPrimary, preparePrimaryDr } from "./dr-links";
+import { defineFoundations, platformOutputs } from "./foundations";
 import { regionProvider } from "./providers";
 import { defineStores } from "./stores";
 
 export async function definePrimary(config: StageConfig): Promise<Record<string, unknown>> {
   const prefix = stagePrefix(config);
   const homeProvider = regionProvider(`${prefix}-primary`, config, config.primaryRegion);
-  const componentOpts = { providers: [homeProvider] };
-
   const keys = new PlatformKeys(`${prefix}-keys`, {
     multiRegion: config.kmsMultiRegion,
     deletionWindowInDays: config.deletionProtection ? 30 : 7,
     protect: config.protectStatefulResources,
-  }, componentOpts);
-  const network = new Network(`${prefix}-network`, {
-    region: config.primaryRegion,
-    cidrBlock: config.vpcCidr,
-    azCount: config.azCount,
-    natGatewayStrategy: config.natGatewayStrategy,
-    logsKeyArn: keys.logsKeyArn,
-    flowLogRetentionDays: config.logRetentionDays,
-  }, componentOpts);
-  const alerting = new Alerting(`${prefix}-alerting`, {
-    dataKeyArn: keys.dataKeyArn,
-    emails: config.alarmEmails,
-    monthlyBudgetUsd: config.monthlyBudgetUsd,
-    budgetTag: ["Stage", config.stage],
-  }, componentOpts);
+  }, { providers: [homeProvider] });
+  // The key replicas come first: the table's and the secret's replicas are encrypted with them.
+  const dr = config.drEnabled ? await preparePrimaryDr(config, prefix, keys) : undefined;
 
-  const context: PlatformContext = {
+  const context = defineFoundations({
     config,
     prefix,
     region: config.primaryRegion,
     homeProvider,
-    componentOpts,
     keys,
-    network,
-    alerting,
-    alarmTopicArn: config.alarmsEnabled ? alerting.topicArn : undefined,
-  };
-  const dataPath = defineDataPath(context);
-  const stores = defineStores(context, dataPath);
+    budget: { monthlyUsd: config.monthlyBudgetUsd, tag: ["Stage", config.stage] },
+  });
+  const drReplica = dr && [{ region: config.drRegion, kmsKeyArn: dr.keyReplicas.arns.data }];
+  const dataPath = defineDataPath(context, { speedLayerReplicas: drReplica });
+  const stores = defineStores(context, dataPath, { credentialsReplicas: drReplica });
 
   return {
-    stage: config.stage,
-    stackRole: config.stackRole,
-    primaryRegion: config.primaryRegion,
-    ...(config.drEnabled ? { drRegion: config.drRegion } : {}),
-    vpcId: network.vpcId,
-    publicSubnetIds: network.publicSubnetIds,
-    privateSubnetIds: network.privateSubnetIds,
-    isolatedSubnetIds: network.isolatedSubnetIds,
-    securityGroupIds: network.securityGroupIds,
-    dataKeyArn: keys.dataKeyArn,
-    logsKeyArn: keys.logsKeyArn,
-    alarmTopicArn: alerting.topicArn,
-    ...dataPath.outputs,
-    ...stores.outputs,
+    ...platformOutputs(context, dataPath, stores),
+    ...(dr ? linkPrimary(context, dataPath, stores, dr) : {}),
   };
 }

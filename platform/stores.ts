@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { StageConfig } from "../config";
-import { AnalyticsWarehouse, AnalyticsWarehouseArgs, StagedBucketRef } from "../components/stores/analytics-warehouse";
+import { AnalyticsWarehouse, AnalyticsWarehouseArgs, StagedBucketRef, WarehouseClusterSource } from "../components/stores/analytics-warehouse";
 import { CacheLayer, CacheLayerArgs, ReportingDatabase } from "../components/stores/cache-layer";
 import { OltpDatabase, OltpDatabaseArgs } from "../components/stores/oltp-database";
 import { StorePlacementArgs } from "../components/lib/store-placement";
@@ -88,8 +88,24 @@ function placement(f: StoreFoundations, subnetIds: pulumi.Input<string[]>, secur
   };
 }
 
-export function oltpDatabaseArgs(f: StoreFoundations): OltpDatabaseArgs {
+/** How the stores take part in DR; every field defaults to "not at all". */
+export interface StoreReplication {
+  /** Replicas of the generated master credentials (a primary with DR). @default [] */
+  readonly credentialsReplicas?: OltpDatabaseArgs["credentialsReplicas"];
+  /** What the reporting API reads instead of the cluster's own secret and database name (a DR secondary has neither). @default the cluster's */
+  readonly replicatedCredentials?: { readonly secretArn: pulumi.Input<string>; readonly databaseName: pulumi.Input<string> };
+  /** @default { kind: "create" } */
+  readonly warehouseCluster?: WarehouseClusterSource;
+}
+
+/** The global cluster both regions' members join: its identifier is known in advance, so the DR stack needs nothing from the primary region to join it. */
+export function globalClusterIdentifier(prefix: string): string {
+  return `${prefix}-oltp-global`;
+}
+
+export function oltpDatabaseArgs(f: StoreFoundations, replication: StoreReplication = {}): OltpDatabaseArgs {
   const c = f.config;
+  const secondary = c.stackRole === "dr";
   return {
     ...placement(f, f.isolatedSubnetIds, f.securityGroupIds.database),
     availabilityZoneCount: c.azCount,
@@ -99,8 +115,9 @@ export function oltpDatabaseArgs(f: StoreFoundations): OltpDatabaseArgs {
     reportingInstanceClass: c.auroraServerless ? "db.serverless" : c.reportingInstanceClass,
     readerCount: c.auroraReaderCount,
     serverless: c.auroraServerless ? { minAcu: c.auroraServerlessMinAcu, maxAcu: c.auroraServerlessMaxAcu } : undefined,
-    // With DR the cluster is the primary of a Global Database the DR stack joins by this identifier.
-    globalDatabase: c.drEnabled ? { role: "primary", globalClusterIdentifier: `${f.prefix}-oltp-global` } : undefined,
+    // With DR the cluster is the primary of a Global Database the DR stack's secondary joins by this identifier.
+    globalDatabase: c.drEnabled ? { role: secondary ? "secondary" : "primary", globalClusterIdentifier: globalClusterIdentifier(f.prefix) } : undefined,
+    credentialsReplicas: replication.credentialsReplicas,
     backupRetentionDays: c.backupRetentionDays,
     preferredBackupWindow: c.preferredBackupWindow,
     preferredMaintenanceWindow: c.preferredMaintenanceWindow,
@@ -113,7 +130,7 @@ export function oltpDatabaseArgs(f: StoreFoundations): OltpDatabaseArgs {
   };
 }
 
-export function analyticsWarehouseArgs(f: StoreFoundations, stagedBucket: StagedBucketRef): AnalyticsWarehouseArgs {
+export function analyticsWarehouseArgs(f: StoreFoundations, stagedBucket: StagedBucketRef, cluster?: WarehouseClusterSource): AnalyticsWarehouseArgs {
   const c = f.config;
   return {
     ...placement(f, f.isolatedSubnetIds, f.securityGroupIds.warehouse),
@@ -127,6 +144,7 @@ export function analyticsWarehouseArgs(f: StoreFoundations, stagedBucket: Staged
     skipFinalSnapshot: c.skipFinalSnapshot,
     preferredMaintenanceWindow: c.preferredMaintenanceWindow,
     protect: c.protectStatefulResources,
+    cluster,
     stagedBucket,
     loader: { targets: WAREHOUSE_LOAD_TARGETS, tracing: c.tracingEnabled },
     alarmTopicArn: f.alarmTopicArn,
@@ -156,22 +174,27 @@ export function cacheLayerArgs(f: StoreFoundations, reportingDatabase: Reporting
   };
 }
 
-/** The reporting API reads Aurora's reporting endpoint with the cluster's credentials secret. */
-export function reportingDatabaseOf(oltp: OltpDatabase): ReportingDatabase {
-  if (oltp.credentialsSecretArn === undefined) throw new Error("The reporting API needs a database with a credentials secret (not a global secondary)");
+/**
+ * The reporting API reads Aurora's reporting endpoint with the cluster's credentials
+ * secret, or (on a DR secondary, which has neither secret nor database name of its own)
+ * with the replica of the primary's secret and the primary's database name.
+ */
+export function reportingDatabaseOf(oltp: OltpDatabase, replicated?: { secretArn: pulumi.Input<string>; databaseName: pulumi.Input<string> }): ReportingDatabase {
+  const secretArn = replicated?.secretArn ?? oltp.credentialsSecretArn;
+  if (secretArn === undefined) throw new Error("The reporting API needs a database credentials secret: a global secondary reads the replica of the primary's");
   return {
     host: oltp.reportingEndpoint,
     port: oltp.port,
-    name: oltp.databaseName.apply((name) => name ?? ""),
-    secretArn: oltp.credentialsSecretArn,
+    name: replicated?.databaseName ?? oltp.databaseName.apply((name) => name ?? ""),
+    secretArn,
   };
 }
 
-export function defineStores(context: PlatformContext, dataPath: DataPath): Stores {
+export function defineStores(context: PlatformContext, dataPath: DataPath, replication: StoreReplication = {}): Stores {
   const foundations = storeFoundations(context);
-  const oltp = new OltpDatabase(`${context.prefix}-oltp`, oltpDatabaseArgs(foundations), context.componentOpts);
-  const warehouse = new AnalyticsWarehouse(`${context.prefix}-warehouse`, analyticsWarehouseArgs(foundations, dataPath.stagedBucket), context.componentOpts);
-  const cache = new CacheLayer(`${context.prefix}-cache`, cacheLayerArgs(foundations, reportingDatabaseOf(oltp)), context.componentOpts);
+  const oltp = new OltpDatabase(`${context.prefix}-oltp`, oltpDatabaseArgs(foundations, replication), context.componentOpts);
+  const warehouse = new AnalyticsWarehouse(`${context.prefix}-warehouse`, analyticsWarehouseArgs(foundations, dataPath.stagedBucket, replication.warehouseCluster), context.componentOpts);
+  const cache = new CacheLayer(`${context.prefix}-cache`, cacheLayerArgs(foundations, reportingDatabaseOf(oltp, replication.replicatedCredentials)), context.componentOpts);
 
   return {
     oltp,
@@ -182,16 +205,21 @@ export function defineStores(context: PlatformContext, dataPath: DataPath): Stor
       oltpEndpoint: oltp.endpoint,
       oltpReaderEndpoint: oltp.readerEndpoint,
       oltpReportingEndpoint: oltp.reportingEndpoint,
-      oltpCredentialsSecretArn: oltp.credentialsSecretArn,
+      ...(oltp.credentialsSecretArn ? { oltpCredentialsSecretArn: oltp.credentialsSecretArn } : {}),
       ...(oltp.globalClusterIdentifier ? { oltpGlobalClusterIdentifier: oltp.globalClusterIdentifier } : {}),
       warehouseMode: warehouse.mode,
-      warehouseIdentifier: warehouse.identifier,
-      warehouseEndpoint: warehouse.endpoint,
-      warehouseAdminSecretArn: warehouse.adminSecretArn,
-      warehouseCopyRoleArn: warehouse.copyRoleArn,
-      warehouseLoaderFunctionName: warehouse.loaderFunctionName,
-      warehouseLoaderRoleName: warehouse.loaderRoleName,
-      warehouseLoaderDeadLetterQueueUrl: warehouse.loaderDeadLetterQueueUrl,
+      // A DR standby has no warehouse until dr:promote restores one.
+      ...(warehouse.restoreSettings === undefined
+        ? {
+            warehouseIdentifier: warehouse.identifier,
+            warehouseEndpoint: warehouse.endpoint,
+            warehouseAdminSecretArn: warehouse.adminSecretArn,
+            warehouseCopyRoleArn: warehouse.copyRoleArn,
+            warehouseLoaderFunctionName: warehouse.loaderFunctionName,
+            warehouseLoaderRoleName: warehouse.loaderRoleName,
+            warehouseLoaderDeadLetterQueueUrl: warehouse.loaderDeadLetterQueueUrl,
+          }
+        : { warehouseCopyRoleArn: warehouse.copyRoleArn }),
       cachePrimaryEndpoint: cache.primaryEndpoint,
       cacheReaderEndpoint: cache.readerEndpoint,
       cacheAuthTokenSecretArn: cache.authTokenSecretArn,

@@ -39,7 +39,7 @@ function cell(value: unknown): string {
 }
 
 /** The README table: key, type, default, the value each stack file sets, and what is allowed. */
-export function configReferenceMarkdown(stacks = ["dev", "prod"]): string {
+export function configReferenceMarkdown(stacks = ["dev", "prod", "prod-dr"]): string {
   const perStack = stacks.map((stack) => readStackConfig(stack));
   const header = `| key | type | default | ${stacks.join(" | ")} | allowed and meaning |`;
   const divider = `|${" --- |".repeat(4 + stacks.length)}`;

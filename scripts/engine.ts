@@ -53,7 +53,16 @@ export interface EvaluateOptions {
   config?: Record<string, string>;
   /** The program; defaults to the one `pulumi up` runs (index.ts). */
   program?: () => Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
+  /**
+   * What each StackReference reads, by fully qualified stack name. A stack missing here
+   * reads as one that exists but has no outputs yet (a stack that was created, never deployed).
+   */
+  stackReferences?: Record<string, Record<string, unknown>>;
 }
+
+/** The organization the DIY backends (`pulumi login --local`, s3://) put every stack in. */
+export const DEFAULT_ORGANIZATION = "organization";
+export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
 export function readProjectName(dir = PROJECT_DIR): string {
   const project = yaml.load(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name: string };
@@ -177,6 +186,10 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promi
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
+        if (args.type === STACK_REFERENCE_TYPE) {
+          const name = String(args.inputs.name);
+          return { id: name, state: { name, outputs: options.stackReferences?.[name] ?? {}, secretOutputNames: [] } };
+        }
         const result = mockResourceOutputs(args, regionOf(args.provider) ?? "us-east-1");
         if (args.type === "pulumi:providers:aws") providerRegions.set(result.id, args.inputs.region);
         recorded.set(`${args.type}::${args.name}`, { inputs: args.inputs, state: result.state });
@@ -189,6 +202,7 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promi
     project,
     stack,
     false,
+    DEFAULT_ORGANIZATION,
   );
   pulumi.runtime.setAllConfig(config);
   const captured = captureRegistrations();

@@ -40,6 +40,12 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
     const keyId = `${args.inputs.multiRegion ? "mrk-" : ""}${args.name}`;
     return { keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${keyId}` };
   },
+  // A replica of a multi-Region key has its primary's key id, in its own region.
+  "aws:kms/replicaKey:ReplicaKey": (args, _arn, region) => {
+    const keyId = String(args.inputs.primaryKeyArn ?? "").split("/").pop() ?? args.name;
+    return { keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${keyId}` };
+  },
+  "aws:lambda/eventSourceMapping:EventSourceMapping": (args) => ({ uuid: `esm-${args.name}` }),
   "aws:ec2/vpcEndpoint:VpcEndpoint": (args) => ({ prefixListId: `pl-${args.name}` }),
   "aws:sqs/queue:Queue": (_args, _arn, region, physical) => ({
     url: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${physical}`,
@@ -51,6 +57,7 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
     bucketDomainName: `${physical}.s3.amazonaws.com`,
     bucketRegionalDomainName: `${physical}.s3.${region}.amazonaws.com`,
   }),
+  "aws:kinesis/stream:Stream": (_args, _arn, region, physical) => ({ arn: `arn:aws:kinesis:${region}:${MOCK_ACCOUNT_ID}:stream/${physical}` }),
   "aws:dynamodb/table:Table": (_args, arn) => ({ streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }),
   "aws:lambda/function:Function": (_args, _arn, region, physical) => ({
     arn: `arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:function:${physical}`,
@@ -98,6 +105,11 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
   "aws:glue/catalogDatabase:CatalogDatabase": (args) => ({ name: args.inputs.name ?? args.name.replace(/-/g, "_") }),
 };
 
+/** Types whose provider id is one of their inputs, as the AWS provider reports it. */
+const ID_IS_INPUT: Record<string, (args: pulumi.runtime.MockResourceArgs) => string | undefined> = {
+  "aws:rds/globalCluster:GlobalCluster": (args) => args.inputs.globalClusterIdentifier,
+};
+
 /** Autonaming as Pulumi does it: the logical name plus a suffix, unless a name was given. */
 function physicalNameOf(args: pulumi.runtime.MockResourceArgs): string {
   const explicit =
@@ -115,7 +127,7 @@ export function mockResourceOutputs(args: pulumi.runtime.MockResourceArgs, regio
   const physical = physicalNameOf(args);
   const arn = `arn:aws:${serviceOf(args.type)}:${region}:${MOCK_ACCOUNT_ID}:${physical}`;
   const specific = OUTPUTS_BY_TYPE[args.type]?.(args, arn, region, physical) ?? {};
-  const id = args.type.startsWith("pulumi:providers:") ? `provider-${args.name}` : `${args.name}-id`;
+  const id = args.type.startsWith("pulumi:providers:") ? `provider-${args.name}` : (ID_IS_INPUT[args.type]?.(args) ?? `${args.name}-id`);
   return { id, state: { name: physical, arn, ...args.inputs, ...specific } };
 }
 

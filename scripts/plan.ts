@@ -8,10 +8,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
-import { PROJECT_DIR, PlannedResource, StackEvaluation, evaluateStack } from "./engine";
+import { PROJECT_DIR, PlannedResource, StackEvaluation } from "./engine";
 import { summarisePolicies } from "./policy";
+import { evaluateStage } from "./stage-evaluation";
 
-const USAGE = "Usage: npm run plan -- --stack <dev|prod> [--out <file>]";
+const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>]";
 
 /** Indented component tree: each resource under its parent, as `pulumi preview` nests them. */
 export function renderTree(evaluation: StackEvaluation): string[] {
@@ -65,7 +66,8 @@ async function main() {
   const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE);
   let evaluation: StackEvaluation;
   try {
-    evaluation = await evaluateStack(stack);
+    // A stack with DR is shown as it converges with its partner (README, Disaster recovery → Deploy order).
+    evaluation = (await evaluateStage(stack)).evaluation;
   } catch (error) {
     if (error instanceof StageConfigError) {
       console.error(error.message);

@@ -11,12 +11,13 @@ import * as path from "path";
 import { StageConfigError } from "../config";
 import { WAIVERS_FILE } from "../policies/waiver-logic";
 import { parseCliArgs } from "./cli";
-import { EvaluateOptions, PROJECT_DIR, StackEvaluation, evaluateStack } from "./engine";
+import { PROJECT_DIR, StackEvaluation } from "./engine";
 import { PolicyConfigError, policyConfigFile, readPolicyConfig } from "./policy-config";
 import { formatJson, formatSarif, formatText, summaryParagraph } from "./policy-format";
 import { PolicyReport, RunOptions, runPolicies } from "./policy-runner";
+import { StageEvaluateOptions, evaluateStage } from "./stage-evaluation";
 
-const USAGE = "Usage: npm run policy -- --stack <dev|prod> [--format text|json|sarif] [--out <file>]";
+const USAGE = "Usage: npm run policy -- --stack <dev|prod|prod-dr> [--format text|json|sarif] [--out <file>]";
 const FORMATS = { text: formatText, json: formatJson, sarif: formatSarif } as const;
 type Format = keyof typeof FORMATS;
 
@@ -32,9 +33,9 @@ export async function checkEvaluation(evaluation: StackEvaluation, options: Omit
   return runPolicies(evaluation, { ...options, config: readPolicyConfig(file), configSource: relative(file) });
 }
 
-/** Evaluates the stack (optionally with another program or config) and checks it. */
-export async function checkStack(stack: string, evaluate: EvaluateOptions = {}, options: Omit<RunOptions, "config" | "configSource"> = {}): Promise<PolicyReport> {
-  return checkEvaluation(await evaluateStack(stack, evaluate), options);
+/** Evaluates the stack as it converges with its partner (optionally with another program or config) and checks it. */
+export async function checkStack(stack: string, evaluate: StageEvaluateOptions = {}, options: Omit<RunOptions, "config" | "configSource"> = {}): Promise<PolicyReport> {
+  return checkEvaluation((await evaluateStage(stack, evaluate)).evaluation, options);
 }
 
 export function exitCodeOf(report: PolicyReport): number {
@@ -62,7 +63,7 @@ export interface CliResult {
 }
 
 /** The whole CLI minus process I/O, so tests can call it directly. */
-export async function runPolicyCli(argv: string[], evaluate: EvaluateOptions = {}): Promise<CliResult> {
+export async function runPolicyCli(argv: string[], evaluate: StageEvaluateOptions = {}): Promise<CliResult> {
   let stack: string;
   let flags: Record<string, string>;
   try {

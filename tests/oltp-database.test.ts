@@ -132,10 +132,10 @@ describe("prod specifics", () => {
     expect(global.inputs).toMatchObject({ globalClusterIdentifier: "dp-prod-oltp-global", engine: "aurora-postgresql", engineVersion: "16.6", storageEncrypted: true, deletionProtection: true });
     expect(global.protect).toBe(true);
     const cluster = single(plan, CLUSTER);
-    expect(cluster.inputs.globalClusterIdentifier).toBe("dp-prod-oltp-global-id"); // the global cluster's id (mock)
+    expect(cluster.inputs.globalClusterIdentifier).toBe("dp-prod-oltp-global"); // the global cluster's id is its identifier
     expect(cluster.dependencies).toContain(global.urn);
     expect(cluster.inputs.engineVersion).toBe(global.inputs.engineVersion); // members run the global cluster's version
-    expect(plan.outputs.globalClusterIdentifier).toBe("dp-prod-oltp-global-id");
+    expect(plan.outputs.globalClusterIdentifier).toBe("dp-prod-oltp-global");
   });
 
   it("keeps the generated master password in a KMS secret, reaching RDS only through a write-only input", () => {

@@ -42,8 +42,9 @@ describe("offline plan rendering", () => {
     expect(counts["dataplatform:network:Network"]).toBe(1);
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(plan.resources.length);
     const regions = regionsInUse(plan);
-    expect(Object.keys(regions)).toEqual(["eu-west-1"]);
-    expect(regions["eu-west-1"]).toBe(plan.resources.filter((r) => r.custom && r.region).length);
+    // The primary region, and the DR region where prod's key replicas live.
+    expect(Object.keys(regions).sort()).toEqual(["eu-central-1", "eu-west-1"]);
+    expect(regions["eu-west-1"] + regions["eu-central-1"]).toBe(plan.resources.filter((r) => r.custom && r.region).length);
   });
 
   it("records which resource each input came from, as the engine receives it", () => {

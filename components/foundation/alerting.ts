@@ -7,10 +7,12 @@ export interface AlertingArgs {
   dataKeyArn: pulumi.Input<string>;
   /** Addresses subscribed to the topic and to budget alerts. @default [] */
   emails?: string[];
-  /** Monthly cost budget for resources tagged with this stage. */
-  monthlyBudgetUsd: number;
-  /** Cost allocation tag that scopes the budget to this stage, e.g. ["Stage", "prod"]. */
-  budgetTag: [string, string];
+  /**
+   * A monthly cost budget for resources carrying `tag` (a cost allocation tag such as
+   * ["Stage", "prod"]). A stage has one budget, in its primary stack: the tag covers
+   * both regions. @default undefined (no budget)
+   */
+  budget?: { monthlyUsd: number; tag: [string, string] };
 }
 
 /** Percent of the budget at which each alert fires: early on actual spend, at the limit on forecast. */
@@ -61,10 +63,16 @@ export class Alerting extends pulumi.ComponentResource {
       }, { parent: this });
     });
 
-    const [tagKey, tagValue] = args.budgetTag;
+    if (args.budget !== undefined) this.budget(name, args.budget, emails);
+
+    this.registerOutputs({ topicArn: this.topicArn });
+  }
+
+  private budget(name: string, budget: { monthlyUsd: number; tag: [string, string] }, emails: string[]): void {
+    const [tagKey, tagValue] = budget.tag;
     new aws.budgets.Budget(`${name}-budget`, {
       budgetType: "COST",
-      limitAmount: args.monthlyBudgetUsd.toFixed(2),
+      limitAmount: budget.monthlyUsd.toFixed(2),
       limitUnit: "USD",
       timeUnit: "MONTHLY",
       costFilters: [{ name: "TagKeyValue", values: [`user:${tagKey}$${tagValue}`] }],
@@ -77,7 +85,5 @@ export class Alerting extends pulumi.ComponentResource {
         subscriberEmailAddresses: emails,
       })),
     }, { parent: this });
-
-    this.registerOutputs({ topicArn: this.topicArn });
   }
 }

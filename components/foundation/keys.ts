@@ -26,7 +26,6 @@ export class PlatformKeys extends pulumi.ComponentResource {
     super("dataplatform:security:PlatformKeys", name, {}, opts);
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const region = aws.getRegionOutput({}, { parent: this });
-    const accountRoot = pulumi.interpolate`arn:aws:iam::${identity.accountId}:root`;
 
     const keyDefaults = {
       enableKeyRotation: true,
@@ -39,19 +38,14 @@ export class PlatformKeys extends pulumi.ComponentResource {
     this.dataKey = new aws.kms.Key(`${name}-data`, {
       ...keyDefaults,
       description: `${name}: data at rest`,
-      policy: policyDocument([
-        rootAdministers(accountRoot),
-        // Alarms, budgets and S3 event notifications publish into encrypted topics and queues.
-        servicesMayUseKey(identity.accountId, ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "s3.amazonaws.com"]),
-        EVENTBRIDGE_KEY_STATEMENT,
-      ]),
+      policy: dataKeyPolicy(identity.accountId),
     }, keyOpts);
     new aws.kms.Alias(`${name}-data-alias`, { name: `alias/${name}-data`, targetKeyId: this.dataKey.keyId }, { parent: this });
 
     this.logsKey = new aws.kms.Key(`${name}-logs`, {
       ...keyDefaults,
       description: `${name}: CloudWatch Logs`,
-      policy: policyDocument([rootAdministers(accountRoot), logsServiceMayUseKey(identity.accountId, region.region)]),
+      policy: logsKeyPolicy(identity.accountId, region.region),
     }, keyOpts);
     new aws.kms.Alias(`${name}-logs-alias`, { name: `alias/${name}-logs`, targetKeyId: this.logsKey.keyId }, { parent: this });
 
@@ -61,9 +55,27 @@ export class PlatformKeys extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * The data key's policy. Replicas of a multi-Region key take their own policy, so the DR
+ * region's replica is given the same one.
+ */
+export function dataKeyPolicy(accountId: pulumi.Input<string>): pulumi.Output<string> {
+  return policyDocument([
+    rootAdministers(accountId),
+    // Alarms, budgets and S3 event notifications publish into encrypted topics and queues.
+    servicesMayUseKey(pulumi.output(accountId), ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "s3.amazonaws.com"]),
+    EVENTBRIDGE_KEY_STATEMENT,
+  ]);
+}
+
+/** The logs key's policy: CloudWatch Logs of `region` may use it for this account's log groups. */
+export function logsKeyPolicy(accountId: pulumi.Input<string>, region: pulumi.Input<string>): pulumi.Output<string> {
+  return policyDocument([rootAdministers(accountId), logsServiceMayUseKey(pulumi.output(accountId), pulumi.output(region))]);
+}
+
 /** Delegates key administration to IAM in this account, as the default key policy does. */
-function rootAdministers(accountRoot: pulumi.Output<string>) {
-  return accountRoot.apply((root) => ({
+function rootAdministers(accountId: pulumi.Input<string>) {
+  return pulumi.interpolate`arn:aws:iam::${accountId}:root`.apply((root) => ({
     Sid: "AccountAdministersKeyThroughIam",
     Effect: "Allow",
     Principal: { AWS: root },

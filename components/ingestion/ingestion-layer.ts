@@ -42,13 +42,30 @@ export interface StreamConsumerArgs {
   iteratorAgeAlarmSeconds?: number;
 }
 
+/** A replica of the speed-layer table in another region (a DynamoDB global table, version 2019.11.21). */
+export interface SpeedLayerReplica {
+  region: string;
+  /** The replica's customer key in that region (the replica of the multi-Region data key). */
+  kmsKeyArn: pulumi.Input<string>;
+}
+
+/** A speed-layer table this layer writes to but does not own, e.g. the DR region's replica of a global table. */
+export interface ExistingTable {
+  name: pulumi.Input<string>;
+  arn: pulumi.Input<string>;
+}
+
 export interface SpeedLayerArgs {
   /** Days an item lives after its event happened, before DynamoDB TTL removes it. @default 30 */
   ttlDays?: number;
-  /** @default true */
+  /** On the table and each replica. @default true */
   pointInTimeRecovery?: boolean;
-  /** @default true */
+  /** On the table and each replica. @default true */
   deletionProtection?: boolean;
+  /** Replicas in other regions; the table is then a global table. @default [] */
+  replicas?: SpeedLayerReplica[];
+  /** Write to this table instead of creating one (then `replicas` must be empty). @default undefined */
+  existingTable?: ExistingTable;
 }
 
 export interface FirehoseArgs {
@@ -98,6 +115,11 @@ export interface IngestionLayerArgs {
   queue?: IngestQueueArgs;
   /** @default {} (enabled) */
   api?: IngestApiArgs;
+  /**
+   * Whether the consumers' event source mappings run. A DR standby declares them
+   * disabled until its region is promoted. @default true
+   */
+  consumersEnabled?: boolean;
   /** Pulumi `protect` on the stream, the table and the queues. @default true */
   protect?: boolean;
   /** Alarms are created only when this is set. @default undefined */
@@ -174,6 +196,10 @@ export function validateIngestionLayerArgs(args: IngestionLayerArgs): string[] {
   if (queueBatch > 10 && queueWindow < 1) problems.push(`queue.batchSize ${queueBatch}: more than 10 needs queue.batchWindowSeconds of at least 1`);
   if (outside(queue.maxReceiveCount ?? INGESTION_DEFAULTS.maxReceiveCount, 1, 1000)) problems.push("queue.maxReceiveCount: 1-1000");
 
+  const speedLayer = args.speedLayer ?? {};
+  if (speedLayer.existingTable !== undefined && (speedLayer.replicas ?? []).length > 0) {
+    problems.push("speedLayer.replicas: an existing table's replicas belong to whoever owns the table");
+  }
   problems.push(...validateFunctionSettings(args.functions));
   const visibility = queueVisibilityTimeoutSeconds(args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds);
   if (visibility > MAX_VISIBILITY_TIMEOUT_SECONDS) problems.push(`functions.timeoutSeconds: 6x it (${visibility}) exceeds SQS's 43200 s visibility limit`);
@@ -202,6 +228,12 @@ export function queueConsumerFactory() {
   return (event: SQSEvent) => handleIngestQueueBatch(event, { s3, ...settings });
 }
 
+/** A consumer function and the event source mapping that feeds it. */
+interface ConsumerWiring {
+  readonly consumer: InlineFunction;
+  readonly mapping: aws.lambda.EventSourceMapping;
+}
+
 const KINESIS_READ_ACTIONS = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"];
 
 
@@ -214,7 +246,12 @@ const KINESIS_READ_ACTIONS = ["kinesis:DescribeStream", "kinesis:DescribeStreamS
  */
 export class IngestionLayer extends pulumi.ComponentResource {
   readonly stream: aws.kinesis.Stream;
-  readonly speedLayerTable: aws.dynamodb.Table;
+  /** The table this layer created; undefined when it writes to an existing one. */
+  readonly speedLayerTable?: aws.dynamodb.Table;
+  readonly speedLayerTableName: pulumi.Output<string>;
+  readonly speedLayerTableArn: pulumi.Output<string>;
+  readonly streamMapping: aws.lambda.EventSourceMapping;
+  readonly queueMapping: aws.lambda.EventSourceMapping;
   readonly streamConsumer: InlineFunction;
   readonly streamDlq: aws.sqs.Queue;
   readonly deliveryStream: aws.kinesis.FirehoseDeliveryStream;
@@ -246,22 +283,13 @@ export class IngestionLayer extends pulumi.ComponentResource {
     }, stateful);
 
     const speedLayer = args.speedLayer ?? {};
-    this.speedLayerTable = new aws.dynamodb.Table(`${name}-speed-layer`, {
-      billingMode: "PAY_PER_REQUEST",
-      hashKey: "pk",
-      rangeKey: "sk",
-      attributes: [{ name: "pk", type: "S" }, { name: "sk", type: "S" }],
-      serverSideEncryption: { enabled: true, kmsKeyArn: args.dataKeyArn },
-      pointInTimeRecovery: { enabled: speedLayer.pointInTimeRecovery ?? true },
-      deletionProtectionEnabled: speedLayer.deletionProtection ?? true,
-      ttl: { attributeName: TTL_ATTRIBUTE, enabled: true },
-      // NEW_AND_OLD_IMAGES: what DynamoDB global tables (DR) and change consumers need.
-      streamEnabled: true,
-      streamViewType: "NEW_AND_OLD_IMAGES",
-    }, stateful);
+    this.speedLayerTable = speedLayer.existingTable ? undefined : this.createSpeedLayerTable(name, speedLayer, stateful);
+    const table = speedLayer.existingTable ?? (this.speedLayerTable as aws.dynamodb.Table);
+    this.speedLayerTableName = pulumi.output(table.name);
+    this.speedLayerTableArn = pulumi.output(table.arn);
 
     this.streamDlq = createEncryptedQueue(`${name}-stream-dlq`, { dataKeyArn: args.dataKeyArn, messageRetentionSeconds: DLQ_RETENTION_SECONDS }, stateful);
-    this.streamConsumer = this.consumeStream(speedLayer.ttlDays ?? INGESTION_DEFAULTS.ttlDays);
+    ({ consumer: this.streamConsumer, mapping: this.streamMapping } = this.consumeStream(speedLayer.ttlDays ?? INGESTION_DEFAULTS.ttlDays));
     this.deliveryStream = this.deliverToLake();
 
     const queue = args.queue ?? {};
@@ -277,7 +305,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
         maxReceiveCount: queue.maxReceiveCount ?? INGESTION_DEFAULTS.maxReceiveCount,
       }),
     }, stateful);
-    this.queueConsumer = this.consumeQueue(queue);
+    ({ consumer: this.queueConsumer, mapping: this.queueMapping } = this.consumeQueue(queue));
     if (args.api?.enabled ?? true) this.apiEndpoint = this.ingestApi(args.api ?? {});
 
     if (args.alarmTopicArn !== undefined) this.alarms(args.alarmTopicArn);
@@ -285,13 +313,40 @@ export class IngestionLayer extends pulumi.ComponentResource {
     this.registerOutputs({
       streamName: this.stream.name,
       streamArn: this.stream.arn,
-      speedLayerTableName: this.speedLayerTable.name,
+      speedLayerTableName: this.speedLayerTableName,
       deliveryStreamName: this.deliveryStream.name,
       ingestQueueUrl: this.ingestQueue.url,
       ingestDlqUrl: this.ingestDlq.url,
       streamDlqUrl: this.streamDlq.url,
       apiEndpoint: this.apiEndpoint,
     });
+  }
+
+  /** The speed-layer table, with its replicas when the stage replicates into other regions. */
+  private createSpeedLayerTable(name: string, speedLayer: SpeedLayerArgs, stateful: pulumi.CustomResourceOptions): aws.dynamodb.Table {
+    const pointInTimeRecovery = speedLayer.pointInTimeRecovery ?? true;
+    const deletionProtection = speedLayer.deletionProtection ?? true;
+    return new aws.dynamodb.Table(`${name}-speed-layer`, {
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      rangeKey: "sk",
+      attributes: [{ name: "pk", type: "S" }, { name: "sk", type: "S" }],
+      serverSideEncryption: { enabled: true, kmsKeyArn: this.args.dataKeyArn },
+      pointInTimeRecovery: { enabled: pointInTimeRecovery },
+      deletionProtectionEnabled: deletionProtection,
+      ttl: { attributeName: TTL_ATTRIBUTE, enabled: true },
+      // NEW_AND_OLD_IMAGES: what DynamoDB global tables (DR) and change consumers need.
+      streamEnabled: true,
+      streamViewType: "NEW_AND_OLD_IMAGES",
+      // The replicas block, never aws.dynamodb.TableReplica as well: the two would fight over the table's replicas.
+      replicas: (speedLayer.replicas ?? []).map((replica) => ({
+        regionName: replica.region,
+        kmsKeyArn: replica.kmsKeyArn,
+        pointInTimeRecovery,
+        deletionProtectionEnabled: deletionProtection,
+        propagateTags: true,
+      })),
+    }, stateful);
   }
 
   /** A consumer Lambda with the shared data-path settings; its statements are followed by use of the data key. */
@@ -304,19 +359,20 @@ export class IngestionLayer extends pulumi.ComponentResource {
   }
 
   /** Stream → consumer → speed layer, with partial batch failures, bisect, bounded retries and an on-failure DLQ. */
-  private consumeStream(ttlDays: number): InlineFunction {
+  private consumeStream(ttlDays: number): ConsumerWiring {
     const consumer = this.args.consumer ?? {};
     const fn = this.consumerFunction("stream-consumer", {
       description: "Writes stream records to the DynamoDB speed layer",
       callbackFactory: streamConsumerFactory,
-      environment: { SPEED_LAYER_TABLE: this.speedLayerTable.name, SPEED_LAYER_TTL_DAYS: String(ttlDays) },
+      environment: { SPEED_LAYER_TABLE: this.speedLayerTableName, SPEED_LAYER_TTL_DAYS: String(ttlDays) },
       statements: [
         allow("ReadStream", KINESIS_READ_ACTIONS, this.stream.arn),
-        allow("WriteSpeedLayer", "dynamodb:BatchWriteItem", this.speedLayerTable.arn),
+        allow("WriteSpeedLayer", "dynamodb:BatchWriteItem", this.speedLayerTableArn),
         allow("SendFailedBatchesToDlq", "sqs:SendMessage", this.streamDlq.arn),
       ],
     });
-    new aws.lambda.EventSourceMapping(`${this.layerName}-stream-mapping`, {
+    const mapping = new aws.lambda.EventSourceMapping(`${this.layerName}-stream-mapping`, {
+      enabled: this.args.consumersEnabled ?? true,
       eventSourceArn: this.stream.arn,
       functionName: fn.function.arn,
       startingPosition: consumer.startingPosition ?? INGESTION_DEFAULTS.startingPosition,
@@ -329,7 +385,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
       maximumRecordAgeInSeconds: consumer.maxRecordAgeSeconds ?? INGESTION_DEFAULTS.maxRecordAgeSeconds,
       destinationConfig: { onFailure: { destinationArn: this.streamDlq.arn } },
     }, { parent: this });
-    return fn;
+    return { consumer: fn, mapping };
   }
 
   /** Firehose: stream → raw bucket in hourly partitions, GZIP JSON or Parquet, logging to a KMS log group. */
@@ -397,7 +453,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
   }
 
   /** Queue → consumer → raw bucket: partial batch failures, no starting position (SQS mappings take none). */
-  private consumeQueue(queue: IngestQueueArgs): InlineFunction {
+  private consumeQueue(queue: IngestQueueArgs): ConsumerWiring {
     const rawArn = pulumi.output(this.args.rawBucket.arn);
     const fn = this.consumerFunction("queue-consumer", {
       description: "Lands ingest queue batches in the raw bucket",
@@ -408,14 +464,15 @@ export class IngestionLayer extends pulumi.ComponentResource {
         allow("WriteRawApiObjects", "s3:PutObject", rawArn.apply((arn) => `${arn}/${RAW_API_PREFIX}*`)),
       ],
     });
-    new aws.lambda.EventSourceMapping(`${this.layerName}-queue-mapping`, {
+    const mapping = new aws.lambda.EventSourceMapping(`${this.layerName}-queue-mapping`, {
+      enabled: this.args.consumersEnabled ?? true,
       eventSourceArn: this.ingestQueue.arn,
       functionName: fn.function.arn,
       batchSize: queue.batchSize ?? INGESTION_DEFAULTS.queueBatchSize,
       maximumBatchingWindowInSeconds: queue.batchWindowSeconds ?? INGESTION_DEFAULTS.queueBatchWindowSeconds,
       functionResponseTypes: ["ReportBatchItemFailures"],
     }, { parent: this });
-    return fn;
+    return { consumer: fn, mapping };
   }
 
   /**

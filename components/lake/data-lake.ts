@@ -46,6 +46,13 @@ export interface DataLakeArgs {
   bytesScannedCutoffPerQuery?: number;
   /** Let `pulumi destroy` delete buckets that still hold objects. @default false */
   forceDestroy?: boolean;
+  /**
+   * Whether the buckets' notifications (the Transformation and Staging triggers, the
+   * manifest topic, EventBridge) are declared. S3 notifies for replicas too, so a DR
+   * standby, whose zones fill by replication, declares none until promoted; its
+   * functions and the permissions to invoke them exist either way. @default true
+   */
+  triggersEnabled?: boolean;
   /** Pulumi `protect` on the buckets, the catalog database and the failure queue. @default true */
   protect?: boolean;
   /** Alarms are created only when this is set. @default undefined */
@@ -58,6 +65,16 @@ export interface LakeBucket {
   readonly bucket: aws.s3.Bucket;
   readonly name: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
+  /** Present when the bucket is versioned: replication must wait for it. */
+  readonly versioning?: aws.s3.BucketVersioning;
+}
+
+/** One bucket's notification configuration, as declared (or as it would be, were triggers enabled). */
+export interface LakeTrigger {
+  readonly bucket: pulumi.Output<string>;
+  readonly lambdaFunctions: { functionArn: pulumi.Output<string>; events: string[]; filterPrefix?: string; filterSuffix?: string }[];
+  readonly topics: { topicArn: pulumi.Output<string>; events: string[]; filterPrefix?: string; filterSuffix?: string }[];
+  readonly eventBridge: boolean;
 }
 
 export const LAKE_DEFAULTS = {
@@ -209,6 +226,8 @@ export class DataLake extends pulumi.ComponentResource {
   readonly failureQueue: aws.sqs.Queue;
   readonly transformFunction: InlineFunction;
   readonly stagingFunction: InlineFunction;
+  /** Every bucket notification of the lake, declared only when triggersEnabled. */
+  readonly triggers: LakeTrigger[] = [];
 
   private readonly lakeName: string;
   private readonly args: DataLakeArgs;
@@ -335,7 +354,7 @@ export class DataLake extends pulumi.ComponentResource {
       bucket: bucket.id,
       policy: policyDocument([denyInsecureTransport(bucket.arn), ...(options.extraPolicy?.(bucket.arn) ?? [])]),
     }, { parent: this, dependsOn: [publicAccess] });
-    return { zone, bucket, name: bucket.bucket, arn: bucket.arn, policy };
+    return { zone, bucket, name: bucket.bucket, arn: bucket.arn, policy, versioning };
   }
 
   /** Each zone logs under its own prefix, once the log bucket's policy admits the logging service. */
@@ -383,9 +402,17 @@ export class DataLake extends pulumi.ComponentResource {
       maximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_SECONDS,
       destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
     }, { parent: this });
+    const trigger: LakeTrigger = {
+      bucket: bucket.name,
+      lambdaFunctions: prefixes.map((filterPrefix) => ({ functionArn: fn.function.arn, events: ["s3:ObjectCreated:*"], filterPrefix })),
+      topics: [],
+      eventBridge: false,
+    };
+    this.triggers.push(trigger);
+    if (!(this.args.triggersEnabled ?? true)) return;
     new aws.s3.BucketNotification(`${this.lakeName}-${zone}-notification`, {
       bucket: bucket.bucket.id,
-      lambdaFunctions: prefixes.map((filterPrefix) => ({ lambdaFunctionArn: fn.function.arn, events: ["s3:ObjectCreated:*"], filterPrefix })),
+      lambdaFunctions: trigger.lambdaFunctions.map(({ functionArn, ...filter }) => ({ lambdaFunctionArn: functionArn, ...filter })),
     }, { parent: this, dependsOn: [permission] });
   }
 
@@ -413,11 +440,20 @@ export class DataLake extends pulumi.ComponentResource {
       ]),
     }, { parent: this });
     // A bucket has one notification configuration, so every consumer of staged events is wired here.
-    new aws.s3.BucketNotification(`${this.lakeName}-staged-notification`, {
-      bucket: this.staged.bucket.id,
-      eventbridge: this.args.stagedEventsToEventBridge ?? true,
+    const trigger: LakeTrigger = {
+      bucket: this.staged.name,
+      lambdaFunctions: [],
       topics: [{ topicArn: topic.arn, events: ["s3:ObjectCreated:*"], filterPrefix: MANIFEST_PREFIX, filterSuffix: MANIFEST_SUFFIX }],
-    }, { parent: this, dependsOn: [topicPolicy] });
+      eventBridge: this.args.stagedEventsToEventBridge ?? true,
+    };
+    this.triggers.push(trigger);
+    if (this.args.triggersEnabled ?? true) {
+      new aws.s3.BucketNotification(`${this.lakeName}-staged-notification`, {
+        bucket: this.staged.bucket.id,
+        eventbridge: trigger.eventBridge,
+        topics: trigger.topics,
+      }, { parent: this, dependsOn: [topicPolicy] });
+    }
     return topic.arn;
   }
 

@@ -12,9 +12,9 @@ export function serviceAssumeRolePolicy(service: string): string {
   });
 }
 
-/** Serialises statements (which may hold outputs) into a policy document. */
-export function policyDocument(statements: pulumi.Input<Statement>[]): pulumi.Output<string> {
-  return pulumi.all(statements).apply((resolved) => JSON.stringify({ Version: "2012-10-17", Statement: resolved }));
+/** Serialises statements (which may hold outputs, one statement or a list each) into a policy document. */
+export function policyDocument(statements: pulumi.Input<Statement | Statement[]>[]): pulumi.Output<string> {
+  return pulumi.all(statements).apply((resolved) => JSON.stringify({ Version: "2012-10-17", Statement: resolved.flat() }));
 }
 
 /** What a TLS-only resource policy refuses: everything on an S3 bucket and its objects, or one action on a queue or topic. */
@@ -50,7 +50,7 @@ export interface ScopedRoleArgs {
   /** Service principal allowed to assume the role, e.g. "lambda.amazonaws.com". */
   service: string;
   /** Every permission the role holds; keep each to the actions and ARNs actually used. */
-  statements: pulumi.Input<Statement>[];
+  statements: pulumi.Input<Statement | Statement[]>[];
   description: string;
 }
 

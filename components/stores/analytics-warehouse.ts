@@ -68,12 +68,46 @@ export interface AnalyticsWarehouseArgs extends StorePlacementArgs {
   preferredMaintenanceWindow?: string;
   /** Pulumi `protect` on the cluster or namespace and workgroup. @default true */
   protect?: boolean;
+  /**
+   * How a provisioned cluster comes to exist. "create": this stack creates it. "standby":
+   * not yet (a DR standby keeps the subnet group, parameter group, COPY role and log
+   * groups a restore needs, and describes the restore in `restoreSettings`).
+   * "adopt-restored": dr:promote restored it from `snapshotIdentifier` with exactly those
+   * settings, and this stack adopts it (Pulumi `import`). @default { kind: "create" }
+   */
+  cluster?: WarehouseClusterSource;
   /** The lake's staged bucket: the COPY role may read it. */
   stagedBucket: StagedBucketRef;
   /** The staged-object loader. @default undefined (none) */
   loader?: WarehouseLoaderArgs;
   /** Alarms are created only when this is set. @default undefined */
   alarmTopicArn?: pulumi.Input<string>;
+}
+
+export type WarehouseClusterSource = { kind: "create" } | { kind: "standby" } | { kind: "adopt-restored"; snapshotIdentifier: string };
+
+/**
+ * What RestoreFromClusterSnapshot must be given so that the restored cluster is the one
+ * this component declares when it adopts it: the same names, network, keys and roles.
+ */
+export interface WarehouseRestoreSettings {
+  readonly clusterIdentifier: string;
+  readonly nodeType: string;
+  readonly numberOfNodes: number;
+  readonly multiAz: boolean;
+  readonly clusterSubnetGroupName: pulumi.Output<string>;
+  readonly clusterParameterGroupName: pulumi.Output<string>;
+  readonly vpcSecurityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
+  readonly kmsKeyId: pulumi.Input<string>;
+  readonly iamRoles: pulumi.Output<string>[];
+  readonly defaultIamRoleArn: pulumi.Output<string>;
+  readonly port: number;
+  readonly enhancedVpcRouting: true;
+  readonly publiclyAccessible: false;
+  readonly manageMasterPassword: true;
+  readonly masterPasswordSecretKmsKeyId: pulumi.Input<string>;
+  readonly automatedSnapshotRetentionPeriod: number;
+  readonly preferredMaintenanceWindow: string;
 }
 
 export const REDSHIFT_PORT = 5439;
@@ -124,6 +158,9 @@ export function analyticsWarehouseProblems(name: string, args: AnalyticsWarehous
     const retention = args.snapshotRetentionDays ?? 7;
     if (!Number.isInteger(retention) || retention < 1 || retention > 35) problems.push(`snapshotRetentionDays must be 1-35, got ${retention}`);
   }
+  if (args.mode === "serverless" && (args.cluster ?? { kind: "create" }).kind !== "create") {
+    problems.push(`cluster "${args.cluster?.kind}" applies to provisioned clusters only (a standby restores from copied cluster snapshots)`);
+  }
   for (const target of args.loader?.targets ?? []) problems.push(...loadTargetProblems(target));
   const timeout = args.loader?.timeoutSeconds ?? 300;
   if (args.loader !== undefined && (timeout < 30 || timeout > 900)) problems.push(`loader timeoutSeconds must be 30-900, got ${timeout}`);
@@ -166,6 +203,10 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
   /** The loader connects as database user "IAMR:<this role name>", which needs grants on the target tables. */
   readonly loaderRoleName?: pulumi.Output<string>;
   readonly loaderDeadLetterQueueUrl?: pulumi.Output<string>;
+  /** The provisioned cluster's identifier in this region ("" while a standby has none). */
+  readonly clusterIdentifier?: pulumi.Output<string>;
+  /** Set on a standby: how dr:promote must restore the cluster for this component to adopt it. */
+  readonly restoreSettings?: WarehouseRestoreSettings;
 
   constructor(name: string, args: AnalyticsWarehouseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dataplatform:stores:AnalyticsWarehouse", name, {}, opts);
@@ -186,12 +227,15 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     }, { parent: this });
     this.copyRoleArn = copyRole.role.arn;
 
-    const endpoint = args.mode === "serverless" ? this.serverless(name, args, copyRole) : this.provisioned(name, args, copyRole);
-    this.identifier = endpoint.identifier;
-    this.endpoint = endpoint.address;
-    this.adminSecretArn = endpoint.adminSecretArn;
+    const provisioned = args.mode === "serverless" ? undefined : this.provisioned(name, args, copyRole);
+    const endpoint = args.mode === "serverless" ? this.serverless(name, args, copyRole) : provisioned?.endpoint;
+    this.restoreSettings = provisioned?.restoreSettings;
+    this.clusterIdentifier = provisioned ? (endpoint?.identifier ?? pulumi.output("")) : undefined;
+    this.identifier = endpoint?.identifier ?? pulumi.output("");
+    this.endpoint = endpoint?.address ?? pulumi.output("");
+    this.adminSecretArn = endpoint?.adminSecretArn ?? pulumi.output(undefined);
 
-    if (args.loader !== undefined) {
+    if (args.loader !== undefined && endpoint !== undefined) {
       const loader = this.loader(name, args, args.loader, endpoint);
       this.loaderFunctionName = loader.functionName;
       this.loaderRoleName = loader.roleName;
@@ -208,7 +252,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     });
   }
 
-  private provisioned(name: string, args: AnalyticsWarehouseArgs, copyRole: { role: aws.iam.Role; policy: aws.iam.RolePolicy }): WarehouseEndpoint {
+  private provisioned(name: string, args: AnalyticsWarehouseArgs, copyRole: { role: aws.iam.Role; policy: aws.iam.RolePolicy }): { endpoint?: WarehouseEndpoint; restoreSettings?: WarehouseRestoreSettings } {
     const protect = args.protect ?? true;
     const skipFinalSnapshot = args.skipFinalSnapshot ?? false;
     const nodeCount = args.nodeCount ?? 2;
@@ -231,31 +275,52 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       kmsKeyId: args.logsKeyArn,
     }, { parent: this }));
 
-    const cluster = new aws.redshift.Cluster(`${name}-cluster`, {
+    const source = args.cluster ?? { kind: "create" };
+    const restoreSettings: WarehouseRestoreSettings = {
       clusterIdentifier: name,
       nodeType: args.nodeType ?? "ra3.xlplus",
-      clusterType: nodeCount > 1 ? "multi-node" : "single-node",
       numberOfNodes: nodeCount,
       multiAz: args.multiAz ?? false,
-      databaseName: this.databaseName,
-      masterUsername: args.adminUsername ?? "warehouse_admin",
-      manageMasterPassword: true,
-      masterPasswordSecretKmsKeyId: args.kmsKeyArn,
-      encrypted: "true",
-      kmsKeyId: args.kmsKeyArn,
-      publiclyAccessible: false,
-      enhancedVpcRouting: true,
       clusterSubnetGroupName: subnetGroup.name,
-      vpcSecurityGroupIds: args.securityGroupIds,
       clusterParameterGroupName: parameterGroup.name,
-      port: REDSHIFT_PORT,
-      automatedSnapshotRetentionPeriod: args.snapshotRetentionDays ?? 7,
-      preferredMaintenanceWindow: args.preferredMaintenanceWindow ?? "sun:04:30-sun:05:30",
-      skipFinalSnapshot,
-      finalSnapshotIdentifier: skipFinalSnapshot ? undefined : `${name}-final`,
+      vpcSecurityGroupIds: args.securityGroupIds,
+      kmsKeyId: args.kmsKeyArn,
       iamRoles: [copyRole.role.arn],
       defaultIamRoleArn: copyRole.role.arn,
-    }, { parent: this, protect, dependsOn: [copyRole.policy] });
+      port: REDSHIFT_PORT,
+      enhancedVpcRouting: true,
+      publiclyAccessible: false,
+      manageMasterPassword: true,
+      masterPasswordSecretKmsKeyId: args.kmsKeyArn,
+      automatedSnapshotRetentionPeriod: args.snapshotRetentionDays ?? 7,
+      preferredMaintenanceWindow: args.preferredMaintenanceWindow ?? "sun:04:30-sun:05:30",
+    };
+    if (source.kind === "standby") return { restoreSettings };
+    const adopted = source.kind === "adopt-restored";
+
+    // The restore settings use the Cluster's own argument names, so a restored cluster and a created one match.
+    const cluster = new aws.redshift.Cluster(`${name}-cluster`, {
+      ...restoreSettings,
+      // Adopting: the cluster dr:promote restored with restoreSettings; Pulumi imports it rather than creating one.
+      snapshotIdentifier: adopted ? source.snapshotIdentifier : undefined,
+      clusterType: nodeCount > 1 ? "multi-node" : "single-node",
+      databaseName: this.databaseName,
+      masterUsername: args.adminUsername ?? "warehouse_admin",
+      encrypted: "true",
+      skipFinalSnapshot,
+      finalSnapshotIdentifier: skipFinalSnapshot ? undefined : `${name}-final`,
+    }, {
+      parent: this,
+      protect,
+      dependsOn: [copyRole.policy],
+      ...(adopted
+        ? {
+            import: name,
+            // Inputs a restore takes but a read of the cluster does not return; they must not block the import.
+            ignoreChanges: ["snapshotIdentifier", "finalSnapshotIdentifier", "skipFinalSnapshot", "masterPasswordSecretKmsKeyId"],
+          }
+        : {}),
+    });
     new aws.redshift.Logging(`${name}-audit-logging`, {
       clusterIdentifier: cluster.clusterIdentifier,
       logDestinationType: "cloudwatch",
@@ -265,6 +330,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const region = aws.getRegionOutput({}, { parent: this });
     return {
+      endpoint: {
       dataApiTarget: { WAREHOUSE_CLUSTER_ID: cluster.clusterIdentifier },
       statements: [
         allow("RunLoadBatches", "redshift-data:BatchExecuteStatement", cluster.arn),
@@ -278,6 +344,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       address: cluster.dnsName,
       identifier: cluster.clusterIdentifier,
       adminSecretArn: cluster.masterPasswordSecretArn,
+      },
     };
   }
 

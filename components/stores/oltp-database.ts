@@ -70,6 +70,8 @@ export interface OltpDatabaseArgs extends StorePlacementArgs {
   credentialsVersion?: number;
   /** @default undefined (a regional cluster) */
   globalDatabase?: GlobalDatabaseMembership;
+  /** Regions the generated master-credentials secret is replicated to, each with its key there (a DR region's secondary has none of its own). @default [] */
+  credentialsReplicas?: { region: string; kmsKeyArn: pulumi.Input<string> }[];
   /** Automated backup retention, 1-35 days. @default 7 */
   backupRetentionDays?: number;
   /** @default "03:00-04:00" */
@@ -97,6 +99,18 @@ export interface OltpDatabaseArgs extends StorePlacementArgs {
 export const DEFAULT_AURORA_ENGINE_VERSION = "16.6";
 export const DEFAULT_INSTANCE_CLASS = "db.r6g.large";
 export const SERVERLESS_INSTANCE_CLASS = "db.serverless";
+/**
+ * Fields of a global member that a switchover, a failover or a global upgrade changes
+ * legitimately, and that a later `pulumi up` must leave alone:
+ * - replicationSourceIdentifier: RDS sets it on whichever member is secondary; clearing it
+ *   means "promote to standalone", which detaches the member from the global database;
+ * - globalClusterIdentifier: membership is managed by RDS from then on;
+ * - engineVersion: upgrades go through the GlobalCluster, which upgrades the members;
+ * - databaseName and masterUsername: fixed when the global database was created, and
+ *   replacing a member to change them would detach it.
+ */
+export const GLOBAL_MEMBER_IGNORED_FIELDS = ["replicationSourceIdentifier", "globalClusterIdentifier", "engineVersion", "databaseName", "masterUsername"] as const;
+
 /** Promotion tier of the reporting reader: the last choice for failover, so reports rarely land on a writer. */
 export const REPORTING_PROMOTION_TIER = 15;
 export const POSTGRES_PORT = 5432;
@@ -179,6 +193,9 @@ export function oltpDatabaseProblems(name: string, args: OltpDatabaseArgs): stri
     }
   }
 
+  if ((args.credentialsReplicas ?? []).length > 0 && (global?.role !== "primary" || args.manageMasterUserPassword === true)) {
+    problems.push("credentialsReplicas replicate the generated credentials of a global primary; this cluster has none to replicate");
+  }
   if (global !== undefined) {
     if (rdsIdentifierProblem(global.globalClusterIdentifier)) problems.push(`globalClusterIdentifier: ${rdsIdentifierProblem(global.globalClusterIdentifier)}`);
     for (const cls of new Set(classes)) {
@@ -216,6 +233,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
   readonly credentialsSecretArn?: pulumi.Output<string>;
   readonly globalClusterIdentifier?: pulumi.Output<string>;
   readonly instances: aws.rds.ClusterInstance[];
+  readonly instanceIdentifiers: pulumi.Output<string[]>;
 
   constructor(name: string, args: OltpDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dataplatform:stores:OltpDatabase", name, {}, opts);
@@ -306,8 +324,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
       parent: this,
       protect,
       dependsOn: [logGroup],
-      // RDS fills this in on a global secondary; without the ignore every run would try to clear it.
-      ignoreChanges: secondary ? ["replicationSourceIdentifier"] : [],
+      ignoreChanges: global ? [...GLOBAL_MEMBER_IGNORED_FIELDS] : [],
     });
 
     const instance = (suffix: string, cls: string, promotionTier: number, index: number, dependsOn: pulumi.Resource[]) =>
@@ -333,6 +350,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
     const readers = Array.from({ length: args.readerCount ?? 1 }, (_, i) => instance(`reader-${i + 1}`, instanceClass, Math.min(i, 1), i + 1, [writer]));
     const reporting = instance("reporting", args.reportingInstanceClass ?? instanceClass, REPORTING_PROMOTION_TIER, readers.length + 1, [writer]);
     this.instances = [writer, ...readers, reporting];
+    this.instanceIdentifiers = pulumi.all(this.instances.map((instance) => instance.identifier));
 
     const reportingEndpoint = new aws.rds.ClusterEndpoint(`${name}-reporting-endpoint`, {
       clusterIdentifier: this.cluster.id,
@@ -375,6 +393,8 @@ export class OltpDatabase extends pulumi.ComponentResource {
     const secret = new aws.secretsmanager.Secret(`${name}-master-credentials`, {
       description: `${name}: master credentials of the Aurora global primary (managed passwords are not supported on global members)`,
       kmsKeyId: args.kmsKeyArn,
+      // A promoted secondary needs the credentials in its own region while this one may be down.
+      replicas: (args.credentialsReplicas ?? []).map((replica) => ({ region: replica.region, kmsKeyId: replica.kmsKeyArn })),
     }, { parent: this, protect: args.protect ?? true });
     return { password, version, secret };
   }
