@@ -4,6 +4,7 @@
  * This module never constructs a PolicyPack (that starts a gRPC server).
  */
 import { backupPolicies } from "./backups";
+import { disasterRecoveryPolicies } from "./disaster-recovery";
 import { encryptionAtRestPolicies } from "./encryption-at-rest";
 import { encryptionInTransitPolicies } from "./encryption-in-transit";
 import { eventProcessingPolicies } from "./event-processing";
@@ -24,6 +25,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   ...s3Policies,
   ...encryptionInTransitPolicies,
   ...backupPolicies,
+  ...disasterRecoveryPolicies,
   databasesNotPublic,
   ...iamPolicies,
   ...eventProcessingPolicies,

@@ -39,6 +39,8 @@ export const TAGGED_RESOURCE_TYPES: readonly string[] = [
   "aws:rds/globalCluster:GlobalCluster",
   "aws:rds/instance:Instance",
   "aws:redshift/cluster:Cluster",
+  "aws:redshift/snapshotCopyGrant:SnapshotCopyGrant",
+  "aws:redshift/snapshotSchedule:SnapshotSchedule",
   "aws:redshiftserverless/namespace:Namespace",
   "aws:redshiftserverless/workgroup:Workgroup",
   "aws:s3/bucket:Bucket",
@@ -46,6 +48,7 @@ export const TAGGED_RESOURCE_TYPES: readonly string[] = [
   "aws:secretsmanager/secret:Secret",
   "aws:sns/topic:Topic",
   "aws:sqs/queue:Queue",
+  "aws:ssm/parameter:Parameter",
 ];
 
 export const DEFAULT_REQUIRED_TAGS = ["Owner", "CostCentre", "Stage"];

@@ -27,6 +27,10 @@ export interface PlannedResource {
   /** Region of the provider the resource is created with (custom resources only). */
   readonly region?: string;
   readonly protect: boolean;
+  /** Properties a later update leaves alone (the ignoreChanges option). */
+  readonly ignoreChanges: string[];
+  /** The physical id the resource adopts instead of being created (the import option), if any. */
+  readonly importId?: string;
   readonly dependencies: string[];
   /** Per input property, the URNs its value came from (what lets policies correlate resources during preview). */
   readonly propertyDependencies: Record<string, string[]>;
@@ -44,6 +48,8 @@ export interface StackEvaluation {
   readonly outputs: Record<string, unknown>;
   /** Warnings the program or SDKs logged (deprecations among them). */
   readonly warnings: string[];
+  /** What the program told the operator (pulumi.log.info), as `pulumi up` would show it. */
+  readonly infos: string[];
   /** Errors logged while resources resolved (e.g. a throw inside an apply). */
   readonly errors: string[];
 }
@@ -104,6 +110,8 @@ interface CapturedRegistration {
   parent?: string;
   provider?: string;
   protect: boolean;
+  ignoreChanges: string[];
+  importId?: string;
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
   id: string;
@@ -134,6 +142,8 @@ function captureRegistrations(): Map<string, CapturedRegistration> {
           parent: req.getParent() || undefined,
           provider: req.getProvider() || undefined,
           protect: req.getProtect() === true,
+          ignoreChanges: req.getIgnorechangesList(),
+          importId: req.getImportid() || undefined,
           dependencies: req.getDependenciesList(),
           propertyDependencies: propertyDependenciesOf(req),
           id: resp.getId(),
@@ -144,14 +154,22 @@ function captureRegistrations(): Map<string, CapturedRegistration> {
   return captured;
 }
 
-/** Collects console warnings/errors the SDK prints when no engine is attached. */
-function captureConsole(): { warnings: string[]; errors: string[]; restore(): void } {
+const SDK_INFO_PREFIX = "info: [runtime] ";
+
+/** Collects the diagnostics the SDK prints to the console when no engine is attached. */
+function captureConsole(): { warnings: string[]; errors: string[]; infos: string[]; restore(): void } {
   const warnings: string[] = [];
   const errors: string[] = [];
-  const { warn, error } = console;
+  const infos: string[] = [];
+  const { warn, error, log } = console;
   console.warn = (...parts: unknown[]) => warnings.push(parts.map(String).join(" "));
   console.error = (...parts: unknown[]) => errors.push(parts.map(String).join(" "));
-  return { warnings, errors, restore: () => Object.assign(console, { warn, error }) };
+  console.log = (...parts: unknown[]) => {
+    const line = parts.map(String).join(" ");
+    if (line.startsWith(SDK_INFO_PREFIX)) infos.push(line.slice(SDK_INFO_PREFIX.length));
+    else log(...parts);
+  };
+  return { warnings, errors, infos, restore: () => Object.assign(console, { warn, error, log }) };
 }
 
 /**
@@ -241,6 +259,7 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promi
     resources,
     outputs,
     warnings: output.warnings,
+    infos: output.infos,
     errors: output.errors.filter((line) => line.startsWith("error:")),
   };
 }

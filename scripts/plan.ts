@@ -86,6 +86,7 @@ async function main() {
   console.log("\nRegions:");
   for (const [region, count] of Object.entries(regionsInUse(evaluation))) console.log(`  ${region}: ${count} resources`);
   console.log(`\nPolicies:\n  ${await summarisePolicies(evaluation, stack)}`);
+  if (evaluation.infos.length > 0) console.log(`\nNotes:\n${evaluation.infos.map((line) => `  ${line}`).join("\n")}`);
   if (evaluation.warnings.length > 0) console.log(`\nWarnings (${evaluation.warnings.length}):\n${evaluation.warnings.map((w) => `  ${w}`).join("\n")}`);
   if (evaluation.errors.length > 0) {
     console.error(`\nErrors (${evaluation.errors.length}):\n${evaluation.errors.map((e) => `  ${e}`).join("\n")}`);

@@ -25,6 +25,7 @@ export interface PolicySubject {
   readonly name: string;
   readonly props: Record<string, any>;
   readonly protect?: boolean;
+  readonly ignoreChanges?: readonly string[];
   readonly parent?: string;
   readonly provider?: PolicyProviderResource;
   readonly dependencies?: readonly string[];
@@ -85,7 +86,7 @@ function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
 function optionsOf(subject: PolicySubject): PolicyResourceOptions {
   return {
     protect: subject.protect ?? false,
-    ignoreChanges: [],
+    ignoreChanges: [...(subject.ignoreChanges ?? [])],
     aliases: [],
     customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
     additionalSecretOutputs: [],
@@ -206,6 +207,7 @@ export function subjectsOf(evaluation: StackEvaluation, view: "inputs" | "output
     name: resource.name,
     props: view === "inputs" ? resource.inputs : { id: resource.id, ...resource.state },
     protect: resource.protect,
+    ignoreChanges: resource.ignoreChanges,
     parent: resource.parent,
     provider: providerOf(resource, byUrn),
     dependencies: resource.dependencies,

@@ -18,9 +18,19 @@ function problemsFor(stack: string, overrides: ConfigOverrides): StageConfigErro
 }
 
 describe("stage config validation", () => {
-  it.each(["dev", "prod"])("accepts the committed %s stack file", (stack) => {
+  it.each([["dev", "dev", "primary"], ["prod", "prod", "primary"], ["prod-dr", "prod", "dr"]])("accepts the committed %s stack file", (stack, stage, role) => {
     const config = validateStageConfig(readStackConfig(stack), `Pulumi.${stack}.yaml`);
-    expect(config.stage).toBe(stack);
+    expect(config.stage).toBe(stage);
+    expect(config.stackRole).toBe(role);
+  });
+
+  it("gives both stacks of a stage the same regions and data settings, and the DR stack its own network", () => {
+    const prod = validateStageConfig(readStackConfig("prod"), "Pulumi.prod.yaml");
+    const dr = validateStageConfig(readStackConfig("prod-dr"), "Pulumi.prod-dr.yaml");
+    for (const key of ["stage", "primaryRegion", "drRegion", "auroraEngineVersion", "lakeVersioning", "firehoseFormat", "kmsMultiRegion", "activeRegion"] as const) {
+      expect([key, dr[key]]).toEqual([key, prod[key]]);
+    }
+    expect(dr.vpcCidr).not.toBe(prod.vpcCidr);
   });
 
   it("types values and applies schema defaults", () => {
@@ -73,8 +83,19 @@ describe("stage config validation", () => {
     ["Serverless ACU bounds reversed", { auroraServerlessMinAcu: 32, auroraServerlessMaxAcu: 8 }, "auroraServerlessMinAcu", "at most auroraServerlessMaxAcu"],
     ["Multi-AZ Redshift Serverless", { redshiftMode: "serverless" }, "redshiftMultiAz", "Serverless has no Multi-AZ"],
     ["Redshift Serverless in two AZs", { redshiftMode: "serverless", redshiftMultiAz: false, azCount: 2 }, "azCount", "three AZs"],
+    ["Redshift Serverless with DR", { redshiftMode: "serverless", redshiftMultiAz: false }, "redshiftMode", "no resource for a Redshift Serverless snapshot copy"],
+    ["an active region outside the stage", { activeRegion: "us-east-1" }, "activeRegion", '"eu-west-1", "eu-central-1"'],
   ])("refuses %s in prod", (_label, overrides, key, allowed) => {
     const error = problemsFor("prod", overrides as ConfigOverrides);
+    expect(error.problems).toContainEqual(expect.objectContaining({ key: `${CONFIG_NAMESPACE}:${key}`, allowed: expect.stringContaining(allowed) }));
+  });
+
+  it.each([
+    ["a DR stack for a stage without DR", { stackRole: "dr" }, "stackRole", "unless drEnabled is true"],
+    ["a warehouse restore without DR", { drWarehouseRestore: true }, "drWarehouseRestore", "no second region"],
+    ["the DR region as active without DR", { activeRegion: "eu-central-1" }, "activeRegion", '"eu-west-1"'],
+  ])("refuses %s in dev", (_label, overrides, key, allowed) => {
+    const error = problemsFor("dev", overrides as ConfigOverrides);
     expect(error.problems).toContainEqual(expect.objectContaining({ key: `${CONFIG_NAMESPACE}:${key}`, allowed: expect.stringContaining(allowed) }));
   });
 

@@ -63,6 +63,23 @@ const goodMapping = {
   maximumRetryAttempts: 3,
   destinationConfig: { onFailure: { destinationArn: DLQ_ARN } },
 };
+const goodReplicationRule = {
+  id: "raw-to-eu-central-1",
+  status: "Enabled",
+  filter: {},
+  deleteMarkerReplication: { status: "Enabled" },
+  sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" }, replicaModifications: { status: "Enabled" } },
+  destination: {
+    bucket: "arn:aws:s3:::dr-raw",
+    encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:eu-central-1:123456789012:key/mrk-1" },
+    metrics: { status: "Enabled", eventThreshold: { minutes: 15 } },
+    replicationTime: { status: "Enabled", time: { minutes: 15 } } as object | undefined,
+  },
+};
+const replicationConfig = (rule: object) => subject("aws:s3/bucketReplicationConfig:BucketReplicationConfig", { bucket: "raw", role: "arn:aws:iam::123456789012:role/replication", rules: [rule] });
+const PRIMARY_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/mrk-1";
+const primaryKey = (props: Record<string, unknown>) => subject("aws:kms/key:Key", { arn: PRIMARY_KEY_ARN, ...props }, { name: "data" });
+const replicaKey = (props: Record<string, unknown>) => subject("aws:kms/replicaKey:ReplicaKey", { primaryKeyArn: PRIMARY_KEY_ARN, ...props }, { name: "data-replica", provider: awsProvider("eu-central-1") });
 const policyDoc = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 const PROD_PROTECTION = { requireDeletionProtection: true, requirePulumiProtect: true };
 const protectedCluster = { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "final" };
@@ -442,6 +459,65 @@ const CASES: Record<string, PolicyCases> = {
       { label: "provider in another region", resources: [r(T.queue, {}, { provider: awsProvider("us-east-1") })], config: { allowedRegions: ["eu-west-1"] }, expect: /us-east-1 is not among/ },
       { label: "resource-level region override", resources: [r(T.queue, { region: "ap-south-1" })], config: { allowedRegions: ["eu-west-1"] }, expect: /ap-south-1/ },
       { label: "the provider itself", resources: [r("pulumi:providers:aws", { region: "us-west-2" }, { provider: null })], config: { allowedRegions: ["eu-west-1"] }, expect: /us-west-2/ },
+    ],
+  },
+  "s3-replication-rules": {
+    compliant: [
+      { label: "a rule as DrReplication builds it", resources: [replicationConfig(goodReplicationRule)], config: { requireReplicationTimeControl: true } },
+      { label: "no RTC where the stack does not require it", resources: [replicationConfig({ ...goodReplicationRule, destination: { ...goodReplicationRule.destination, replicationTime: undefined } })] },
+      { label: "a replica key unknown during preview", resources: [replicationConfig({ ...goodReplicationRule, destination: { ...goodReplicationRule.destination, encryptionConfiguration: { replicaKmsKeyId: UNKNOWN_STRING } } })] },
+    ],
+    violating: [
+      { label: "SSE-KMS objects not selected", resources: [replicationConfig({ ...goodReplicationRule, sourceSelectionCriteria: { replicaModifications: { status: "Enabled" } } })], expect: /does not select SSE-KMS objects/ },
+      { label: "a replica key given by alias", resources: [replicationConfig({ ...goodReplicationRule, destination: { ...goodReplicationRule.destination, encryptionConfiguration: { replicaKmsKeyId: "alias/dp-prod-keys-data" } } })], expect: /full key-ARN form/ },
+      { label: "a filter without delete-marker replication", resources: [replicationConfig({ ...goodReplicationRule, deleteMarkerReplication: undefined })], expect: /does not replicate delete markers/ },
+      { label: "no replica modification sync", resources: [replicationConfig({ ...goodReplicationRule, sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } } })], expect: /replica modifications/ },
+      { label: "no metrics", resources: [replicationConfig({ ...goodReplicationRule, destination: { ...goodReplicationRule.destination, metrics: undefined } })], expect: /no replication metrics/ },
+      { label: "no RTC where prod requires it", resources: [replicationConfig({ ...goodReplicationRule, destination: { ...goodReplicationRule.destination, replicationTime: undefined } })], config: { requireReplicationTimeControl: true }, expect: /Replication Time Control/ },
+    ],
+  },
+  "aurora-global-member-ignore-changes": {
+    compliant: [
+      { label: "a member ignoring its membership fields", resources: [r(T.rdsCluster, { globalClusterIdentifier: "g" }, { ignoreChanges: ["replicationSourceIdentifier", "globalClusterIdentifier", "engineVersion", "databaseName"] })] },
+      { label: "a regional cluster", resources: [r(T.rdsCluster, { engine: "aurora-postgresql" })] },
+    ],
+    violating: [
+      { label: "a member an update would detach", resources: [r(T.rdsCluster, { globalClusterIdentifier: "g" }, { ignoreChanges: ["engineVersion"] })], expect: /replicationSourceIdentifier, globalClusterIdentifier/ },
+    ],
+  },
+  "aurora-cluster-has-instances": {
+    compliant: [{ label: "a cluster with an instance", resources: [r(T.rdsCluster, { id: "c1", clusterIdentifier: "c1" }, { name: "c1" }), r("aws:rds/clusterInstance:ClusterInstance", { clusterIdentifier: "c1" }, { name: "c1-writer" })] }],
+    violating: [
+      { label: "a headless cluster", resources: [r(T.rdsCluster, { id: "c1", clusterIdentifier: "c1" }, { name: "c1" }), r("aws:rds/clusterInstance:ClusterInstance", { clusterIdentifier: "other" }, { name: "other-writer" })], expect: /Cluster c1 has no instance/ },
+    ],
+  },
+  "redshift-cross-region-snapshot-copy": {
+    compliant: [
+      { label: "a copy under a grant", resources: [r("aws:redshift/snapshotCopy:SnapshotCopy", { clusterIdentifier: "w", destinationRegion: "eu-central-1", snapshotCopyGrantName: "g", retentionPeriod: 7 })] },
+      { label: "a grant with a customer key", resources: [r("aws:redshift/snapshotCopyGrant:SnapshotCopyGrant", { snapshotCopyGrantName: "g", kmsKeyId: KEY_ARN })] },
+    ],
+    violating: [
+      { label: "a copy without a grant", resources: [r("aws:redshift/snapshotCopy:SnapshotCopy", { clusterIdentifier: "w", destinationRegion: "eu-central-1" })], expect: /No snapshotCopyGrantName/ },
+      { label: "copies kept no time", resources: [r("aws:redshift/snapshotCopy:SnapshotCopy", { clusterIdentifier: "w", destinationRegion: "eu-central-1", snapshotCopyGrantName: "g", retentionPeriod: 0 })], expect: /retentionPeriod is 0/ },
+      { label: "a grant on the AWS-managed key", resources: [r("aws:redshift/snapshotCopyGrant:SnapshotCopyGrant", { snapshotCopyGrantName: "g" })], expect: /No kmsKeyId/ },
+    ],
+  },
+  "kms-replica-key-of-rotating-key": {
+    compliant: [{ label: "a replica of a rotating multi-Region key", resources: [primaryKey({ multiRegion: true, enableKeyRotation: true }), replicaKey({})] }],
+    violating: [
+      { label: "a replica of a key that does not rotate", resources: [primaryKey({ multiRegion: true, enableKeyRotation: false }), replicaKey({})], expect: /does not rotate/ },
+      { label: "a disabled replica", resources: [primaryKey({ multiRegion: true, enableKeyRotation: true }), replicaKey({ enabled: false })], expect: /is disabled/ },
+      { label: "a replica of a key from elsewhere", resources: [replicaKey({})], expect: /does not replicate a key of this stack/ },
+    ],
+  },
+  "ssm-parameters-no-plain-secrets": {
+    compliant: [
+      { label: "an endpoint parameter", resources: [r("aws:ssm/parameter:Parameter", { name: "/dp-prod/dr/endpoints/ingest-stream-arn", type: "String", value: "arn" })] },
+      { label: "a SecureString under a customer key", resources: [r("aws:ssm/parameter:Parameter", { name: "/app/db-password", type: "SecureString", keyId: KEY_ARN })] },
+    ],
+    violating: [
+      { label: "a password in plain text", resources: [r("aws:ssm/parameter:Parameter", { name: "/app/db-password", type: "String" })], expect: /looks like a secret/ },
+      { label: "a SecureString on the AWS-managed key", resources: [r("aws:ssm/parameter:Parameter", { name: "/app/token", type: "SecureString" })], expect: /without keyId/ },
     ],
   },
   "required-tags": {

@@ -31,6 +31,7 @@ export function awsProvider(region = "eu-west-1", tags: Record<string, string> |
 export interface SubjectOptions {
   name?: string;
   protect?: boolean;
+  ignoreChanges?: string[];
   parent?: string;
   provider?: PolicyProviderResource | null;
   dependencies?: string[];
@@ -47,6 +48,7 @@ export function subject(type: string, props: Record<string, unknown>, options: S
     name,
     props,
     protect: options.protect ?? false,
+    ignoreChanges: options.ignoreChanges,
     parent: options.parent,
     provider: options.provider === null ? undefined : (options.provider ?? awsProvider()),
     dependencies: options.dependencies ?? [],

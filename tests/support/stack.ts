@@ -1,5 +1,5 @@
-import { CONFIG_NAMESPACE } from "../../config";
-import { EvaluateOptions, PlannedResource, StackEvaluation, evaluateStack, readStackConfig } from "../../scripts/engine";
+import { CONFIG_NAMESPACE, partnerStackName, validateStageConfig } from "../../config";
+import { DEFAULT_ORGANIZATION, EvaluateOptions, PlannedResource, StackEvaluation, evaluateStack, readProjectName, readStackConfig } from "../../scripts/engine";
 
 export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -17,6 +17,16 @@ export function stackConfigWith(stack: string, overrides: ConfigOverrides = {}):
 /** Evaluates the real program for a stack (optionally with config overrides) under mocks. */
 export function evaluate(stack: string, overrides: ConfigOverrides = {}, options: Omit<EvaluateOptions, "config"> = {}): Promise<StackEvaluation> {
   return evaluateStack(stack, { ...options, config: stackConfigWith(stack, overrides) });
+}
+
+/**
+ * Evaluates a stack whose StackReference reads `partnerOutputs` as its partner's outputs
+ * (omit them for a partner that exists but was never deployed).
+ */
+export function evaluateWithPartner(stack: string, partnerOutputs: Record<string, unknown> | undefined, overrides: ConfigOverrides = {}): Promise<StackEvaluation> {
+  const config = stackConfigWith(stack, overrides);
+  const partner = partnerStackName(validateStageConfig(config, `Pulumi.${stack}.yaml`), DEFAULT_ORGANIZATION, readProjectName());
+  return evaluateStack(stack, { config, stackReferences: partnerOutputs ? { [partner]: partnerOutputs } : {} });
 }
 
 /** The single resource of a type whose logical name ends with `suffix`; fails loudly otherwise. */
@@ -65,4 +75,13 @@ export function denyInsecureTransportStatement(action: "s3:*" | "sqs:*" | "sns:P
     Resource: resource,
     Condition: { Bool: { "aws:SecureTransport": "false" } },
   };
+}
+
+/** Pulumi's marker of a secret value in serialised inputs. */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+
+/** The plain value of an input the SDK passed as a secret (e.g. an SSM parameter's value); other values as they are. */
+export function revealed(value: unknown): unknown {
+  const wrapped = value as Record<string, unknown> | null;
+  return typeof wrapped === "object" && wrapped !== null && SECRET_SIGNATURE in wrapped ? wrapped.value : value;
 }
