@@ -87,6 +87,7 @@ export function defineDataPath(context: PlatformContext, replication: DataPathRe
       pointInTimeRecovery: config.pointInTimeRecovery,
       deletionProtection: config.deletionProtection,
       replicas: replication.speedLayerReplicas,
+      replicationLatencyAlarmMs: config.drRpoStreamSeconds * 1000,
       existingTable: replication.existingSpeedLayerTable,
     },
     consumersEnabled: active,

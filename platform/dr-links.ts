@@ -133,7 +133,9 @@ export function linkPrimary(context: PlatformContext, dataPath: DataPath, stores
       destinationKeyArn: prep.keyReplicas.arns.data,
       enabled: isActiveStack(config),
       replicationTimeControl: config.s3ReplicationTimeControl,
+      latencyAlarmSeconds: config.drRpoBatchMinutes * 60,
     },
+    alarmTopicArn: context.alarmTopicArn,
     warehouseCopies: standby && stores.warehouse.clusterIdentifier && {
       clusterIdentifier: stores.warehouse.clusterIdentifier,
       grantName: standby.snapshotCopyGrantName,
@@ -202,7 +204,9 @@ export function linkStandby(context: PlatformContext, dataPath: DataPath, stores
       destinationKeyArn: primary.keys.dataKeyArn,
       enabled: isActiveStack(config),
       replicationTimeControl: config.s3ReplicationTimeControl,
+      latencyAlarmSeconds: config.drRpoBatchMinutes * 60,
     },
+    alarmTopicArn: context.alarmTopicArn,
     copyGrant: { name: names.copyGrant, kmsKeyArn: context.keys.dataKeyArn },
   }, context.componentOpts);
   const endpoints = producerEndpoints(dataPath, stores, primary.endpoints);

@@ -127,6 +127,7 @@ export function oltpDatabaseArgs(f: StoreFoundations, replication: StoreReplicat
     performanceInsightsEnabled: c.performanceInsightsEnabled,
     performanceInsightsRetentionDays: c.performanceInsightsRetentionDays,
     alarmTopicArn: f.alarmTopicArn,
+    alarmThresholds: { globalRpoLagMs: c.drRpoStreamSeconds * 1000 },
   };
 }
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Statement, allow, createScopedRole } from "../lib/iam";
+import { createMetricAlarm } from "../lib/alarms";
+import { Statement, createScopedRole } from "../lib/iam";
 
 /** A lake bucket on either side of a replication rule. */
 export interface ReplicatedBucket {
@@ -28,6 +29,8 @@ export interface LakeReplicationArgs {
   enabled: boolean;
   /** Replication Time Control (15-minute SLA) on every rule. @default true */
   replicationTimeControl?: boolean;
+  /** Alarm when replication lags by more than this (the batch RPO). @default 900 */
+  latencyAlarmSeconds?: number;
 }
 
 export interface WarehouseCopiesArgs {
@@ -59,6 +62,8 @@ export interface DrReplicationArgs {
   warehouseCopies?: WarehouseCopiesArgs;
   /** The landing side of the partner's warehouse copies. @default undefined (none) */
   copyGrant?: CopyGrantArgs;
+  /** Alarms on failed and late replication are created only when this is set. @default undefined */
+  alarmTopicArn?: pulumi.Input<string>;
 }
 
 /** One replication rule as declared, for the stack's drTopology. */
@@ -229,6 +234,7 @@ export class DrReplication extends pulumi.ComponentResource {
           },
         }],
       }, { parent: this, dependsOn: [policy, ...(source.versioning ? [source.versioning] : [])] });
+      if (args.alarmTopicArn !== undefined && lake.enabled) this.replicationAlarms(`${name}-${source.zone}`, source, destination, ruleId, lake, args.alarmTopicArn);
       this.rules.push({
         zone: source.zone,
         ruleId,
@@ -237,6 +243,32 @@ export class DrReplication extends pulumi.ComponentResource {
         enabled: lake.enabled,
       });
     }
+  }
+
+  /**
+   * S3 does not retry a failed replication (Batch Replication does, on demand), so a
+   * failure needs a person; lateness beyond the batch RPO too.
+   */
+  private replicationAlarms(name: string, source: LakeZoneSource, destination: ReplicatedBucket, ruleId: string, lake: LakeReplicationArgs, topicArn: pulumi.Input<string>): void {
+    const dimensions = { SourceBucket: source.bucket.name, DestinationBucket: destination.name, RuleId: ruleId };
+    createMetricAlarm(`${name}-failed`, {
+      description: `${name}: objects failed to replicate (run S3 Batch Replication for them once the cause is fixed)`,
+      namespace: "AWS/S3",
+      metricName: "OperationsFailedReplication",
+      dimensions,
+      statistic: "Sum",
+      threshold: 0,
+    }, topicArn, this);
+    const latency = lake.latencyAlarmSeconds ?? 900;
+    createMetricAlarm(`${name}-latency`, {
+      description: `${name}: replication lags by more than ${latency} s`,
+      namespace: "AWS/S3",
+      metricName: "ReplicationLatency",
+      dimensions,
+      statistic: "Maximum",
+      threshold: latency,
+      evaluationPeriods: 3,
+    }, topicArn, this);
   }
 
   private copyWarehouseSnapshots(partnerRegion: string, copies: WarehouseCopiesArgs): aws.redshift.SnapshotSchedule {

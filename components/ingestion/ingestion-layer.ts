@@ -66,6 +66,8 @@ export interface SpeedLayerArgs {
   replicas?: SpeedLayerReplica[];
   /** Write to this table instead of creating one (then `replicas` must be empty). @default undefined */
   existingTable?: ExistingTable;
+  /** Alarm when a replica trails the table by more than this (the streaming RPO). @default 60000 */
+  replicationLatencyAlarmMs?: number;
 }
 
 export interface FirehoseArgs {
@@ -544,6 +546,20 @@ export class IngestionLayer extends pulumi.ComponentResource {
     createQueueDepthAlarm(`${this.layerName}-stream-dlq`, this.streamDlq, topicArn, this);
     createQueueDepthAlarm(`${this.layerName}-ingest-dlq`, this.ingestDlq, topicArn, this);
     createFunctionAlarms(`${this.layerName}-stream-consumer`, this.streamConsumer, topicArn, this);
+    const speedLayer = this.args.speedLayer ?? {};
+    for (const replica of this.speedLayerTable ? (speedLayer.replicas ?? []) : []) {
+      const threshold = speedLayer.replicationLatencyAlarmMs ?? 60_000;
+      createMetricAlarm(`${this.layerName}-speed-layer-replication-${replica.region}`, {
+        description: `${this.layerName}: the speed layer's replica in ${replica.region} trails by more than ${threshold} ms`,
+        namespace: "AWS/DynamoDB",
+        metricName: "ReplicationLatency",
+        dimensions: { TableName: this.speedLayerTableName, ReceivingRegion: replica.region },
+        statistic: "Average",
+        threshold,
+        periodSeconds: 60,
+        evaluationPeriods: 5,
+      }, topicArn, this);
+    }
     createFunctionAlarms(`${this.layerName}-queue-consumer`, this.queueConsumer, topicArn, this);
   }
 }

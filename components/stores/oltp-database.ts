@@ -35,6 +35,8 @@ export interface OltpAlarmThresholds {
   freeableMemoryBytes?: number;
   /** @default 2000 */
   replicaLagMs?: number;
+  /** A Global Database secondary alarms when its recovery point lags the primary by more than this (the streaming RPO). @default 60000 */
+  globalRpoLagMs?: number;
 }
 
 /**
@@ -374,6 +376,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
       : (storedCredentials?.secretArn ?? this.cluster.masterUserSecrets.apply((secrets) => secrets[0]?.secretArn));
 
     if (args.alarmTopicArn !== undefined) this.alarms(name, args.alarmTopicArn, args.alarmThresholds ?? {});
+    if (args.alarmTopicArn !== undefined && secondary) this.globalLagAlarm(name, args.alarmTopicArn, args.alarmThresholds ?? {});
 
     this.registerOutputs({
       clusterIdentifier: this.clusterIdentifier,
@@ -413,6 +416,21 @@ export class OltpDatabase extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [this.cluster] });
     // Readers of the ARN (the reporting API) wait for the value, not just the empty secret.
     return { secretArn: pulumi.all([credentials.secret.arn, value.id]).apply(([arn]) => arn) };
+  }
+
+  /** How far the secondary's recovery point trails the primary: the data an unplanned failover would lose. */
+  private globalLagAlarm(name: string, topicArn: pulumi.Input<string>, thresholds: OltpAlarmThresholds) {
+    const threshold = thresholds.globalRpoLagMs ?? 60_000;
+    createMetricAlarm(`${name}-global-rpo-lag`, {
+      description: `${name}: the Global Database secondary's recovery point lags the primary by more than ${threshold} ms`,
+      namespace: "AWS/RDS",
+      metricName: "AuroraGlobalDBRPOLag",
+      dimensions: { DBClusterIdentifier: this.cluster.clusterIdentifier },
+      statistic: "Maximum",
+      threshold,
+      periodSeconds: 60,
+      evaluationPeriods: 5,
+    }, topicArn, this);
   }
 
   private alarms(name: string, topicArn: pulumi.Input<string>, thresholds: OltpAlarmThresholds) {
