@@ -248,6 +248,23 @@ describe("the standby pipeline", () => {
   });
 });
 
+describe("alarms on the links", () => {
+  it("page when lake replication fails or lags past the batch RPO, and when the secondary's recovery point lags past the streaming RPO", () => {
+    const alarm = (plan: StackEvaluation, suffix: string) => single(plan, "aws:cloudwatch/metricAlarm:MetricAlarm", suffix);
+    for (const zone of ZONES) {
+      const failed = alarm(prod, `-dr-replication-lake-${zone}-failed`);
+      expect(failed.inputs).toMatchObject({ namespace: "AWS/S3", metricName: "OperationsFailedReplication", threshold: 0 });
+      expect(failed.inputs.dimensions).toEqual({ SourceBucket: bucket(prod, zone).state.bucket, DestinationBucket: bucket(standby, zone).state.bucket, RuleId: `${zone}-to-${DR}` });
+      expect(alarm(prod, `-dr-replication-lake-${zone}-latency`).inputs).toMatchObject({ metricName: "ReplicationLatency", threshold: 3600 });
+    }
+    // The passive side's rules are Disabled: they carry nothing to alarm on until promotion.
+    expect(ofType(standby, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.includes("-dr-replication-"))).toEqual([]);
+    const lag = alarm(standby, "-oltp-global-rpo-lag");
+    expect(lag.inputs).toMatchObject({ namespace: "AWS/RDS", metricName: "AuroraGlobalDBRPOLag", threshold: 60_000, dimensions: { DBClusterIdentifier: "dp-prod-oltp" } });
+    expect(lag.region).toBe(DR);
+  });
+});
+
 describe("drTopology", () => {
   it("describes each region exactly as declared, for dr:promote", () => {
     const primary = topologyOf(prod);

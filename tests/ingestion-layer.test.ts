@@ -242,11 +242,19 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
       "iterator-age",
       "queue-consumer-errors",
       "queue-consumer-throttles",
+      // The global table's replica in the DR region (the streaming RPO).
+      "speed-layer-replication-eu-central-1",
       "stream-consumer-errors",
       "stream-consumer-throttles",
       "stream-dlq-depth",
     ]);
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([topicArn]);
+    expect(get(T.alarm, "-speed-layer-replication-eu-central-1").inputs).toMatchObject({
+      namespace: "AWS/DynamoDB",
+      metricName: "ReplicationLatency",
+      threshold: 60_000,
+      dimensions: { TableName: get(T.table, "-speed-layer").state.name, ReceivingRegion: "eu-central-1" },
+    });
     expect(get(T.alarm, "-iterator-age").inputs).toMatchObject({
       namespace: "AWS/Lambda",
       metricName: "IteratorAge",
