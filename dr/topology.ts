@@ -96,6 +96,14 @@ export interface WarehouseTopology {
   readonly restoreOnPromotion: boolean;
   /** The snapshot copy grant in this region (for restoring encrypted copies), "" when none. */
   readonly snapshotCopyGrantName: string;
+  /**
+   * Where a restore in this region places the cluster (RestoreFromClusterSnapshot's
+   * ClusterSubnetGroupName, VpcSecurityGroupIds, KmsKeyId). Optional: without them
+   * Redshift uses the default subnet group and security group and the snapshot's key.
+   */
+  readonly restoreSubnetGroupName?: string;
+  readonly restoreSecurityGroupIds?: string[];
+  readonly restoreKmsKeyId?: string;
 }
 
 export interface RecoveryTargets {
