@@ -51,18 +51,19 @@ export function setConfigLine(document: string, key: string, value: string): str
   const configLine = lines.findIndex((line) => /^config:\s*(#.*)?$/.test(line));
   if (configLine < 0) throw new Error(`The stack file has no top-level "config:" block to set ${qualified} in`);
   let end = lines.length;
+  let lastInBlock = configLine;
   let keyIndent: string | undefined;
   for (let i = configLine + 1; i < lines.length; i++) {
     const line = lines[i];
-    if (line.trim() === "" || line.trimStart().startsWith("#")) continue;
+    if (line.trim() === "" || line.startsWith("#")) continue;
     if (!/^\s/.test(line)) {
       end = i;
       break;
     }
-    if (keyIndent === undefined && !/^\s+-/.test(line)) keyIndent = line.match(/^\s+/)![0];
+    lastInBlock = i;
+    if (keyIndent === undefined && !/^\s+(-|#)/.test(line)) keyIndent = line.match(/^\s+/)![0];
   }
   const indent = keyIndent ?? "  ";
-  const rendered = `${indent}${qualified}: ${yamlScalar(value)}`;
   const keyPattern = new RegExp(`^(\\s+)${qualified.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\s.*|)$`);
   for (let i = configLine + 1; i < end; i++) {
     const match = lines[i].match(keyPattern);
@@ -71,10 +72,8 @@ export function setConfigLine(document: string, key: string, value: string): str
     lines[i] = `${match[1]}${qualified}: ${yamlScalar(value)}${comment}`;
     return lines.join("\n");
   }
-  // Insert after the block's last non-blank line, before trailing blank lines or comments of the next block.
-  let insertAt = end;
-  while (insertAt > configLine + 1 && lines[insertAt - 1].trim() === "") insertAt--;
-  lines.splice(insertAt, 0, rendered);
+  // A new key goes right after the block's last indented line, before blank lines and top-level comments.
+  lines.splice(lastInBlock + 1, 0, `${indent}${qualified}: ${yamlScalar(value)}`);
   return lines.join("\n");
 }
 
