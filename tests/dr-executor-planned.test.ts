@@ -7,31 +7,16 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { Simulation, startSimulation } from "../dr/simulation/harness";
-import { DR_REGION, PRIMARY_REGION, fixtureConfigDirectory, mutationsOf, promoteSimulated, tempDirectory } from "./support/dr";
+import { DR_REGION, PRIMARY_REGION, mutationsOf, promoteSimulated, useSimulatedStage } from "./support/dr";
 
-let sim: Simulation;
-let configDir: string;
-let outDir: string;
-
-beforeEach(async () => {
-  sim = await startSimulation();
-  configDir = fixtureConfigDirectory();
-  outDir = tempDirectory("dr-out-");
-});
-
-afterEach(async () => {
-  await sim.stop();
-});
-
-const dirs = () => ({ configDir, outDir });
+const stage = useSimulatedStage();
 
 describe("a planned switchover", () => {
   it("completes with the right calls in the right regions, in order", async () => {
-    const { result, output } = await promoteSimulated(sim, { ...dirs(), writeConfig: true });
+    const { result, output } = await promoteSimulated(stage.sim, { ...stage.dirs(), writeConfig: true });
     expect(result.exitCode).toBe(0);
     expect(result.journal!.status).toBe("completed");
-    expect(mutationsOf(sim).sort()).toEqual(
+    expect(mutationsOf(stage.sim).sort()).toEqual(
       [
         `${DR_REGION} rds:SwitchoverGlobalCluster arn:aws:rds:eu-central-1:123456789012:cluster:dp-prod-dr-oltp`,
         `${DR_REGION} redshift:RestoreFromClusterSnapshot dp-prod-warehouse`,
@@ -45,14 +30,14 @@ describe("a planned switchover", () => {
       ].sort(),
     );
     // Producers move only after the target's consumers run, and the source's stop only after producers moved.
-    const order = mutationsOf(sim);
+    const order = mutationsOf(stage.sim);
     const lastIndex = (pattern: RegExp) => order.map((entry, i) => (pattern.test(entry) ? i : -1)).reduce((a, b) => Math.max(a, b));
     const firstIndex = (pattern: RegExp) => order.findIndex((entry) => pattern.test(entry));
     expect(lastIndex(new RegExp(`^${DR_REGION} lambda:Update`))).toBeLessThan(firstIndex(/ssm:PutParameter/));
     expect(lastIndex(/ssm:PutParameter/)).toBeLessThan(firstIndex(new RegExp(`^${PRIMARY_REGION} lambda:Update`)));
     expect(firstIndex(/SwitchoverGlobalCluster/)).toBe(0);
 
-    const state = sim.aws.state;
+    const state = stage.sim.aws.state;
     expect(state.aurora!.members.find((member) => member.isWriter)!.region).toBe(DR_REGION);
     expect(state.aurora!.failover).toBeUndefined();
     expect(state.mappings.map((mapping) => `${mapping.region}:${mapping.state}`).sort()).toEqual([`${DR_REGION}:Enabled`, `${DR_REGION}:Enabled`, `${PRIMARY_REGION}:Disabled`, `${PRIMARY_REGION}:Disabled`]);
@@ -72,23 +57,23 @@ describe("a planned switchover", () => {
     expect(output).toContain("Measured RTO:");
 
     // --write-config edited the stack files in place: comments kept, values set.
-    const drFile = fs.readFileSync(path.join(configDir, "Pulumi.prod-dr.yaml"), "utf8");
+    const drFile = fs.readFileSync(path.join(stage.configDir, "Pulumi.prod-dr.yaml"), "utf8");
     expect(drFile).toContain("# Every AWS resource names its provider.");
     const drConfig = (yaml.load(drFile) as { config: Record<string, string> }).config;
     expect(drConfig["data-platform:activeRegion"]).toBe(DR_REGION);
     expect(drConfig["data-platform:warehouseRestoreSnapshot"]).toMatch(/^copy:rs:/);
-    expect((yaml.load(fs.readFileSync(path.join(configDir, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, string> }).config["data-platform:activeRegion"]).toBe(DR_REGION);
+    expect((yaml.load(fs.readFileSync(path.join(stage.configDir, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, string> }).config["data-platform:activeRegion"]).toBe(DR_REGION);
 
     // The report is on disk as JSON and text.
     const runId = result.journal!.runId;
-    expect(JSON.parse(fs.readFileSync(path.join(outDir, "dr", "prod-dr", `${runId}.report.json`), "utf8")).status).toBe("completed");
-    expect(fs.readFileSync(path.join(outDir, "dr", "prod-dr", `${runId}.report.txt`), "utf8")).toContain("pulumi config set --stack prod data-platform:activeRegion eu-central-1");
+    expect(JSON.parse(fs.readFileSync(path.join(stage.outDir, "dr", "prod-dr", `${runId}.report.json`), "utf8")).status).toBe("completed");
+    expect(fs.readFileSync(path.join(stage.outDir, "dr", "prod-dr", `${runId}.report.txt`), "utf8")).toContain("pulumi config set --stack prod data-platform:activeRegion eu-central-1");
   });
 
   it("journals the run and every step in the target region's table, and releases both locks", async () => {
-    const { result } = await promoteSimulated(sim, dirs());
+    const { result } = await promoteSimulated(stage.sim, stage.dirs());
     const runId = result.journal!.runId;
-    const client = sim.journalClient(DR_REGION);
+    const client = stage.sim.journalClient(DR_REGION);
     const { Items = [] } = await client.send(new QueryCommand({ TableName: "dp-prod-dr-promotion-journal", KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": { S: `RUN#${runId}` } } }));
     const items = Items.map((item) => unmarshall(item));
     expect(items.find((item) => item.sk === "RUN")).toMatchObject({ status: "completed", mode: "planned", stack: "prod-dr", operator: expect.stringContaining("assumed-role/dr-operator") });
@@ -100,96 +85,96 @@ describe("a planned switchover", () => {
   });
 
   it("fails back to prod with the same command once prod-dr is active", async () => {
-    await promoteSimulated(sim, { ...dirs(), writeConfig: true });
-    const before = sim.aws.mutatingCalls().length;
-    const { result } = await promoteSimulated(sim, { ...dirs(), stack: "prod", writeConfig: true });
+    await promoteSimulated(stage.sim, { ...stage.dirs(), writeConfig: true });
+    const before = stage.sim.aws.mutatingCalls().length;
+    const { result } = await promoteSimulated(stage.sim, { ...stage.dirs(), stack: "prod", writeConfig: true });
     expect(result.exitCode).toBe(0);
-    expect(sim.aws.state.aurora!.members.find((member) => member.isWriter)!.region).toBe(PRIMARY_REGION);
-    expect(sim.aws.mutatingCalls().slice(before).some((call) => call.command === "RestoreFromClusterSnapshot")).toBe(false);
+    expect(stage.sim.aws.state.aurora!.members.find((member) => member.isWriter)!.region).toBe(PRIMARY_REGION);
+    expect(stage.sim.aws.mutatingCalls().slice(before).some((call) => call.command === "RestoreFromClusterSnapshot")).toBe(false);
     expect(result.report!.configCommands).toEqual(["pulumi config set --stack prod data-platform:activeRegion eu-west-1", "pulumi config set --stack prod-dr data-platform:activeRegion eu-west-1"]);
   });
 });
 
 describe("refusals", () => {
   it("refuses a lagging secondary in planned mode, changing nothing; --force overrides", async () => {
-    sim.aws.state.metrics.find((metric) => metric.metricName === "AuroraGlobalDBRPOLag" && metric.region === DR_REGION)!.value = 95_000;
-    const refused = await promoteSimulated(sim, dirs());
+    stage.sim.aws.state.metrics.find((metric) => metric.metricName === "AuroraGlobalDBRPOLag" && metric.region === DR_REGION)!.value = 95_000;
+    const refused = await promoteSimulated(stage.sim, stage.dirs());
     expect(refused.result.exitCode).toBe(2);
     expect(refused.output).toContain("aurora-lag: Aurora AuroraGlobalDBRPOLag within drRpoStreamSeconds (60s)");
     expect(refused.output).toContain("observed: dp-prod-dr-oltp: 95s (limit 60s)");
-    expect(sim.aws.mutatingCalls()).toEqual([]);
+    expect(stage.sim.aws.mutatingCalls()).toEqual([]);
 
-    const forced = await promoteSimulated(sim, { ...dirs(), force: true });
+    const forced = await promoteSimulated(stage.sim, { ...stage.dirs(), force: true });
     expect(forced.result.exitCode).toBe(0);
     expect(forced.result.report!.forcedPreconditions).toEqual(["aurora-lag: dp-prod-dr-oltp: 95s (limit 60s)"]);
   });
 
   it("refuses when IAM denies an action, naming it", async () => {
-    sim.aws.state.deniedActions.push("lambda:UpdateEventSourceMapping");
-    const { result, output } = await promoteSimulated(sim, dirs());
+    stage.sim.aws.state.deniedActions.push("lambda:UpdateEventSourceMapping");
+    const { result, output } = await promoteSimulated(stage.sim, stage.dirs());
     expect(result.exitCode).toBe(2);
     expect(output).toMatch(/iam: [\s\S]*denied: lambda:UpdateEventSourceMapping on arn:aws:lambda:eu-central-1:123456789012:event-source-mapping:/);
-    expect(sim.aws.mutatingCalls()).toEqual([]);
+    expect(stage.sim.aws.mutatingCalls()).toEqual([]);
   });
 
   it("refuses a planned switchover while the source region is down", async () => {
-    sim.aws.setRegionDown(PRIMARY_REGION, true);
-    const { result, output } = await promoteSimulated(sim, dirs());
+    stage.sim.aws.setRegionDown(PRIMARY_REGION, true);
+    const { result, output } = await promoteSimulated(stage.sim, stage.dirs());
     expect(result.exitCode).toBe(2);
     expect(output).toContain("use --mode unplanned");
-    expect(sim.aws.mutatingCalls()).toEqual([]);
+    expect(stage.sim.aws.mutatingCalls()).toEqual([]);
   });
 
   it("asks before acting, and a no changes nothing", async () => {
-    const { result, output } = await promoteSimulated(sim, { ...dirs(), yes: false }, async () => false);
+    const { result, output } = await promoteSimulated(stage.sim, { ...stage.dirs(), yes: false }, async () => false);
     expect(result.exitCode).toBe(1);
     expect(output).toContain("Declined: nothing was changed.");
-    expect(sim.aws.mutatingCalls()).toEqual([]);
+    expect(stage.sim.aws.mutatingCalls()).toEqual([]);
   });
 
   it("the journal lock refuses a second concurrent run", async () => {
     // Slow operations keep the first run holding the lock while the second arrives.
-    sim.aws.state.pollsPerOperation = 25;
-    const [first, second] = await Promise.all([promoteSimulated(sim, dirs()), promoteSimulated(sim, dirs())]);
+    stage.sim.aws.state.pollsPerOperation = 25;
+    const [first, second] = await Promise.all([promoteSimulated(stage.sim, stage.dirs()), promoteSimulated(stage.sim, stage.dirs())]);
     const codes = [first.result.exitCode, second.result.exitCode].sort();
     expect(codes).toEqual([0, 3]);
     const locked = first.result.exitCode === 3 ? first : second;
     expect(locked.output).toMatch(/Another promotion holds the lock in dp-prod-dr-promotion-journal \(eu-central-1\): run \S+ of prod-dr \(planned\)/);
-    expect(sim.aws.mutatingCalls().filter((call) => call.command === "SwitchoverGlobalCluster")).toHaveLength(1);
+    expect(stage.sim.aws.mutatingCalls().filter((call) => call.command === "SwitchoverGlobalCluster")).toHaveLength(1);
   });
 
   it("a lock left by a dead run refuses new runs until --resume or --release-lock", async () => {
-    await sim.journalClient(PRIMARY_REGION).send(
+    await stage.sim.journalClient(PRIMARY_REGION).send(
       new PutItemCommand({
         TableName: "dp-prod-promotion-journal",
         Item: { pk: { S: "LOCK#prod" }, sk: { S: "LOCK" }, runId: { S: "20261130T080000Z-dead" }, stack: { S: "prod" }, mode: { S: "planned" }, operator: { S: "someone" }, acquiredAt: { S: "2026-11-30T08:00:00Z" } },
       }),
     );
-    const { result, output } = await promoteSimulated(sim, dirs());
+    const { result, output } = await promoteSimulated(stage.sim, stage.dirs());
     expect(result.exitCode).toBe(3);
     expect(output).toContain("run 20261130T080000Z-dead of prod (planned) by someone");
-    expect(sim.aws.mutatingCalls()).toEqual([]);
+    expect(stage.sim.aws.mutatingCalls()).toEqual([]);
   });
 });
 
 describe("--dry-run", () => {
   it("checks every precondition against the simulated state and makes no mutating call", async () => {
-    const { result, output } = await promoteSimulated(sim, { ...dirs(), dryRun: true });
+    const { result, output } = await promoteSimulated(stage.sim, { ...stage.dirs(), dryRun: true });
     expect(result.exitCode).toBe(0);
-    expect(sim.aws.mutatingCalls()).toEqual([]);
-    expect(new Set(sim.aws.calls.map((call) => call.region))).toEqual(new Set([DR_REGION, PRIMARY_REGION]));
+    expect(stage.sim.aws.mutatingCalls()).toEqual([]);
+    expect(new Set(stage.sim.aws.calls.map((call) => call.region))).toEqual(new Set([DR_REGION, PRIMARY_REGION]));
     expect(output).toContain("Promotion plan (planned)");
     expect(output).toContain("wave 5:");
     expect(output).toContain("No blocker: the plan can run.");
-    expect(fs.readdirSync(path.join(outDir, "dr", "prod-dr")).filter((name) => name.endsWith(".journal.json"))).toEqual([]);
+    expect(fs.readdirSync(path.join(stage.outDir, "dr", "prod-dr")).filter((name) => name.endsWith(".journal.json"))).toEqual([]);
   });
 
   it("prints what blocks it and exits 2", async () => {
-    sim.aws.state.aurora!.members.find((member) => member.region === DR_REGION)!.instances = [];
-    const { result, output } = await promoteSimulated(sim, { ...dirs(), dryRun: true });
+    stage.sim.aws.state.aurora!.members.find((member) => member.region === DR_REGION)!.instances = [];
+    const { result, output } = await promoteSimulated(stage.sim, { ...stage.dirs(), dryRun: true });
     expect(result.exitCode).toBe(2);
     expect(output).toContain("BLOCKED aurora-target-instance");
     expect(output).toContain("headless: no instance");
-    expect(sim.aws.mutatingCalls()).toEqual([]);
+    expect(stage.sim.aws.mutatingCalls()).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import * as path from "path";
 import { PromotionMode, PromotionStack, PromotionStacks } from "../../dr/model";
 import { PromoteOptions, PromoteResult, promote } from "../../dr/promote";
 import { DR_REGION, PRIMARY_REGION, fixtureConfig, fixtureStackFile, fixtureTopologies } from "../../dr/simulation/fixtures";
-import { Simulation } from "../../dr/simulation/harness";
+import { Simulation, startSimulation } from "../../dr/simulation/harness";
 import { ObservedState } from "../../dr/state";
 import { buildSteps } from "../../dr/steps";
 import { StackTopology } from "../../dr/topology";
@@ -87,6 +87,27 @@ export function fixtureConfigDirectory(): string {
   fs.copyFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), path.join(directory, "Pulumi.yaml"));
   for (const stack of ["prod", "prod-dr"] as const) fs.writeFileSync(path.join(directory, `Pulumi.${stack}.yaml`), fixtureStackFile(stack));
   return directory;
+}
+
+export interface SimulatedStage {
+  sim: Simulation;
+  configDir: string;
+  outDir: string;
+  dirs(): { configDir: string; outDir: string };
+}
+
+/** A fresh simulated stage for every test: the simulation, fixture stack files and an output directory. */
+export function useSimulatedStage(): SimulatedStage {
+  const stage = { dirs: () => ({ configDir: stage.configDir, outDir: stage.outDir }) } as SimulatedStage;
+  beforeEach(async () => {
+    stage.sim = await startSimulation();
+    stage.configDir = fixtureConfigDirectory();
+    stage.outDir = tempDirectory("dr-out-");
+  });
+  afterEach(async () => {
+    await stage.sim.stop();
+  });
+  return stage;
 }
 
 export interface SimulatedRun {
