@@ -14,7 +14,7 @@ export const USAGE = `Usage: npm run dr:promote -- --stack <stack> --mode planne
   --write-config          apply the config changes to Pulumi.<stack>.yaml instead of only printing them
   --topology-file <json>  read both stacks' drTopology from a file instead of \`pulumi stack output\`
   --release-lock <run-id> remove the lock a dead run left in the journal tables
-  --out <dir>             where out/dr/<stack>/ is written (default: the project directory)
+  --out <dir>             where dr/<stack>/ (journals, reports) is written (default: out/)
   --config-dir <dir>      where Pulumi.<stack>.yaml are (default: the project directory)
   --simulate              run against the simulated two-region AWS (offline demo); state persists in
                           out/dr/simulation/ across runs

@@ -110,6 +110,7 @@ function drControl(context: PlatformContext, endpoints: ProducerEndpoint[]): DrC
     journalTableName: names.journalTable,
     active: isActiveStack(config),
     activeRegion: activeRegionOf(config),
+    region: context.region,
     endpoints,
     dataKeyArn: context.keys.dataKeyArn,
     pointInTimeRecovery: config.pointInTimeRecovery,

@@ -14,11 +14,12 @@ import { PromoteArgs, USAGE, parsePromoteArgs } from "../dr/cli-args";
 import { ClientPool, createJournalClient } from "../dr/clients";
 import { PromoteDependencies, promote, releaseLock } from "../dr/promote";
 import { systemClock } from "../dr/poll";
-import { fixtureStackFile, fixtureTopologies } from "../dr/simulation/fixtures";
 import { Simulation, startSimulation } from "../dr/simulation/harness";
 import { SimState, initialWorld } from "../dr/simulation/world";
-import { PulumiTopologySource, topologySourceFromFile } from "../dr/topology-source";
-import { PROJECT_DIR } from "./engine";
+import { StackTopology, TOPOLOGY_OUTPUT } from "../dr/topology";
+import { PulumiTopologySource, parseTopology, topologySourceFromFile } from "../dr/topology-source";
+import { PROJECT_DIR, readStackConfig } from "./engine";
+import { evaluateStage } from "./stage-evaluation";
 
 function ask(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return Promise.resolve(false);
@@ -31,7 +32,20 @@ function ask(question: string): Promise<boolean> {
 
 const log = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 
-/** The simulation keeps its AWS state and its stack files under out/dr/simulation/, so runs follow one another. */
+/**
+ * Both stacks' drTopology as the offline engine evaluates them from the stack files in
+ * `configDir`: the simulation acts on exactly what `pulumi up` would declare, and after a
+ * promotion with --write-config it sees the stacks as their new config declares them.
+ */
+async function offlineTopologies(configDir: string): Promise<{ primary: StackTopology; dr: StackTopology }> {
+  log("Simulation: evaluating prod and prod-dr offline (the mock engine, as `npm run plan` does)...");
+  const { evaluation, partner } = await evaluateStage("prod", { config: readStackConfig("prod", configDir), partnerConfig: readStackConfig("prod-dr", configDir) });
+  if (partner === undefined) throw new Error("The simulation needs the DR stack prod-dr beside prod");
+  const topology = (outputs: Record<string, unknown>, stack: string) => parseTopology(outputs[TOPOLOGY_OUTPUT], `the offline plan of ${stack}`);
+  return { primary: topology(evaluation.outputs, "prod"), dr: topology(partner.outputs, "prod-dr") };
+}
+
+/** The simulation keeps its AWS state and copies of the stack files under out/dr/simulation/, so runs follow one another. */
 async function simulated(args: PromoteArgs, outDir: string): Promise<{ simulation: Simulation; configDir: string; save: () => void }> {
   const directory = path.join(outDir, "dr", "simulation");
   const stateFile = path.join(directory, "aws-state.json");
@@ -43,12 +57,12 @@ async function simulated(args: PromoteArgs, outDir: string): Promise<{ simulatio
   if (!fs.existsSync(project)) fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), project);
   for (const stack of ["prod", "prod-dr"] as const) {
     const file = path.join(directory, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) fs.writeFileSync(file, fixtureStackFile(stack));
+    if (!fs.existsSync(file)) fs.copyFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), file);
   }
-  const fixtures = fixtureTopologies();
+  const topologies = await offlineTopologies(args.configDir ?? directory);
   const now = new Date();
-  const state: SimState = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : initialWorld(fixtures.prod, fixtures["prod-dr"], now);
-  const simulation = await startSimulation({ state, now });
+  const state: SimState = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : initialWorld(topologies.primary, topologies.dr, now);
+  const simulation = await startSimulation({ state, now, topologies });
   for (const region of args.simulateDown) simulation.aws.setRegionDown(region, true);
   for (const region of args.simulateUp) simulation.aws.setRegionDown(region, false);
   if (simulation.aws.state.down.length) log(`Simulation: ${simulation.aws.state.down.join(", ")} down (calls there time out).`);
@@ -57,7 +71,7 @@ async function simulated(args: PromoteArgs, outDir: string): Promise<{ simulatio
 
 async function main(): Promise<number> {
   const args = parsePromoteArgs(process.argv.slice(2));
-  const outDir = path.resolve(args.out ?? PROJECT_DIR);
+  const outDir = path.resolve(args.out ?? path.join(PROJECT_DIR, "out"));
   let deps: PromoteDependencies;
   let configDir = path.resolve(args.configDir ?? PROJECT_DIR);
   let done = async () => undefined as void;
@@ -113,7 +127,7 @@ main().then(
   (code) => process.exit(code),
   (error) => {
     if (error instanceof StageConfigError) console.error(error.message);
-    else console.error(error instanceof Error ? error.message : String(error));
+    else console.error(error instanceof Error ? (process.env.DR_PROMOTE_DEBUG ? error.stack : error.message) : String(error));
     if (!(error instanceof Error) || !error.message.includes("Usage:")) console.error(`\n${USAGE.split("\n")[0]}`);
     process.exit(1);
   },

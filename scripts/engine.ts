@@ -208,7 +208,7 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promi
           const name = String(args.inputs.name);
           return { id: name, state: { name, outputs: options.stackReferences?.[name] ?? {}, secretOutputNames: [] } };
         }
-        const result = mockResourceOutputs(args, regionOf(args.provider) ?? "us-east-1");
+        const result = mockResourceOutputs(args, regionOf(args.provider) ?? "us-east-1", stack);
         if (args.type === "pulumi:providers:aws") providerRegions.set(result.id, args.inputs.region);
         recorded.set(`${args.type}::${args.name}`, { inputs: args.inputs, state: result.state });
         return result;

@@ -4,6 +4,7 @@
  * the provider's region. Only outputs the program reads need an entry here.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 
@@ -110,8 +111,17 @@ const ID_IS_INPUT: Record<string, (args: pulumi.runtime.MockResourceArgs) => str
   "aws:rds/globalCluster:GlobalCluster": (args) => args.inputs.globalClusterIdentifier,
 };
 
+/**
+ * The suffix Pulumi's autonaming adds: random there, a hash of the stack here, so that
+ * the same logical name in two stacks (prod and prod-dr) names two resources, as it does
+ * in AWS, and a stack's names stay the same from run to run.
+ */
+export function autonameSuffix(stack: string): string {
+  return createHash("sha256").update(stack).digest("hex").slice(0, 7);
+}
+
 /** Autonaming as Pulumi does it: the logical name plus a suffix, unless a name was given. */
-function physicalNameOf(args: pulumi.runtime.MockResourceArgs): string {
+function physicalNameOf(args: pulumi.runtime.MockResourceArgs, stack: string): string {
   const explicit =
     args.inputs.name ??
     args.inputs.bucket ??
@@ -120,11 +130,11 @@ function physicalNameOf(args: pulumi.runtime.MockResourceArgs): string {
     args.inputs.replicationGroupId ??
     args.inputs.workgroupName ??
     args.inputs.namespaceName;
-  return typeof explicit === "string" ? explicit : `${args.name}-mock1234`;
+  return typeof explicit === "string" ? explicit : `${args.name}-${autonameSuffix(stack)}`;
 }
 
-export function mockResourceOutputs(args: pulumi.runtime.MockResourceArgs, region: string): { id: string; state: Outputs } {
-  const physical = physicalNameOf(args);
+export function mockResourceOutputs(args: pulumi.runtime.MockResourceArgs, region: string, stack: string): { id: string; state: Outputs } {
+  const physical = physicalNameOf(args, stack);
   const arn = `arn:aws:${serviceOf(args.type)}:${region}:${MOCK_ACCOUNT_ID}:${physical}`;
   const specific = OUTPUTS_BY_TYPE[args.type]?.(args, arn, region, physical) ?? {};
   const id = args.type.startsWith("pulumi:providers:") ? `provider-${args.name}` : (ID_IS_INPUT[args.type]?.(args) ?? `${args.name}-id`);

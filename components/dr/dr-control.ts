@@ -18,6 +18,8 @@ export interface DrControlArgs {
   active: boolean;
   /** The active region's name, published for producers and tools. */
   activeRegion: string;
+  /** This stack's region. */
+  region: string;
   endpoints: ProducerEndpoint[];
   /** Customer key of the promotion journal table. */
   dataKeyArn: pulumi.Input<string>;
@@ -71,6 +73,8 @@ export class DrControl extends pulumi.ComponentResource {
       this.endpointParameters.push({ name: parameterName, valueWhenActive: endpoint.own, declaredValue });
     }
     this.activeRegionParameterName = `${args.parameterPrefix}/active-region`;
+    // Flipped by dr:promote like the endpoints: the region's own name is its value when active.
+    this.endpointParameters.push({ name: this.activeRegionParameterName, valueWhenActive: args.region, declaredValue: args.activeRegion });
     new aws.ssm.Parameter(`${name}-active-region`, {
       name: this.activeRegionParameterName,
       description: "The region that takes writes and runs the consumers",

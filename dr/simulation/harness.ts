@@ -20,7 +20,8 @@ export interface Simulation {
   readonly topologies: StaticTopologySource;
   readonly clock: Clock & { advance(ms: number): void };
   readonly httpCheck: HttpCheck;
-  readonly journal: RunningEmulator;
+  /** One DynamoDB per region, as in AWS: both regions' journal tables have the same name. */
+  readonly journals: ReadonlyMap<string, RunningEmulator>;
   journalClient(region: string): DynamoDBClient;
   /** A fresh pool (a new process after a crash gets new clients). */
   newClientPool(): ClientPool;
@@ -43,9 +44,12 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const now = options.now ?? new Date("2026-12-01T10:00:00Z");
   const aws = new SimulatedAws(options.state ?? initialWorld(primary, dr, now));
   const installed: InstalledSimulation = installSimulation(aws);
-  const journal = await startDynalite();
+  const journals = new Map<string, RunningEmulator>();
+  for (const region of new Set([primary.region, dr.region])) journals.set(region, await startDynalite());
   const dynamo = new Map<string, DynamoDBClient>();
   const journalClient = (region: string) => {
+    const journal = journals.get(region);
+    if (journal === undefined) throw new Error(`The simulation has no region ${region}`);
     let client = dynamo.get(region);
     if (!client) {
       client = new DynamoDBClient({ region, endpoint: journal.endpoint, credentials: EMULATOR_CREDENTIALS });
@@ -78,13 +82,13 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     topologies: new StaticTopologySource([primary, dr], "the simulation's fixture topologies"),
     clock: virtualClock(now.getTime()),
     httpCheck,
-    journal,
+    journals,
     journalClient,
     newClientPool: () => new ClientPool((region) => createRegionalClients(region, { credentials: SIMULATED_CREDENTIALS, maxAttempts: 1 })),
     stop: async () => {
       installed.restore();
       for (const client of dynamo.values()) client.destroy();
-      await journal.stop();
+      for (const journal of journals.values()) await journal.stop();
     },
   };
 }
