@@ -7,6 +7,7 @@ import { Alerting } from "../components/foundation/alerting";
 import { PlatformKeys } from "../components/foundation/keys";
 import { Network } from "../components/foundation/network";
 import { stagePrefix } from "../components/lib/naming";
+import { defineBackups } from "./backups";
 import { PlatformContext } from "./context";
 import { defineDataPath } from "./data-path";
 import { regionProvider } from "./providers";
@@ -66,5 +67,6 @@ export async function definePrimary(config: StageConfig): Promise<Record<string,
     alarmTopicArn: alerting.topicArn,
     ...dataPath.outputs,
     ...stores.outputs,
+    ...defineBackups(context, dataPath, stores).outputs,
   };
 }

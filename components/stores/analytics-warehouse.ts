@@ -144,6 +144,8 @@ interface WarehouseEndpoint {
   statements: pulumi.Output<object>[];
   address: pulumi.Output<string>;
   identifier: pulumi.Output<string>;
+  /** The cluster's or namespace's ARN: what AWS Backup selects. */
+  resourceArn: pulumi.Output<string>;
   adminSecretArn: pulumi.Output<string | undefined>;
 }
 
@@ -157,6 +159,8 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
   readonly mode: WarehouseMode;
   /** Cluster identifier or workgroup name. */
   readonly identifier: pulumi.Output<string>;
+  /** ARN of the cluster (provisioned) or namespace (Serverless), which hold the data. */
+  readonly resourceArn: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
   readonly port: number;
   readonly databaseName: string;
@@ -188,6 +192,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
 
     const endpoint = args.mode === "serverless" ? this.serverless(name, args, copyRole) : this.provisioned(name, args, copyRole);
     this.identifier = endpoint.identifier;
+    this.resourceArn = endpoint.resourceArn;
     this.endpoint = endpoint.address;
     this.adminSecretArn = endpoint.adminSecretArn;
 
@@ -277,6 +282,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       ],
       address: cluster.dnsName,
       identifier: cluster.clusterIdentifier,
+      resourceArn: cluster.arn,
       adminSecretArn: cluster.masterPasswordSecretArn,
     };
   }
@@ -315,6 +321,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       ],
       address: workgroup.endpoints.apply((endpoints) => endpoints[0]?.address ?? ""),
       identifier: workgroup.workgroupName,
+      resourceArn: namespace.arn,
       adminSecretArn: namespace.adminPasswordSecretArn,
     };
   }
