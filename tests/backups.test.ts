@@ -12,9 +12,11 @@ import { BACKUP_CAPABILITIES, ProtectedKind, backupRuleProblems, backupRulesFor 
 import { PlatformContext } from "../platform/context";
 import { defineStandbyBackups } from "../platform/backups";
 import { regionProvider } from "../platform/providers";
-import { STATEFUL_TYPES } from "../policies/aws-backup";
+import { STATEFUL_TYPES, backupSelectionCoverage, providerPinnedToAccount } from "../policies/aws-backup";
 import { DEFAULT_LAKE_BUCKET_PATTERN } from "../policies/s3";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
+import { graphDocument, providerTargets, renderProviderTargets } from "../scripts/plan";
+import { RawFinding, runResourcePolicy, runStackPolicy, subjectsOf } from "../scripts/policy-runner";
 import { ConfigOverrides, arnOf, evaluate, single, stackConfigWith, statementsOf } from "./support/stack";
 
 const T = {
@@ -382,5 +384,36 @@ describe("backup rules", () => {
     expect(backupRuleProblems({ ...settings, continuousRetentionDays: 36 })).toEqual([expect.stringMatching(/1-35 days/)]);
     expect(backupRuleProblems({ ...settings, coldStorageAfterDays: 100 })).toEqual([expect.stringMatching(/at least 190/)]);
     expect(backupRuleProblems({ ...settings, startHourUtc: 24 })).toEqual([expect.stringMatching(/0 to 23/)]);
+  });
+});
+
+describe("the policy pack and the plan on the evaluated graph", () => {
+  const context = (settings: Record<string, unknown> = {}) => ({ settings, stackTags: new Map([["pulumi:project", "data-platform"]]) });
+
+  it("finds a stateful resource whose selection is gone", async () => {
+    const plan = await committedStack("prod");
+    const withoutTableSelection = subjectsOf(plan, "outputs").filter((s) => !s.name.endsWith("-backup-dynamodb-selection"));
+    const findings: RawFinding[] = [];
+    await runStackPolicy(backupSelectionCoverage, withoutTableSelection, context(), (f) => findings.push(f));
+    expect(findings.map((f) => f.message)).toEqual([expect.stringMatching(/^Table dp-prod-ingestion-speed-layer is in no AWS Backup selection/)]);
+    const complete: RawFinding[] = [];
+    await runStackPolicy(backupSelectionCoverage, subjectsOf(plan, "outputs"), context(), (f) => complete.push(f));
+    expect(complete).toEqual([]);
+  });
+
+  it("finds dev's unpinned provider, and no unpinned provider in prod", async () => {
+    const findingsFor = async (plan: StackEvaluation) => {
+      const findings: RawFinding[] = [];
+      for (const subject of subjectsOf(plan, "inputs").filter((s) => s.type === T.provider)) await runResourcePolicy(providerPinnedToAccount, subject, context(), (f) => findings.push(f));
+      return findings.map((f) => f.message);
+    };
+    expect(await findingsFor(await committedStack("dev"))).toEqual(["Provider dp-dev-primary is not pinned to an account (no allowedAccountIds)."]);
+    expect(await findingsFor(await committedStack("prod"))).toEqual([]);
+  });
+
+  it("prints the account and region each provider targets", async () => {
+    expect(renderProviderTargets(providerTargets(await committedStack("prod")))).toEqual([`  dp-prod-primary: region eu-west-1, account ${MOCK_ACCOUNT_ID}`]);
+    expect(renderProviderTargets(providerTargets(await committedStack("dev")))).toEqual(["  dp-dev-primary: region eu-west-1, account NOT PINNED (any credentials)"]);
+    expect(graphDocument(await committedStack("prod")).providers).toEqual([{ name: "dp-prod-primary", region: "eu-west-1", accounts: [MOCK_ACCOUNT_ID] }]);
   });
 });
