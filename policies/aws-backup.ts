@@ -13,7 +13,7 @@ import * as aws from "@pulumi/aws";
 import { PolicyResource, validateResourceOfType } from "@pulumi/policy";
 import { attachedTo, ofTypes } from "./lib/correlate";
 import { PlatformResourcePolicy, PlatformStackPolicy } from "./lib/policy";
-import { UNKNOWN, asArray, isSet, jsonValue, peek } from "./lib/values";
+import { PolicyStatement, UNKNOWN, asArray, isSet, jsonValue, peek, statementsOf } from "./lib/values";
 import { BUCKET_TYPES, DEFAULT_LAKE_BUCKET_PATTERN, accessLogTargets } from "./s3";
 
 const SELECTION_TYPE = "aws:backup/selection:Selection";
@@ -135,6 +135,66 @@ export const backupVaultLocked: PlatformStackPolicy = {
   },
 };
 
+const VAULT_POLICY_TYPE = "aws:backup/vaultPolicy:VaultPolicy";
+const DESTRUCTIVE_ACTIONS = ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"];
+
+/** A Deny for every principal covering both actions that delete or expire recovery points early. */
+function deniesRecoveryPointDeletion(statement: PolicyStatement): boolean {
+  const principal = statement.Principal as { AWS?: string | string[] } | string | undefined;
+  const everyone = principal === "*" || asArray(typeof principal === "object" ? principal.AWS : undefined).includes("*");
+  const actions = asArray(statement.Action);
+  const covers = (action: string) => actions.some((a) => a === action || a === "backup:*" || a === "*");
+  return statement.Effect === "Deny" && everyone && DESTRUCTIVE_ACTIONS.every(covers);
+}
+
+export const backupVaultDeniesDeletion: PlatformStackPolicy = {
+  name: "backup-vault-denies-deletion",
+  description:
+    "Every AWS Backup vault has an access policy that denies backup:DeleteRecoveryPoint and backup:UpdateRecoveryPointLifecycle to all principals (a condition may exempt one break-glass role).",
+  enforcementLevel: "mandatory",
+  remediationSteps: "Give the vault an aws.backup.VaultPolicy built by vaultPolicyStatements (components/backup/backup-plan.ts); name the exempt role in the stage config key backupBreakGlassRoleArn.",
+  validateStack: (args, report) => {
+    const vaults = ofTypes(args.resources, [VAULT_TYPE]);
+    if (vaults.length === 0) args.notApplicable("No backup vaults in this stack");
+    const policies = attachedTo(vaults, ofTypes(args.resources, [VAULT_POLICY_TYPE]), "backupVaultName");
+    for (const vault of vaults) {
+      const documents = (policies.get(vault.urn) ?? []).map((policy) => peek(() => policy.props.policy));
+      if (documents.length === 0) report(`Backup vault ${vault.name} has no access policy, so any principal with backup rights can delete its recovery points.`, vault.urn);
+      else if (!documents.includes(UNKNOWN) && !documents.flatMap(statementsOf).some(deniesRecoveryPointDeletion)) {
+        report(`The access policy of ${vault.name} does not deny DeleteRecoveryPoint and UpdateRecoveryPointLifecycle to all principals.`, vault.urn);
+      }
+    }
+  },
+};
+
+interface RuleRetentionConfig {
+  minRetentionDays?: number;
+}
+
+export const backupPlanRulesExpire: PlatformResourcePolicy = {
+  name: "backup-plan-retention",
+  description:
+    "Every rule of an AWS Backup plan, and every copy action, sets lifecycle.deleteAfter, at least minRetentionDays (default 1): recovery points neither live forever by accident nor vanish at once.",
+  enforcementLevel: "mandatory",
+  remediationSteps: "Set lifecycle.deleteAfter on each rule and copy action (platform/backups.ts maps the backup*RetentionDays stage config keys to them).",
+  configSchema: {
+    properties: {
+      minRetentionDays: { type: "integer", minimum: 1, default: 1, description: "Fewest days a recovery point or copy may be kept." },
+    },
+  },
+  validateResource: validateResourceOfType(aws.backup.Plan, (plan, args, report) => {
+    const minimum = args.getConfig<RuleRetentionConfig>().minRetentionDays ?? 1;
+    const check = (where: string, deleteAfter: unknown) => {
+      if (deleteAfter === undefined || deleteAfter === null) report(`${where} keeps recovery points forever (no lifecycle.deleteAfter).`);
+      else if (typeof deleteAfter === "number" && deleteAfter < minimum) report(`${where} keeps recovery points ${deleteAfter} day(s); this stack requires at least ${minimum}.`);
+    };
+    for (const rule of asArray(plan.rules)) {
+      check(`Rule ${rule.ruleName}`, rule.lifecycle?.deleteAfter);
+      for (const copy of asArray(rule.copyActions)) check(`The copy of rule ${rule.ruleName}`, copy.lifecycle?.deleteAfter);
+    }
+  }),
+};
+
 const ACCOUNT_ID = /^\d{12}$/;
 
 export const providerPinnedToAccount: PlatformResourcePolicy = {
@@ -153,4 +213,4 @@ export const providerPinnedToAccount: PlatformResourcePolicy = {
   },
 };
 
-export const awsBackupPolicies = [backupSelectionCoverage, backupVaultCustomerKey, backupVaultLocked, providerPinnedToAccount];
+export const awsBackupPolicies = [backupSelectionCoverage, backupPlanRulesExpire, backupVaultCustomerKey, backupVaultDeniesDeletion, backupVaultLocked, providerPinnedToAccount];

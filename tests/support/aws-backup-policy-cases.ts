@@ -24,6 +24,8 @@ const T = {
   selection: "aws:backup/selection:Selection",
   vault: "aws:backup/vault:Vault",
   lock: "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+  vaultPolicy: "aws:backup/vaultPolicy:VaultPolicy",
+  plan: "aws:backup/plan:Plan",
   provider: "pulumi:providers:aws",
 } as const;
 
@@ -42,6 +44,9 @@ const vault = (name = "dp-prod-vault") => subject(T.vault, { id: name, name, arn
 const lock = (props: Record<string, unknown>) => subject(T.lock, { backupVaultName: "dp-prod-vault", ...props }, { name: "vault-lock" });
 const provider = (props: Record<string, unknown>) => subject(T.provider, { region: "eu-west-1", ...props }, { name: "primary", provider: null });
 const LOCK_REQUIRED = { requireVaultLock: true };
+const DENY_DELETION = { Effect: "Deny", Principal: { AWS: "*" }, Action: ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"], Resource: "*" };
+const vaultPolicy = (statements: object[]) => subject(T.vaultPolicy, { backupVaultName: "dp-prod-vault", policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) }, { name: "vault-policy" });
+const backupPlan = (rules: object[]) => subject(T.plan, { name: "plan", rules }, { name: "plan" });
 
 export const AWS_BACKUP_POLICY_CASES: Record<string, { compliant: Case[]; violating: (Case & { expect: RegExp })[] }> = {
   "backup-stateful-resources-selected": {
@@ -86,6 +91,28 @@ export const AWS_BACKUP_POLICY_CASES: Record<string, { compliant: Case[]; violat
     violating: [
       { label: "no key (the AWS managed aws/backup key)", resources: [subject(T.vault, { name: "v" })], expect: /no kmsKeyArn/ },
       { label: "the AWS managed key named", resources: [subject(T.vault, { name: "v", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/aws/backup" })], expect: /AWS managed key/ },
+    ],
+  },
+  "backup-vault-denies-deletion": {
+    compliant: [
+      { label: "a Deny of both actions to everyone", resources: [vault(), vaultPolicy([DENY_DELETION])] },
+      { label: "a Deny with a break-glass exception", resources: [vault(), vaultPolicy([{ ...DENY_DELETION, Condition: { ArnNotEquals: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/break-glass" } } }])] },
+      { label: "a policy unknown during preview", resources: [vault(), subject(T.vaultPolicy, { backupVaultName: "dp-prod-vault", policy: UNKNOWN_STRING }, { name: "vault-policy" })] },
+    ],
+    violating: [
+      { label: "no access policy", resources: [vault()], expect: /has no access policy/ },
+      { label: "a Deny of deletion only", resources: [vault(), vaultPolicy([{ ...DENY_DELETION, Action: "backup:DeleteRecoveryPoint" }])], expect: /does not deny/ },
+      { label: "a Deny for one principal only", resources: [vault(), vaultPolicy([{ ...DENY_DELETION, Principal: { AWS: "arn:aws:iam::123456789012:root" } }])], expect: /does not deny/ },
+    ],
+  },
+  "backup-plan-retention": {
+    compliant: [
+      { label: "rules and copies that expire", resources: [backupPlan([{ ruleName: "daily", lifecycle: { deleteAfter: 35 }, copyActions: [{ destinationVaultArn: "v", lifecycle: { deleteAfter: 35 } }] }])], config: { minRetentionDays: 7 } },
+    ],
+    violating: [
+      { label: "a rule that keeps points forever", resources: [backupPlan([{ ruleName: "daily" }])], expect: /Rule daily keeps recovery points forever/ },
+      { label: "a copy that keeps points forever", resources: [backupPlan([{ ruleName: "daily", lifecycle: { deleteAfter: 7 }, copyActions: [{ destinationVaultArn: "v" }] }])], expect: /The copy of rule daily keeps recovery points forever/ },
+      { label: "a rule under the stack's minimum", resources: [backupPlan([{ ruleName: "hourly", lifecycle: { deleteAfter: 1 } }])], config: { minRetentionDays: 2 }, expect: /1 day\(s\); this stack requires at least 2/ },
     ],
   },
   "backup-vault-locked": {
