@@ -32,6 +32,8 @@ export interface StageBackups {
 export interface BackupWiringOptions {
   /** Back this stack's resources up and copy them to the partner's vault. @default isActiveStack(config) */
   readonly backUpOwnResources?: boolean;
+  /** Where restore tests put a restored Aurora cluster (its subnet group and the database security group). @default undefined (inferred: the default VPC) */
+  readonly auroraRestorePlacement?: RestoreTestingArgs["auroraPlacement"];
 }
 
 /** The vault's name in both regions of the stage. */
@@ -91,7 +93,7 @@ export function backupPlanArgs(context: PlatformContext, resources: ProtectedRes
   };
 }
 
-function restoreTestingArgs(context: PlatformContext, plan: BackupPlan, resources: ProtectedResourceGroup[]): RestoreTestingArgs {
+function restoreTestingArgs(context: PlatformContext, plan: BackupPlan, resources: ProtectedResourceGroup[], options: BackupWiringOptions): RestoreTestingArgs {
   const c = context.config;
   return {
     vaultArn: plan.vaultArn,
@@ -100,6 +102,7 @@ function restoreTestingArgs(context: PlatformContext, plan: BackupPlan, resource
     scheduleExpression: c.restoreTestingSchedule,
     validationWindowHours: c.restoreTestingValidationHours,
     dataKeyArn: context.keys.dataKeyArn,
+    auroraPlacement: options.auroraRestorePlacement,
     logRetentionDays: c.logRetentionDays,
     logsKeyArn: context.keys.logsKeyArn,
     tracing: c.tracingEnabled,
@@ -121,7 +124,7 @@ export function stageBackups(context: PlatformContext, resources: ProtectedResou
   const plan = new BackupPlan(`${context.prefix}-backup`, backupPlanArgs(context, own, copyTo), context.componentOpts);
   const testable = own.filter((group) => BACKUP_CAPABILITIES[group.kind].restoreTesting);
   const restoreTesting = c.restoreTestingEnabled && testable.length > 0
-    ? new RestoreTesting(`${context.prefix}-restore-tests`, restoreTestingArgs(context, plan, testable), context.componentOpts)
+    ? new RestoreTesting(`${context.prefix}-restore-tests`, restoreTestingArgs(context, plan, testable, options), context.componentOpts)
     : undefined;
   return {
     plan,
@@ -136,7 +139,9 @@ export function stageBackups(context: PlatformContext, resources: ProtectedResou
 
 /** The primary composition's backups: one call in platform/primary.ts. */
 export function defineBackups(context: PlatformContext, dataPath: DataPath, stores: Stores): StageBackups {
-  return stageBackups(context, primaryProtectedResources(context.config, dataPath, stores));
+  return stageBackups(context, primaryProtectedResources(context.config, dataPath, stores), {
+    auroraRestorePlacement: { dbSubnetGroupName: stores.oltp.subnetGroupName, securityGroupIds: [context.network.securityGroups.database.id] },
+  });
 }
 
 /**

@@ -184,6 +184,11 @@ describe("prod: the full form", () => {
       expect(selection.inputs.protectedResourceArns).toEqual(single(plan, T.selection, `-backup-${kind}-selection`).inputs.resources);
     }
     expect(selections.find((s) => s.inputs.protectedResourceType === "DynamoDB")?.inputs.restoreMetadataOverrides).toEqual({ encryptionType: "KMS", kmsMasterKeyArn: dataKeyArn(plan) });
+    // A restored cluster lands in the database tier, not in a default VPC the account may not have.
+    expect(selections.find((s) => s.inputs.protectedResourceType === "Aurora")?.inputs.restoreMetadataOverrides).toEqual({
+      dbSubnetGroupName: single(plan, "aws:rds/subnetGroup:SubnetGroup").state.name,
+      vpcSecurityGroupIds: JSON.stringify([single(plan, "aws:ec2/securityGroup:SecurityGroup", "-database-sg").id]),
+    });
   });
 
   it("validates restore jobs on their EventBridge events, with the plan's ARN and the data key", () => {

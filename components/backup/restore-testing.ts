@@ -35,6 +35,11 @@ export interface RestoreTestingArgs {
   selectionWindowDays?: number;
   /** The key restored resources must be encrypted with; restored tables are put under it too. */
   dataKeyArn: pulumi.Input<string>;
+  /**
+   * Where a restored Aurora cluster goes: without it restore testing infers the default VPC,
+   * which the platform's accounts need not have. @default undefined (inferred)
+   */
+  auroraPlacement?: { dbSubnetGroupName: pulumi.Input<string>; securityGroupIds: pulumi.Input<string>[] };
   logRetentionDays: number;
   logsKeyArn: pulumi.Input<string>;
   /** @default true */
@@ -73,9 +78,18 @@ export function restoreValidatorFactory() {
   return (event: RestoreJobStateChangeEvent) => handleRestoreJobEvent(event, clients, settings);
 }
 
-/** What a restore test of a kind restores into: DynamoDB tables under the data key, not an AWS-owned one. */
-function metadataOverrides(kind: string, dataKeyArn: pulumi.Input<string>): pulumi.Input<Record<string, pulumi.Input<string>>> | undefined {
-  return kind === "dynamodb" ? { encryptionType: "KMS", kmsMasterKeyArn: dataKeyArn } : undefined;
+/**
+ * What a restore test of a kind restores into: DynamoDB tables under the data key rather
+ * than an AWS-owned one, Aurora clusters into the database tier (security groups as a JSON
+ * list, as AWS Backup's RDS restore metadata spells them). restore-testing-inferred-metadata.html
+ */
+export function metadataOverrides(kind: string, args: Pick<RestoreTestingArgs, "dataKeyArn" | "auroraPlacement">): pulumi.Input<Record<string, pulumi.Input<string>>> | undefined {
+  if (kind === "dynamodb") return { encryptionType: "KMS", kmsMasterKeyArn: args.dataKeyArn };
+  if (kind === "aurora" && args.auroraPlacement !== undefined) {
+    const placement = args.auroraPlacement;
+    return pulumi.all(placement.securityGroupIds).apply((groups) => ({ dbSubnetGroupName: placement.dbSubnetGroupName, vpcSecurityGroupIds: JSON.stringify(groups) }));
+  }
+  return undefined;
 }
 
 export class RestoreTesting extends pulumi.ComponentResource {
@@ -112,7 +126,7 @@ export class RestoreTesting extends pulumi.ComponentResource {
         protectedResourceArns: group.arns,
         iamRoleArn: args.restoreRoleArn,
         validationWindowHours: args.validationWindowHours ?? 4,
-        restoreMetadataOverrides: metadataOverrides(group.kind, args.dataKeyArn),
+        restoreMetadataOverrides: metadataOverrides(group.kind, args),
       }, { parent: this });
     }
 

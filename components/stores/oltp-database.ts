@@ -216,6 +216,8 @@ export class OltpDatabase extends pulumi.ComponentResource {
   readonly credentialsSecretArn?: pulumi.Output<string>;
   readonly globalClusterIdentifier?: pulumi.Output<string>;
   readonly instances: aws.rds.ClusterInstance[];
+  /** The cluster's DB subnet group: where a restore of it must land (AWS Backup restore testing). */
+  readonly subnetGroupName: pulumi.Output<string>;
 
   constructor(name: string, args: OltpDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dataplatform:stores:OltpDatabase", name, {}, opts);
@@ -343,6 +345,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
 
     const storedCredentials = generatedCredentials && this.storeGeneratedCredentials(name, masterUsername as string, generatedCredentials);
 
+    this.subnetGroupName = subnetGroup.name;
     this.clusterIdentifier = this.cluster.clusterIdentifier;
     this.clusterArn = this.cluster.arn;
     this.endpoint = this.cluster.endpoint;
