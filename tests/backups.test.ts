@@ -156,6 +156,15 @@ describe("prod: the full form", () => {
     expect(plan.resources.filter((r) => r.region === "eu-central-1")).toEqual([]);
   });
 
+  it("keeps EventBridge events on for every bucket AWS Backup protects (its continuous backups rely on them)", () => {
+    const protectedBuckets = ofType(plan, T.bucket).filter((b) => selectedArns(plan).has(arnOf(b)));
+    expect(protectedBuckets.length).toBe(3);
+    for (const bucket of protectedBuckets) {
+      const notifications = ofType(plan, "aws:s3/bucketNotification:BucketNotification").filter((n) => n.inputs.bucket === bucket.id);
+      expect(notifications.map((n) => n.inputs.eventbridge)).toEqual([true]);
+    }
+  });
+
   it("moves long-term DynamoDB points to cold storage, and only DynamoDB's", () => {
     expect(ruleOf(plan, "dynamodb", "monthly").lifecycle).toEqual({ deleteAfter: 365, coldStorageAfter: 90 });
     expect(ruleOf(plan, "aurora", "monthly").lifecycle).toEqual({ deleteAfter: 365 });

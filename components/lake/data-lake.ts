@@ -385,6 +385,8 @@ export class DataLake extends pulumi.ComponentResource {
     }, { parent: this });
     new aws.s3.BucketNotification(`${this.lakeName}-${zone}-notification`, {
       bucket: bucket.bucket.id,
+      // A bucket has one notification configuration: AWS Backup's continuous backups of S3 rely on its EventBridge events (s3-backups.html).
+      eventbridge: true,
       lambdaFunctions: prefixes.map((filterPrefix) => ({ lambdaFunctionArn: fn.function.arn, events: ["s3:ObjectCreated:*"], filterPrefix })),
     }, { parent: this, dependsOn: [permission] });
   }
