@@ -4,6 +4,7 @@ import { validateStageConfig } from "./validate";
 
 export * from "./schema";
 export * from "./regions";
+export * from "./accounts";
 export { ConfigProblem, StageConfigError, formatProblems, validateStageConfig } from "./validate";
 
 /** The stack file Pulumi read the current stack's config from. */

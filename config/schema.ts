@@ -44,6 +44,8 @@ function defaulted<T>(rule: ValueRule<T>, description: string, value: T): KeySpe
   return { rule, description, presence: "defaulted", default: value };
 }
 
+const ACCOUNT_ID = matching(/^$|^\d{12}$/, 'a 12-digit AWS account id, or ""');
+const ROLE_ARN = matching(/^$|^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, 'an IAM role ARN such as "arn:aws:iam::123456789012:role/deploy", or ""');
 const DB_INSTANCE_CLASS = matching(/^db\.[a-z0-9]+\.[a-z0-9]+$|^db\.serverless$/, 'an RDS instance class such as "db.r6g.large"');
 const CACHE_NODE_TYPE = matching(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'an ElastiCache node type such as "cache.r7g.large"');
 /** Performance Insights keeps 7 days free, or whole months (31-day units) up to 731 days. */
@@ -138,6 +140,30 @@ export const STAGE_CONFIG_SCHEMA = {
   cacheMultiAz: defaulted(boolean(), "Multi-AZ with automatic failover (needs at least 2 nodes).", true),
   cacheSnapshotRetentionDays: defaulted(integerRange(0, 35), "Redis snapshot retention (0 disables snapshots).", 7),
   cacheEngineVersion: defaulted(matching(/^\d+\.\d+$/, 'a Redis version such as "7.1"'), "Redis engine version.", "7.1"),
+
+  // Accounts, AWS Backup and restore testing
+  accountId: defaulted(ACCOUNT_ID, "AWS account of the stage's primary region. Every provider is pinned to its account (allowedAccountIds), so credentials for another account fail before anything changes; required when protectStatefulResources is true.", ""),
+  drAccountId: defaulted(ACCOUNT_ID, "Account of drRegion when it is not accountId (cross-account DR): backup copies then cross accounts, with the destination vault policy and KMS grants. Empty: drRegion is in accountId.", ""),
+  deployRoleArn: defaulted(ROLE_ARN, "IAM role every provider of this stack assumes (assumeRoles). It must live in the account this stack deploys into (drAccountId for a DR stack, when set). Empty: the ambient credentials.", ""),
+  deployRoleExternalId: defaulted(matching(/^$|^[\w+=,.@:/-]{2,1224}$/, 'an STS external id (2-1224 characters of letters, digits or _+=,.@:/-), or ""'), "External id the deploy role's trust policy requires; only with deployRoleArn.", ""),
+  backupStartHourUtc: defaulted(integerRange(0, 23), "Hour (UTC) AWS Backup starts the daily, weekly and monthly backups; outside preferredBackupWindow, as AWS Backup advises for RDS.", 1),
+  backupDailyRetentionDays: defaulted(integerRange(1, 36500), "Days AWS Backup keeps the daily recovery points.", 35),
+  backupLongTermSchedule: defaulted(oneOf(["weekly", "monthly"] as const), "Schedule of the long-term rule: Sunday of each week, or the first of each month.", "monthly"),
+  backupLongTermRetentionDays: defaulted(integerRange(1, 36500), "Days AWS Backup keeps the weekly or monthly recovery points.", 365),
+  backupColdStorageAfterDays: defaulted(integerRange(0, 36500), "Days before long-term recovery points move to cold storage (types that support it: DynamoDB; AWS Backup ignores it for the others); 0 never. Cold points stay at least 90 days.", 0),
+  backupContinuous: defaulted(boolean(), "Continuous backup (point-in-time restore) of Aurora and the lake buckets through AWS Backup, kept backupRetentionDays: for Aurora, AWS Backup then manages the cluster's own automated backups with that same retention.", true),
+  backupHourlyRetentionDays: defaulted(integerRange(0, 35), "Days AWS Backup keeps hourly snapshots of the warehouse, which has no continuous backup (the 1 h batch RPO); 0 turns the hourly rule off.", 0),
+  backupLakeBuckets: defaulted(boolean(), "Back the raw, transformed and staged buckets up with AWS Backup (it needs lakeVersioning).", true),
+  backupCopyToDr: defaulted(boolean(), "Copy the daily and long-term recovery points into the backup vault of drRegion (the DR stack's vault).", false),
+  backupCopyRetentionDays: defaulted(integerRange(1, 36500), "Days the copies in the other region's vault are kept.", 35),
+  backupVaultLock: defaulted(oneOf(["none", "governance", "compliance"] as const), "Vault Lock on the backup vaults. governance: operators holding backup:DeleteBackupVaultLockConfiguration can still lift it. compliance: IRREVERSIBLE once backupVaultLockChangeableForDays have passed; nobody, AWS and the root user included, can then delete recovery points early or remove the lock.", "none"),
+  backupVaultLockMinRetentionDays: defaulted(integerRange(1, 36500), "Shortest retention the locked vaults accept; backup and copy jobs with less fail.", 1),
+  backupVaultLockMaxRetentionDays: defaulted(integerRange(1, 36500), "Longest retention the locked vaults accept.", 3650),
+  backupVaultLockChangeableForDays: defaulted(integerRange(3, 36500), "Compliance mode only: days the lock can still be changed or removed before it becomes immutable.", 3),
+  backupBreakGlassRoleArn: defaulted(ROLE_ARN, "The only role the vault access policy lets delete recovery points or shorten their lifecycle; empty: nobody may.", ""),
+  restoreTestingEnabled: defaulted(boolean(), "AWS Backup restore testing: restore the latest recovery points on restoreTestingSchedule and validate what was restored.", false),
+  restoreTestingSchedule: defaulted(matching(/^cron\([^()]+\)$/, 'an AWS cron expression such as "cron(0 5 ? * SUN *)"'), "When restore tests run (UTC).", "cron(0 5 ? * SUN *)"),
+  restoreTestingValidationHours: defaulted(integerRange(1, 168), "Hours a restored test resource is kept for validation before AWS Backup deletes it.", 4),
 };
 
 export type StageConfigSchema = typeof STAGE_CONFIG_SCHEMA;

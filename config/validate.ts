@@ -4,6 +4,7 @@
  * stack file stops the program before anything reaches the engine.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { accountOfArn, homeAccount } from "./accounts";
 import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfig, StageConfigKey } from "./schema";
 
 export interface ConfigProblem {
@@ -142,7 +143,81 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   if (c.redshiftMultiAz && c.redshiftNodeCount < 2) {
     problem("redshiftNodeCount", "at least 2 when redshiftMultiAz is true");
   }
+  accountProblems(c, problem);
+  backupProblems(c, problem);
   return problems;
+}
+
+type Report = (key: StageConfigKey, allowed: string) => void;
+
+/**
+ * Account guards: a protected stage names its account, and every account or role the
+ * config names must be one the providers can actually end up in (allowedAccountIds
+ * rejects the credentials of any other account).
+ */
+function accountProblems(c: StageConfig, problem: Report): void {
+  if (c.protectStatefulResources && c.accountId === "") {
+    problem("accountId", "a 12-digit account id when protectStatefulResources is true (a protected stage pins its providers to its account)");
+  }
+  if (c.drAccountId !== "") {
+    if (!c.drEnabled) problem("drAccountId", '"" unless drEnabled is true (there is no DR region to put in another account)');
+    if (c.accountId === "") problem("accountId", "a 12-digit account id when drAccountId is set (the copies cross from one named account to the other)");
+    else if (c.drAccountId === c.accountId) {
+      problem("drAccountId", `"" when drRegion is in accountId ${c.accountId}: cross-account vault policies, KMS grants and replication ownership naming one account are refused or meaningless`);
+    }
+  }
+  const home = homeAccount(c);
+  if (c.deployRoleArn !== "") {
+    if (home === "") problem("accountId", "a 12-digit account id when deployRoleArn is set (the providers are pinned to the role's account)");
+    else if (accountOfArn(c.deployRoleArn) !== home) problem("deployRoleArn", `a role in account ${home}, the account this stack deploys into (allowedAccountIds would refuse the assumed role's credentials)`);
+  }
+  if (c.deployRoleExternalId !== "" && c.deployRoleArn === "") problem("deployRoleExternalId", '"" unless deployRoleArn is set (the external id goes with the role assumption)');
+  if (c.backupBreakGlassRoleArn !== "" && home !== "" && accountOfArn(c.backupBreakGlassRoleArn) !== home) {
+    problem("backupBreakGlassRoleArn", `a role in account ${home}, which owns this stack's backup vault`);
+  }
+}
+
+/** Minutes of the day a "hh:mm-hh:mm" window covers, as [start, end) with end past midnight when it wraps. */
+function windowMinutes(window: string): [number, number] {
+  const [start, end] = window.split("-").map((time) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5)));
+  return [start, end <= start ? end + 1440 : end];
+}
+
+/** Whether the hour-long AWS Backup start window beginning at `hour` meets a daily window. */
+function startHourMeetsWindow(hour: number, window: string): boolean {
+  const [start, end] = windowMinutes(window);
+  return [-1440, 0, 1440].some((shift) => hour * 60 + shift < end && start < hour * 60 + 60 + shift);
+}
+
+/**
+ * AWS Backup rules: what the service would refuse (cold storage shorter than 90 days,
+ * unversioned buckets, copies without a second region) and jobs a locked vault would fail.
+ */
+function backupProblems(c: StageConfig, problem: Report): void {
+  if (c.backupLakeBuckets && !c.lakeVersioning) problem("backupLakeBuckets", "false unless lakeVersioning is true (AWS Backup backs up versioned buckets only)");
+  if (c.backupCopyToDr && !c.drEnabled) problem("backupCopyToDr", "false unless drEnabled is true (the copies go to drRegion)");
+  if (c.backupColdStorageAfterDays > 0 && c.backupLongTermRetentionDays < c.backupColdStorageAfterDays + 90) {
+    problem("backupLongTermRetentionDays", `at least backupColdStorageAfterDays + 90 (${c.backupColdStorageAfterDays + 90}); cold recovery points are kept 90 days at least`);
+  }
+  if (startHourMeetsWindow(c.backupStartHourUtc, c.preferredBackupWindow)) {
+    problem("backupStartHourUtc", `an hour outside preferredBackupWindow ${c.preferredBackupWindow} (AWS Backup jobs for RDS conflict with its automated backups)`);
+  }
+  if (c.backupVaultLockMinRetentionDays > c.backupVaultLockMaxRetentionDays) {
+    problem("backupVaultLockMinRetentionDays", `at most backupVaultLockMaxRetentionDays (${c.backupVaultLockMaxRetentionDays})`);
+  } else if (c.backupVaultLock !== "none") {
+    const min = c.backupVaultLockMinRetentionDays;
+    const max = c.backupVaultLockMaxRetentionDays;
+    const retentions: [StageConfigKey, number, boolean][] = [
+      ["backupDailyRetentionDays", c.backupDailyRetentionDays, true],
+      ["backupLongTermRetentionDays", c.backupLongTermRetentionDays, true],
+      ["backupHourlyRetentionDays", c.backupHourlyRetentionDays, c.backupHourlyRetentionDays > 0],
+      ["backupRetentionDays", c.backupRetentionDays, c.backupContinuous],
+      ["backupCopyRetentionDays", c.backupCopyRetentionDays, c.backupCopyToDr],
+    ];
+    for (const [key, days, inUse] of retentions) {
+      if (inUse && (days < min || days > max)) problem(key, `from ${min} to ${max} days while backupVaultLock is "${c.backupVaultLock}" (the locked vault fails jobs outside its retention range)`);
+    }
+  }
 }
 
 /**

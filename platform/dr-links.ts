@@ -20,9 +20,15 @@ import { TOPOLOGY_OUTPUT } from "../dr/topology";
 import { PlatformContext } from "./context";
 import { DataPath } from "./data-path";
 import { BucketHandoff, EndpointHandoff, HANDOFF_OUTPUT, PrimaryHandoff, REPLICATED_ZONES, ReplicatedZone, StandbyHandoff, inRegion, readHandoff } from "./handoff";
+import { ProtectedResourceGroup } from "./backups";
 import { regionProvider } from "./providers";
 import { Stores } from "./stores";
 import { stackTopology } from "./topology";
+
+/** The journal table, for the stack's backup selections. */
+export function journalBackup(links: DrLinks | undefined): ProtectedResourceGroup[] {
+  return links ? [{ kind: "dynamodb", arns: [links.journalTableArn] }] : [];
+}
 
 /** The partner stack's fully qualified name, as this program's StackReference reads it. */
 export function partnerOf(config: StageConfig): string {
@@ -119,8 +125,14 @@ function drControl(context: PlatformContext, endpoints: ProducerEndpoint[]): DrC
   }, context.componentOpts);
 }
 
+/** What a stack's cross-region wiring exports, and the stateful resource it adds (backed up like the others). */
+export interface DrLinks {
+  readonly outputs: Record<string, unknown>;
+  readonly journalTableArn: pulumi.Output<string>;
+}
+
 /** The primary's cross-region links, once its data path and stores exist. */
-export function linkPrimary(context: PlatformContext, dataPath: DataPath, stores: Stores, prep: PrimaryDrPreparation): Record<string, unknown> {
+export function linkPrimary(context: PlatformContext, dataPath: DataPath, stores: Stores, prep: PrimaryDrPreparation): DrLinks {
   const { config, prefix } = context;
   const { standby } = prep;
   const drRegion = config.drRegion;
@@ -164,8 +176,11 @@ export function linkPrimary(context: PlatformContext, dataPath: DataPath, stores
     endpoints: endpointHandoff(endpoints),
   });
   return {
-    [HANDOFF_OUTPUT]: handoff,
-    [TOPOLOGY_OUTPUT]: stackTopology(context, { dataPath, stores, replication, control, partnerName: prep.partnerName }),
+    outputs: {
+      [HANDOFF_OUTPUT]: handoff,
+      [TOPOLOGY_OUTPUT]: stackTopology(context, { dataPath, stores, replication, control, partnerName: prep.partnerName }),
+    },
+    journalTableArn: control.journalTable.arn,
   };
 }
 
@@ -192,7 +207,7 @@ export async function readPrimaryHandoff(config: StageConfig, prefix: string): P
 }
 
 /** The DR stack's cross-region links: reverse rules ready for failback, the copy grant, control, handoff and topology. */
-export function linkStandby(context: PlatformContext, dataPath: DataPath, stores: Stores, partnerName: string, primary: PrimaryHandoff): Record<string, unknown> {
+export function linkStandby(context: PlatformContext, dataPath: DataPath, stores: Stores, partnerName: string, primary: PrimaryHandoff): DrLinks {
   const { config, prefix } = context;
   const names = drNames(prefix);
   const replication = new DrReplication(`${prefix}-dr-replication`, {
@@ -222,7 +237,10 @@ export function linkStandby(context: PlatformContext, dataPath: DataPath, stores
     endpoints: endpointHandoff(endpoints),
   });
   return {
-    [HANDOFF_OUTPUT]: handoff,
-    [TOPOLOGY_OUTPUT]: stackTopology(context, { dataPath, stores, replication, control, partnerName }),
+    outputs: {
+      [HANDOFF_OUTPUT]: handoff,
+      [TOPOLOGY_OUTPUT]: stackTopology(context, { dataPath, stores, replication, control, partnerName }),
+    },
+    journalTableArn: control.journalTable.arn,
   };
 }

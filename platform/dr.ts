@@ -12,8 +12,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { StageConfig } from "../config";
 import { stagePrefix } from "../components/lib/naming";
 import { WarehouseClusterSource } from "../components/stores/analytics-warehouse";
+import { defineBackups } from "./backups";
 import { defineDataPath } from "./data-path";
-import { linkStandby, readPrimaryHandoff } from "./dr-links";
+import { journalBackup, linkStandby, readPrimaryHandoff } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
 import { regionProvider } from "./providers";
 import { defineStores } from "./stores";
@@ -48,8 +49,10 @@ export async function defineDrStandby(config: StageConfig): Promise<Record<strin
     warehouseCluster: standbyWarehouse(config),
   });
 
+  const links = linkStandby(context, dataPath, stores, partnerName, primary);
   return {
     ...platformOutputs(context, dataPath, stores),
-    ...linkStandby(context, dataPath, stores, partnerName, primary),
+    ...defineBackups(context, dataPath, stores, journalBackup(links)).outputs,
+    ...links.outputs,
   };
 }

@@ -6,8 +6,9 @@
 import { StageConfig } from "../config";
 import { PlatformKeys } from "../components/foundation/keys";
 import { stagePrefix } from "../components/lib/naming";
+import { defineBackups } from "./backups";
 import { defineDataPath } from "./data-path";
-import { linkPrimary, preparePrimaryDr } from "./dr-links";
+import { journalBackup, linkPrimary, preparePrimaryDr } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
 import { regionProvider } from "./providers";
 import { defineStores } from "./stores";
@@ -35,8 +36,10 @@ export async function definePrimary(config: StageConfig): Promise<Record<string,
   const dataPath = defineDataPath(context, { speedLayerReplicas: drReplica });
   const stores = defineStores(context, dataPath, { credentialsReplicas: drReplica });
 
+  const links = dr && linkPrimary(context, dataPath, stores, dr);
   return {
     ...platformOutputs(context, dataPath, stores),
-    ...(dr ? linkPrimary(context, dataPath, stores, dr) : {}),
+    ...defineBackups(context, dataPath, stores, journalBackup(links)).outputs,
+    ...links?.outputs,
   };
 }

@@ -3,6 +3,7 @@
  * Pulumi engine and scripts/policy.ts runs the same list offline, so the two cannot drift.
  * This module never constructs a PolicyPack (that starts a gRPC server).
  */
+import { awsBackupPolicies } from "./aws-backup";
 import { backupPolicies } from "./backups";
 import { disasterRecoveryPolicies } from "./disaster-recovery";
 import { encryptionAtRestPolicies } from "./encryption-at-rest";
@@ -32,6 +33,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   lambdaRuntimeSupported,
   kmsKeyRotation,
   ...governancePolicies,
+  ...awsBackupPolicies,
 ];
 
 /** Ids a waiver may name (the registry policy itself cannot be waived). */

@@ -19,6 +19,9 @@ import { UNKNOWN, jsonValue, peek } from "./lib/values";
 /** The cost-bearing and stateful types this platform creates, all of which accept tags. Extend it with new kinds. */
 export const TAGGED_RESOURCE_TYPES: readonly string[] = [
   "aws:athena/workgroup:Workgroup",
+  "aws:backup/plan:Plan",
+  "aws:backup/restoreTestingPlan:RestoreTestingPlan",
+  "aws:backup/vault:Vault",
   "aws:cloudwatch/logGroup:LogGroup",
   "aws:cloudwatch/metricAlarm:MetricAlarm",
   "aws:dynamodb/table:Table",

@@ -59,7 +59,13 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
     bucketRegionalDomainName: `${physical}.s3.${region}.amazonaws.com`,
   }),
   "aws:kinesis/stream:Stream": (_args, _arn, region, physical) => ({ arn: `arn:aws:kinesis:${region}:${MOCK_ACCOUNT_ID}:stream/${physical}` }),
-  "aws:dynamodb/table:Table": (_args, arn) => ({ streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }),
+  "aws:dynamodb/table:Table": (_args, _arn, region, physical) => {
+    const arn = `arn:aws:dynamodb:${region}:${MOCK_ACCOUNT_ID}:table/${physical}`;
+    return { arn, streamArn: `${arn}/stream/2026-01-01T00:00:00.000` };
+  },
+  "aws:backup/vault:Vault": (_args, _arn, region, physical) => ({ arn: `arn:aws:backup:${region}:${MOCK_ACCOUNT_ID}:backup-vault:${physical}` }),
+  "aws:backup/plan:Plan": (args, _arn, region) => ({ arn: `arn:aws:backup:${region}:${MOCK_ACCOUNT_ID}:backup-plan:${args.name}-id` }),
+  "aws:backup/restoreTestingPlan:RestoreTestingPlan": (_args, _arn, region, physical) => ({ arn: `arn:aws:backup:${region}:${MOCK_ACCOUNT_ID}:restore-testing-plan:${physical}-mock` }),
   "aws:lambda/function:Function": (_args, _arn, region, physical) => ({
     arn: `arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:function:${physical}`,
     invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:function:${physical}/invocations`,
@@ -67,6 +73,7 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
   }),
   "aws:iam/role:Role": (_args, _arn, _region, physical) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${physical}` }),
   "aws:rds/cluster:Cluster": (_args, _arn, region, physical) => ({
+    arn: `arn:aws:rds:${region}:${MOCK_ACCOUNT_ID}:cluster:${physical}`,
     endpoint: `${physical}.cluster-mock.${region}.rds.amazonaws.com`,
     readerEndpoint: `${physical}.cluster-ro-mock.${region}.rds.amazonaws.com`,
     clusterIdentifier: physical,
@@ -82,6 +89,7 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
     port: 6379,
   }),
   "aws:redshift/cluster:Cluster": (_args, _arn, region, physical) => ({
+    arn: `arn:aws:redshift:${region}:${MOCK_ACCOUNT_ID}:cluster:${physical}`,
     clusterIdentifier: physical,
     endpoint: `${physical}.mock.${region}.redshift.amazonaws.com:5439`,
     dnsName: `${physical}.mock.${region}.redshift.amazonaws.com`,

@@ -48,6 +48,42 @@ export function regionsInUse(evaluation: StackEvaluation): Record<string, number
   return regions;
 }
 
+export interface ProviderTarget {
+  readonly name: string;
+  readonly region: string;
+  /** The accounts the provider may act in (allowedAccountIds); empty: not pinned. */
+  readonly accounts: string[];
+  /** The role it assumes first, if any. */
+  readonly assumesRole?: string;
+}
+
+/** Providers receive object and list config as JSON strings. */
+function parsedInput<T>(value: unknown): T | undefined {
+  return typeof value === "string" && value !== "" ? (JSON.parse(value) as T) : (value as T | undefined);
+}
+
+/** Which account and region each AWS provider targets, as its inputs say. */
+export function providerTargets(evaluation: StackEvaluation): ProviderTarget[] {
+  return evaluation.resources
+    .filter((r) => r.type === "pulumi:providers:aws")
+    .map((provider) => {
+      const roles = parsedInput<{ roleArn?: string }[]>(provider.inputs.assumeRoles) ?? [];
+      return {
+        name: provider.name,
+        region: String(provider.inputs.region ?? "(ambient)"),
+        accounts: parsedInput<string[]>(provider.inputs.allowedAccountIds) ?? [],
+        ...(roles[0]?.roleArn ? { assumesRole: roles[0].roleArn } : {}),
+      };
+    });
+}
+
+export function renderProviderTargets(targets: ProviderTarget[]): string[] {
+  return targets.map((t) => {
+    const account = t.accounts.length > 0 ? `account ${t.accounts.join(", ")}` : "account NOT PINNED (any credentials)";
+    return `  ${t.name}: region ${t.region}, ${account}${t.assumesRole ? `, assumes ${t.assumesRole}` : ""}`;
+  });
+}
+
 /** The JSON graph: every resource with its parent, provider, region, protect flag and inputs. */
 export function graphDocument(evaluation: StackEvaluation) {
   return {
@@ -55,6 +91,7 @@ export function graphDocument(evaluation: StackEvaluation) {
     project: evaluation.project,
     resourceCount: evaluation.resources.length,
     regions: regionsInUse(evaluation),
+    providers: providerTargets(evaluation),
     countsByType: Object.fromEntries(countByType(evaluation)),
     outputs: evaluation.outputs,
     warnings: evaluation.warnings,
@@ -85,6 +122,8 @@ async function main() {
   for (const [type, count] of countByType(evaluation)) console.log(`  ${String(count).padStart(4)}  ${type}`);
   console.log("\nRegions:");
   for (const [region, count] of Object.entries(regionsInUse(evaluation))) console.log(`  ${region}: ${count} resources`);
+  console.log("\nProviders (the account and region each targets):");
+  console.log(renderProviderTargets(providerTargets(evaluation)).join("\n"));
   console.log(`\nPolicies:\n  ${await summarisePolicies(evaluation, stack)}`);
   if (evaluation.infos.length > 0) console.log(`\nNotes:\n${evaluation.infos.map((line) => `  ${line}`).join("\n")}`);
   if (evaluation.warnings.length > 0) console.log(`\nWarnings (${evaluation.warnings.length}):\n${evaluation.warnings.map((w) => `  ${w}`).join("\n")}`);

@@ -153,7 +153,7 @@ describe.each(["dev", "prod"] as const)("%s stack foundation", (stack) => {
 
 describe("configuration drives the graph, not the stack name", () => {
   it("builds a 3-AZ, multi-Region-key dev stack when dev's config says so", async () => {
-    const plan = await evaluate("dev", { azCount: 3, kmsMultiRegion: true, protectStatefulResources: true });
+    const plan = await evaluate("dev", { azCount: 3, kmsMultiRegion: true, protectStatefulResources: true, accountId: "210987654321" });
     expect(single(plan, "awsx:ec2:Vpc").inputs.numberOfAvailabilityZones).toBe(3);
     const key = single(plan, "aws:kms/key:Key", "-keys-data");
     expect(key.inputs.multiRegion).toBe(true);

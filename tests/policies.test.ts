@@ -5,6 +5,7 @@
  */
 import { PLATFORM_POLICIES } from "../policies/catalog";
 import { PolicySubject } from "../scripts/policy-runner";
+import { AWS_BACKUP_POLICY_CASES } from "./support/aws-backup-policy-cases";
 import { KEY_ARN, UNKNOWN_STRING, awsProvider, findingsOf, subject, urnOf } from "./support/policy-fixtures";
 
 interface Case {
@@ -86,6 +87,7 @@ const protectedCluster = { deletionProtection: true, skipFinalSnapshot: false, f
 const r = subject;
 
 const CASES: Record<string, PolicyCases> = {
+  ...AWS_BACKUP_POLICY_CASES,
   "kinesis-stream-kms-encryption": {
     compliant: [
       { label: "KMS with a key", resources: [r("aws:kinesis/stream:Stream", { encryptionType: "KMS", kmsKeyId: KEY_ARN })] },

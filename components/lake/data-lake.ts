@@ -406,12 +406,14 @@ export class DataLake extends pulumi.ComponentResource {
       bucket: bucket.name,
       lambdaFunctions: prefixes.map((filterPrefix) => ({ functionArn: fn.function.arn, events: ["s3:ObjectCreated:*"], filterPrefix })),
       topics: [],
-      eventBridge: false,
+      // AWS Backup's continuous backups of S3 rely on the bucket's EventBridge events (s3-backups.html).
+      eventBridge: true,
     };
     this.triggers.push(trigger);
     if (!(this.args.triggersEnabled ?? true)) return;
     new aws.s3.BucketNotification(`${this.lakeName}-${zone}-notification`, {
       bucket: bucket.bucket.id,
+      eventbridge: trigger.eventBridge,
       lambdaFunctions: trigger.lambdaFunctions.map(({ functionArn, ...filter }) => ({ lambdaFunctionArn: functionArn, ...filter })),
     }, { parent: this, dependsOn: [permission] });
   }

@@ -181,6 +181,8 @@ interface WarehouseEndpoint {
   statements: pulumi.Output<object>[];
   address: pulumi.Output<string>;
   identifier: pulumi.Output<string>;
+  /** The cluster's or namespace's ARN: what AWS Backup selects. */
+  resourceArn: pulumi.Output<string>;
   adminSecretArn: pulumi.Output<string | undefined>;
 }
 
@@ -194,6 +196,9 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
   readonly mode: WarehouseMode;
   /** Cluster identifier or workgroup name. */
   readonly identifier: pulumi.Output<string>;
+  /** ARN of the cluster (provisioned) or namespace (Serverless), which hold the data. */
+  /** The cluster's or namespace's ARN (what AWS Backup selects); undefined while a standby has no cluster. */
+  readonly resourceArn?: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
   readonly port: number;
   readonly databaseName: string;
@@ -232,6 +237,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     this.restoreSettings = provisioned?.restoreSettings;
     this.clusterIdentifier = provisioned ? (endpoint?.identifier ?? pulumi.output("")) : undefined;
     this.identifier = endpoint?.identifier ?? pulumi.output("");
+    this.resourceArn = endpoint?.resourceArn;
     this.endpoint = endpoint?.address ?? pulumi.output("");
     this.adminSecretArn = endpoint?.adminSecretArn ?? pulumi.output(undefined);
 
@@ -343,6 +349,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       ],
       address: cluster.dnsName,
       identifier: cluster.clusterIdentifier,
+      resourceArn: cluster.arn,
       adminSecretArn: cluster.masterPasswordSecretArn,
       },
     };
@@ -382,6 +389,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       ],
       address: workgroup.endpoints.apply((endpoints) => endpoints[0]?.address ?? ""),
       identifier: workgroup.workgroupName,
+      resourceArn: namespace.arn,
       adminSecretArn: namespace.adminPasswordSecretArn,
     };
   }

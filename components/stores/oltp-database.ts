@@ -236,6 +236,8 @@ export class OltpDatabase extends pulumi.ComponentResource {
   readonly globalClusterIdentifier?: pulumi.Output<string>;
   readonly instances: aws.rds.ClusterInstance[];
   readonly instanceIdentifiers: pulumi.Output<string[]>;
+  /** The cluster's DB subnet group: where a restore of it must land (AWS Backup restore testing). */
+  readonly subnetGroupName: pulumi.Output<string>;
 
   constructor(name: string, args: OltpDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dataplatform:stores:OltpDatabase", name, {}, opts);
@@ -363,6 +365,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
 
     const storedCredentials = generatedCredentials && this.storeGeneratedCredentials(name, masterUsername as string, generatedCredentials);
 
+    this.subnetGroupName = subnetGroup.name;
     this.clusterIdentifier = this.cluster.clusterIdentifier;
     this.clusterArn = this.cluster.arn;
     this.endpoint = this.cluster.endpoint;
