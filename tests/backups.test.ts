@@ -152,8 +152,9 @@ describe("prod: the full form", () => {
       expect(ruleOf(plan, kind, "monthly").copyActions[0].destinationVaultArn).toBe(PROD_DR_VAULT);
     }
     expect(ruleOf(plan, "redshift", "daily").copyActions).toBeUndefined();
-    // No resource of the DR region in the primary stack: the DR stack owns its vault.
-    expect(plan.resources.filter((r) => r.region === "eu-central-1")).toEqual([]);
+    // The DR stack owns its vault: the primary stack's only resources there are its key replicas.
+    expect(ofType(plan, T.vault).map((vault) => vault.region)).toEqual(["eu-west-1"]);
+    expect([...new Set(plan.resources.filter((r) => r.region === "eu-central-1").map((r) => r.type))].sort()).toEqual(["aws:kms/alias:Alias", "aws:kms/replicaKey:ReplicaKey"]);
   });
 
   it("keeps EventBridge events on for every bucket AWS Backup protects (its continuous backups rely on them)", () => {
@@ -174,7 +175,7 @@ describe("prod: the full form", () => {
     expect(ruleNames(plan, "aurora")).toEqual(["continuous", "daily", "monthly"]);
     expect(ruleNames(plan, "s3")).toEqual(["continuous", "daily", "monthly"]);
     expect(ruleOf(plan, "redshift", "hourly")).toMatchObject({ schedule: "cron(0 * * * ? *)", lifecycle: { deleteAfter: 2 } });
-    expect(single(plan, "aws:dynamodb/table:Table").inputs.pointInTimeRecovery).toEqual({ enabled: true });
+    expect(single(plan, "aws:dynamodb/table:Table", "-speed-layer").inputs.pointInTimeRecovery).toEqual({ enabled: true });
   });
 
   it("restore-tests the latest points of Aurora, DynamoDB and S3 from the vault, DynamoDB restored under the data key", () => {
@@ -318,7 +319,7 @@ describe("prod config variations", () => {
     });
 
     it("still pins the primary stack's provider to the primary account", () => {
-      expect(JSON.parse(single(plan, T.provider).inputs.allowedAccountIds)).toEqual([MOCK_ACCOUNT_ID]);
+      expect(JSON.parse(single(plan, T.provider, "-primary").inputs.allowedAccountIds)).toEqual([MOCK_ACCOUNT_ID]);
     });
   });
 });
@@ -409,7 +410,11 @@ describe("the policy pack and the plan on the evaluated graph", () => {
     const withoutTableSelection = subjectsOf(plan, "outputs").filter((s) => !s.name.endsWith("-backup-dynamodb-selection"));
     const findings: RawFinding[] = [];
     await runStackPolicy(backupSelectionCoverage, withoutTableSelection, context(), (f) => findings.push(f));
-    expect(findings.map((f) => f.message)).toEqual([expect.stringMatching(/^Table dp-prod-ingestion-speed-layer is in no AWS Backup selection/)]);
+    // Both tables of the stack: the speed layer and the DR promotion journal.
+    expect(findings.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^Table dp-prod-dr-control-promotions is in no AWS Backup selection/),
+      expect.stringMatching(/^Table dp-prod-ingestion-speed-layer is in no AWS Backup selection/),
+    ]);
     const complete: RawFinding[] = [];
     await runStackPolicy(backupSelectionCoverage, subjectsOf(plan, "outputs"), context(), (f) => complete.push(f));
     expect(complete).toEqual([]);
@@ -426,8 +431,14 @@ describe("the policy pack and the plan on the evaluated graph", () => {
   });
 
   it("prints the account and region each provider targets", async () => {
-    expect(renderProviderTargets(providerTargets(await committedStack("prod")))).toEqual([`  dp-prod-primary: region eu-west-1, account ${MOCK_ACCOUNT_ID}`]);
+    expect(renderProviderTargets(providerTargets(await committedStack("prod")))).toEqual([
+      `  dp-prod-primary: region eu-west-1, account ${MOCK_ACCOUNT_ID}`,
+      `  dp-prod-dr: region eu-central-1, account ${MOCK_ACCOUNT_ID}`,
+    ]);
     expect(renderProviderTargets(providerTargets(await committedStack("dev")))).toEqual(["  dp-dev-primary: region eu-west-1, account NOT PINNED (any credentials)"]);
-    expect(graphDocument(await committedStack("prod")).providers).toEqual([{ name: "dp-prod-primary", region: "eu-west-1", accounts: [MOCK_ACCOUNT_ID] }]);
+    expect(graphDocument(await committedStack("prod")).providers).toEqual([
+      { name: "dp-prod-primary", region: "eu-west-1", accounts: [MOCK_ACCOUNT_ID] },
+      { name: "dp-prod-dr", region: "eu-central-1", accounts: [MOCK_ACCOUNT_ID] },
+    ]);
   });
 });

@@ -78,8 +78,8 @@ describe("a planned switchover", () => {
     const items = Items.map((item) => unmarshall(item));
     expect(items.find((item) => item.sk === "RUN")).toMatchObject({ status: "completed", mode: "planned", stack: "prod-dr", operator: expect.stringContaining("assumed-role/dr-operator") });
     expect(items.filter((item) => String(item.sk).startsWith("STEP#")).map((item) => item.status)).toEqual(Array(result.plan!.steps.length).fill("succeeded"));
-    for (const table of ["dp-prod-dr-promotion-journal", "dp-prod-promotion-journal"]) {
-      const lock = await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: "LOCK#prod" }, sk: { S: "LOCK" } } }));
+    for (const [region, table] of [[DR_REGION, "dp-prod-dr-promotion-journal"], [PRIMARY_REGION, "dp-prod-promotion-journal"]]) {
+      const lock = await stage.sim.journalClient(region).send(new GetItemCommand({ TableName: table, Key: { pk: { S: "LOCK#prod" }, sk: { S: "LOCK" } } }));
       expect(lock.Item).toBeUndefined();
     }
   });

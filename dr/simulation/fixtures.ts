@@ -29,6 +29,8 @@ export function fixtureRawConfig(stack: "prod" | "prod-dr", overrides: Record<st
     auroraInstanceClass: "db.r6g.xlarge",
     redshiftMode: "provisioned",
     kinesisRetentionHours: "168",
+    // A protected stage pins its providers to its account.
+    accountId: FIXTURE_ACCOUNT,
     ...(stack === "prod-dr" ? { stackRole: "dr", drWarehouseRestore: "true" } : {}),
     ...overrides,
   };
