@@ -41,3 +41,39 @@ export function s3NotificationFor(fixture: string, bucket: string, key: string, 
   }
   return event;
 }
+
+/** The HTTP API (payload 2.0) samples published by aws-lambda-go and Powertools (Python and TypeScript). */
+export const HTTP_API_V2_EVENTS = [
+  "aws-lambda-go/events/testdata/apigw-v2-request-iam.json",
+  "aws-lambda-go/events/testdata/apigw-v2-request-jwt-authorizer.json",
+  "aws-lambda-go/events/testdata/apigw-v2-request-no-authorizer.json",
+  "powertools-lambda-python/tests/events/apiGatewayProxyV2Event_GET.json",
+  "powertools-lambda-python/tests/events/apiGatewayProxyV2IamEvent.json",
+  "powertools-lambda-python/tests/events/apiGatewayProxyV2OtherGetEvent.json",
+  "powertools-lambda-typescript/packages/parser/tests/events/apigw-http/iam-auth.json",
+  "powertools-lambda-typescript/packages/parser/tests/events/apigw-http/no-auth.json",
+];
+
+/** The samples among them whose query repeats a parameter (API Gateway joins the values with commas). */
+export const HTTP_API_V2_REPEATED_PARAMETER_EVENTS = HTTP_API_V2_EVENTS.filter((fixture) => /parameter1=value1&parameter1=value2/.test(JSON.stringify(thirdPartyEvent(fixture))));
+
+/**
+ * A published HTTP API request re-aimed at one route of ours: route key, path, path
+ * parameters and query are ours, with the query encoded as API Gateway presents it
+ * (rawQueryString as sent, queryStringParameters with repeated values joined by commas).
+ */
+export function httpApiRequestFrom(fixture: string, routeKey: string, rawPath: string, pathParameters: Record<string, string>, query: [string, string][]) {
+  const event = thirdPartyEvent(fixture);
+  const joined = new Map<string, string[]>();
+  for (const [name, value] of query) joined.set(name, [...(joined.get(name) ?? []), value]);
+  event.routeKey = routeKey;
+  event.rawPath = rawPath;
+  event.pathParameters = pathParameters;
+  event.rawQueryString = new URLSearchParams(query).toString();
+  event.queryStringParameters = query.length > 0 ? Object.fromEntries([...joined].map(([name, values]) => [name, values.join(",")])) : undefined;
+  if (event.requestContext) {
+    event.requestContext.routeKey = routeKey;
+    if (event.requestContext.http) event.requestContext.http = { ...event.requestContext.http, method: routeKey.split(" ")[0], path: rawPath };
+  }
+  return event;
+}
