@@ -4,6 +4,7 @@
  * This module never constructs a PolicyPack (that starts a gRPC server).
  */
 import { backupPolicies } from "./backups";
+import { confusedDeputyPolicies } from "./confused-deputy";
 import { encryptionAtRestPolicies } from "./encryption-at-rest";
 import { encryptionInTransitPolicies } from "./encryption-in-transit";
 import { eventProcessingPolicies } from "./event-processing";
@@ -26,6 +27,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   ...backupPolicies,
   databasesNotPublic,
   ...iamPolicies,
+  ...confusedDeputyPolicies,
   ...eventProcessingPolicies,
   lambdaRuntimeSupported,
   kmsKeyRotation,
