@@ -371,6 +371,14 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
   });
 });
 
+describe("the Firehose transformation's timeout", () => {
+  it("stays within the 5 minutes Firehose waits, whatever the data-path timeout", async () => {
+    const plan = await evaluate("dev", { lambdaTimeoutSeconds: 900 });
+    expect(single(plan, T.fn, "-stream-dedup-fn").inputs.timeout).toBe(300);
+    expect(single(plan, T.fn, "-queue-consumer-fn").inputs.timeout).toBe(900);
+  });
+});
+
 describe("validateIngestionLayerArgs", () => {
   const base: IngestionLayerArgs = { dataKeyArn: "key", rawBucket: { name: "raw", arn: "arn:aws:s3:::raw" }, functions: { logRetentionDays: 7, logsKeyArn: "logs" } };
 

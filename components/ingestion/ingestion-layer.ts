@@ -143,6 +143,9 @@ export const INGESTION_DEFAULTS = {
   apiBurstLimit: 200,
 } as const;
 
+/** The longest Firehose waits for a record-transformation Lambda. */
+export const FIREHOSE_TRANSFORMATION_MAX_SECONDS = 300;
+
 /** How long the ingest queue keeps a message: the longest an SQS redelivery can come after the first delivery. */
 export const INGEST_QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
 
@@ -420,7 +423,10 @@ export class IngestionLayer extends pulumi.ComponentResource {
   }
 
   /** A consumer Lambda with the shared data-path settings; its statements are followed by use of the data key. */
-  private consumerFunction<E, R>(role: string, spec: Pick<InlineFunctionArgs<E, R>, "description" | "callbackFactory" | "environment" | "statements">): InlineFunction {
+  private consumerFunction<E, R>(
+    role: string,
+    spec: Pick<InlineFunctionArgs<E, R>, "description" | "callbackFactory" | "environment" | "statements" | "timeoutSeconds">,
+  ): InlineFunction {
     return createInlineFunction(`${this.layerName}-${role}`, {
       ...inlineFunctionSettings(this.args.functions),
       ...spec,
@@ -541,8 +547,11 @@ export class IngestionLayer extends pulumi.ComponentResource {
 
   /** Firehose's record transformation: claims each stream event id and drops a record whose id another record holds. */
   private deduplicateStream(): InlineFunction {
+    const timeoutSeconds = this.args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds;
     return this.consumerFunction("stream-dedup", {
       description: "Firehose record transformation: drops stream records whose event another record already delivered",
+      // Firehose waits at most 5 minutes for a transformation (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html).
+      timeoutSeconds: Math.min(timeoutSeconds, FIREHOSE_TRANSFORMATION_MAX_SECONDS),
       callbackFactory: streamDeduplicationFactory,
       environment: { CLAIMS_TABLE: this.claimsTable.name, CLAIM_TTL_SECONDS: this.claimTtlSeconds() },
       statements: [useClaims("ClaimStreamEvents", this.claimsTable.arn, RAW_STREAM_CLAIM_SCOPE)],
