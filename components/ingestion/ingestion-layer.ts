@@ -595,6 +595,8 @@ export class IngestionLayer extends pulumi.ComponentResource {
   private ingestApi(api: IngestApiArgs): pulumi.Output<string> {
     const name = `${this.layerName}-api`;
     const { role, policy } = createScopedRole(name, {
+      // No source keys: API Gateway documents none for integration credentials roles (see
+      // TRUST_WITHOUT_SOURCE_KEYS in policies/confused-deputy.ts); iam:PassRole keeps the role in this account.
       service: "apigateway.amazonaws.com",
       description: `${name}: sends request bodies to the ingest queue`,
       statements: [allow("SendToIngestQueue", "sqs:SendMessage", this.ingestQueue.arn), useDataKey(this.args.dataKeyArn)],

@@ -184,6 +184,8 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     this.databaseName = args.databaseName ?? "analytics";
 
     const copyRole = createScopedRole(`${name}-copy`, {
+      // No source keys: Redshift documents sts:ExternalId on database-user ARNs instead (see
+      // TRUST_WITHOUT_SOURCE_KEYS in policies/confused-deputy.ts); iam:PassRole keeps the role on this account's clusters.
       service: "redshift.amazonaws.com",
       description: `${name}: COPY from the staged bucket (read-only)`,
       statements: [
