@@ -113,35 +113,24 @@ describe.each(["dev", "prod"] as const)("%s stack foundation", (stack) => {
   it("lets the services that publish into encrypted topics and queues use the data key, each under conditions its requests carry", () => {
     const statements = policyOf(byName(plan, "aws:kms/key:Key", "-keys-data")).Statement;
     const forService = (service: string) => statements.filter((statement) => [statement.Principal?.Service ?? []].flat().includes(service));
-    // CloudWatch's KMS requests for alarm delivery carry aws:SourceAccount.
-    expect(forService("cloudwatch.amazonaws.com")).toEqual([{
-      Sid: "CloudWatchAlarmsOfThisAccountEncrypt",
+    const grant = (Sid: string, Service: string | string[], Condition?: object) => ({
+      Sid,
       Effect: "Allow",
-      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Principal: { Service },
       Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
       Resource: "*",
-      Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
-    }]);
+      ...(Condition ? { Condition } : {}),
+    });
+    // CloudWatch's KMS requests for alarm delivery carry aws:SourceAccount.
+    expect(forService("cloudwatch.amazonaws.com")).toEqual([grant("CloudWatchAlarmsOfThisAccountEncrypt", "cloudwatch.amazonaws.com", { StringEquals: { "aws:SourceAccount": "123456789012" } })]);
     // S3 notifications and Budgets alerts: the form their guides document, with the source
     // conditions on the topic policies instead (a condition their KMS requests lack would drop every notification).
-    const documentedForm = {
-      Sid: "S3AndBudgetsNotifyEncryptedTopics",
-      Effect: "Allow",
-      Principal: { Service: ["s3.amazonaws.com", "budgets.amazonaws.com"] },
-      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      Resource: "*",
-    };
+    const documentedForm = grant("S3AndBudgetsNotifyEncryptedTopics", ["s3.amazonaws.com", "budgets.amazonaws.com"]);
     expect(forService("s3.amazonaws.com")).toEqual([documentedForm]);
     expect(forService("budgets.amazonaws.com")).toEqual([documentedForm]);
     // EventBridge's KMS requests (target and dead-letter delivery) carry no aws:SourceAccount or
     // aws:SourceArn: a statement conditioned on them would never match and every delivery would fail.
-    expect(forService("events.amazonaws.com")).toEqual([{
-      Sid: "EventBridgeDeliversToEncryptedTargets",
-      Effect: "Allow",
-      Principal: { Service: "events.amazonaws.com" },
-      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      Resource: "*",
-    }]);
+    expect(forService("events.amazonaws.com")).toEqual([grant("EventBridgeDeliversToEncryptedTargets", "events.amazonaws.com")]);
   });
 
   it("keeps the source conditions for S3 and Budgets on the topics they publish to", () => {

@@ -82,6 +82,13 @@ describe("CSV for Redshift COPY", () => {
   });
 });
 
+/** The S3 notification samples published by Powertools (TypeScript) and aws-lambda-go: eventVersion 2.1 and 2.0, plain and encoded keys. */
+const S3_NOTIFICATIONS = [
+  "powertools-lambda-typescript/packages/parser/tests/events/s3/base.json",
+  "powertools-lambda-typescript/packages/parser/tests/events/s3/decoded-key.json",
+  "aws-lambda-go/events/testdata/s3-event.json",
+];
+
 describe("lake handlers against s3rver", () => {
   let server: RunningEmulator;
   let s3: S3Client;
@@ -180,6 +187,7 @@ describe("lake handlers against s3rver", () => {
     const [outcome] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
 
     expect(decodeS3EventKey(encodeS3Key(rawKey))).toBe(rawKey);
+    expect(() => decodeS3EventKey("api/100%.jsonl")).toThrow('Event key "api/100%.jsonl" is not URL-encoded the way S3 encodes keys in events');
     expect(outcome.cleanKey).toBe("clean/api/year=2026/month=07/day=01/hour=05/manual upload+1.jsonl");
   });
 
@@ -255,98 +263,77 @@ describe("lake handlers against s3rver", () => {
     expect(transformed[0].cleanKey).toBe(cleanKeyFor(rawKey));
     expect(await readText(s3, STAGED, staged[0].objects[0])).toContain('"shipped"');
   });
-});
 
-/** The S3 notification samples published by Powertools (TypeScript) and aws-lambda-go: eventVersion 2.1 and 2.0, plain and encoded keys. */
-const S3_NOTIFICATIONS = [
-  "powertools-lambda-typescript/packages/parser/tests/events/s3/base.json",
-  "powertools-lambda-typescript/packages/parser/tests/events/s3/decoded-key.json",
-  "aws-lambda-go/events/testdata/s3-event.json",
-];
+  describe("on S3 notifications as S3 sends them (third-party samples)", () => {
+    let counter = 0;
+    // Bytes with a known length: the SDK warns about an empty string body as a stream of unknown length.
+    const putText = (bucket: string, key: string, body: string) => put(bucket, key, Buffer.from(body));
+    const allKeys = async () => [...(await listKeys(s3, TRANSFORMED)), ...(await listKeys(s3, STAGED))];
 
-describe("lake handlers on S3 notifications as S3 sends them (third-party samples)", () => {
-  let server: RunningEmulator;
-  let s3: S3Client;
-  let counter = 0;
+    it.each(S3_NOTIFICATIONS)("carries a raw object through Transformation and Staging (%s)", async (fixture) => {
+      const rawKey = `api/year=2026/month=08/day=0${(++counter % 9) + 1}/hour=10/sample ${counter}+copy.jsonl`;
+      const body = jsonl([ingestEvent(`tp-${counter}`)]);
+      await putText(RAW, rawKey, body);
 
-  beforeAll(async () => {
-    server = await startS3rver([RAW, TRANSFORMED, STAGED]);
-    s3 = s3Client(server);
-  });
-  afterAll(async () => {
-    s3.destroy();
-    await server.stop();
-  });
+      const [transformed] = await handleRawObjectsCreated(s3NotificationFor(fixture, RAW, rawKey, Buffer.byteLength(body)), transformDeps());
+      const cleanBytes = Buffer.byteLength(await readText(s3, TRANSFORMED, transformed.cleanKey!));
+      const [staged] = await handleCleanObjectsCreated(s3NotificationFor(fixture, TRANSFORMED, transformed.cleanKey!, cleanBytes), stagingDeps());
 
-  // Bytes with a known length: the SDK warns about an empty string body as a stream of unknown length.
-  const put = (bucket: string, key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(body) }));
-  const transformDeps = () => ({ s3, transformedBucket: TRANSFORMED, log: quiet });
-  const stagingDeps = () => ({ s3, stagedBucket: STAGED, log: quiet });
-  const allKeys = async () => [...(await listKeys(s3, TRANSFORMED)), ...(await listKeys(s3, STAGED))];
+      expect(transformed).toMatchObject({ input: rawKey, cleanKey: cleanKeyFor(rawKey), cleanRows: 1 });
+      expect(staged).toMatchObject({ input: cleanKeyFor(rawKey), rows: 1, manifestKey: manifestKeyFor(cleanKeyFor(rawKey)) });
+      expect(await readText(s3, STAGED, staged.objects[0])).toContain(`"tp-${counter}"`);
+    });
 
-  it.each(S3_NOTIFICATIONS)("carries a raw object through Transformation and Staging (%s)", async (fixture) => {
-    const rawKey = `api/year=2026/month=08/day=0${(++counter % 9) + 1}/hour=10/sample ${counter}+copy.jsonl`;
-    const body = jsonl([ingestEvent(`tp-${counter}`)]);
-    await put(RAW, rawKey, body);
+    it.each([
+      ["raw", RAW, "api/", "Transformation"],
+      ["transformed", TRANSFORMED, "clean/", "Staging"],
+    ] as const)("skips the folder marker a console 'Create folder' puts in the %s zone", async (_zone, bucket, folder, handler) => {
+      await putText(bucket, folder, "");
+      const before = await allKeys();
+      for (const fixture of S3_NOTIFICATIONS) {
+        const event = s3NotificationFor(fixture, bucket, folder, 0);
+        const [outcome] = handler === "Transformation" ? await handleRawObjectsCreated(event, transformDeps()) : await handleCleanObjectsCreated(event, stagingDeps());
+        expect(outcome).toMatchObject({ input: folder, skipped: expect.stringMatching(/folder marker/) });
+      }
+      expect(await allKeys()).toEqual(before);
+    });
 
-    const [transformed] = await handleRawObjectsCreated(s3NotificationFor(fixture, RAW, rawKey, Buffer.byteLength(body)), transformDeps());
-    const cleanBytes = Buffer.byteLength(await readText(s3, TRANSFORMED, transformed.cleanKey!));
-    const [staged] = await handleCleanObjectsCreated(s3NotificationFor(fixture, TRANSFORMED, transformed.cleanKey!, cleanBytes), stagingDeps());
+    it.each([
+      ["raw", RAW, "api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Transformation"],
+      ["transformed", TRANSFORMED, "clean/api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Staging"],
+    ] as const)("skips a zero-byte upload in the %s zone and writes nothing", async (_zone, bucket, key, handler) => {
+      await putText(bucket, key, "");
+      const before = await allKeys();
+      for (const fixture of S3_NOTIFICATIONS) {
+        const event = s3NotificationFor(fixture, bucket, key, 0);
+        const [outcome] = handler === "Transformation" ? await handleRawObjectsCreated(event, transformDeps()) : await handleCleanObjectsCreated(event, stagingDeps());
+        expect(outcome).toMatchObject({ input: key, skipped: expect.stringMatching(/zero-byte/) });
+      }
+      expect(await allKeys()).toEqual(before);
+    });
 
-    expect(transformed).toMatchObject({ input: rawKey, cleanKey: cleanKeyFor(rawKey), cleanRows: 1 });
-    expect(staged).toMatchObject({ input: cleanKeyFor(rawKey), rows: 1, manifestKey: manifestKeyFor(cleanKeyFor(rawKey)) });
-    expect(await readText(s3, STAGED, staged.objects[0])).toContain(`"tp-${counter}"`);
-  });
+    it("never writes a manifest for a clean object without rows", async () => {
+      const cleanKey = "clean/api/year=2026/month=08/day=21/hour=00/blank-lines.jsonl";
+      await putText(TRANSFORMED, cleanKey, "\n\n");
 
-  it.each([
-    ["raw", RAW, "api/", "Transformation"],
-    ["transformed", TRANSFORMED, "clean/", "Staging"],
-  ] as const)("skips the folder marker a console 'Create folder' puts in the %s zone", async (_zone, bucket, folder, handler) => {
-    await put(bucket, folder, "");
-    const before = await allKeys();
-    for (const fixture of S3_NOTIFICATIONS) {
-      const event = s3NotificationFor(fixture, bucket, folder, 0);
-      const [outcome] = handler === "Transformation" ? await handleRawObjectsCreated(event, transformDeps()) : await handleCleanObjectsCreated(event, stagingDeps());
-      expect(outcome).toMatchObject({ input: folder, skipped: expect.stringMatching(/folder marker/) });
-    }
-    expect(await allKeys()).toEqual(before);
-  });
+      const [outcome] = await handleCleanObjectsCreated(s3NotificationFor(S3_NOTIFICATIONS[0], TRANSFORMED, cleanKey, 2), stagingDeps());
 
-  it.each([
-    ["raw", RAW, "api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Transformation"],
-    ["transformed", TRANSFORMED, "clean/api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Staging"],
-  ] as const)("skips a zero-byte upload in the %s zone and writes nothing", async (_zone, bucket, key, handler) => {
-    await put(bucket, key, "");
-    const before = await allKeys();
-    for (const fixture of S3_NOTIFICATIONS) {
-      const event = s3NotificationFor(fixture, bucket, key, 0);
-      const [outcome] = handler === "Transformation" ? await handleRawObjectsCreated(event, transformDeps()) : await handleCleanObjectsCreated(event, stagingDeps());
-      expect(outcome).toMatchObject({ input: key, skipped: expect.stringMatching(/zero-byte/) });
-    }
-    expect(await allKeys()).toEqual(before);
-  });
+      expect(outcome).toEqual({ input: cleanKey, objects: [], rows: 0, skipped: "the clean object holds no rows" });
+      expect(await listKeys(s3, STAGED, manifestKeyFor(cleanKey))).toEqual([]);
+    });
 
-  it("never writes a manifest for a clean object without rows", async () => {
-    const cleanKey = "clean/api/year=2026/month=08/day=21/hour=00/blank-lines.jsonl";
-    await put(TRANSFORMED, cleanKey, "\n\n");
+    it("runs both factories as shipped on a published notification, skipping a console folder there too", async () => {
+      const rawKey = "api/year=2026/month=08/day=22/hour=00/shipped sample.jsonl";
+      const body = jsonl([ingestEvent("tp-shipped")]);
+      await putText(RAW, rawKey, body);
+      const env = { TRANSFORMED_BUCKET: TRANSFORMED, STAGED_BUCKET: STAGED, AWS_ENDPOINT_URL_S3: server.endpoint };
 
-    const [outcome] = await handleCleanObjectsCreated(s3NotificationFor(S3_NOTIFICATIONS[0], TRANSFORMED, cleanKey, 2), stagingDeps());
+      const [transformed] = (await invokeShipped(transformFunctionFactory, env, s3NotificationFor(S3_NOTIFICATIONS[2], RAW, rawKey, Buffer.byteLength(body)))) as { cleanKey: string }[];
+      const [folder] = (await invokeShipped(stagingFunctionFactory, env, s3NotificationFor(S3_NOTIFICATIONS[2], TRANSFORMED, "clean/", 0))) as { skipped: string }[];
 
-    expect(outcome).toEqual({ input: cleanKey, objects: [], rows: 0, skipped: "the clean object holds no rows" });
-    expect(await listKeys(s3, STAGED, manifestKeyFor(cleanKey))).toEqual([]);
-  });
-
-  it("runs both factories as shipped on a published notification, skipping a console folder there too", async () => {
-    const rawKey = "api/year=2026/month=08/day=22/hour=00/shipped sample.jsonl";
-    const body = jsonl([ingestEvent("tp-shipped")]);
-    await put(RAW, rawKey, body);
-    const env = { TRANSFORMED_BUCKET: TRANSFORMED, STAGED_BUCKET: STAGED, AWS_ENDPOINT_URL_S3: server.endpoint };
-
-    const [transformed] = (await invokeShipped(transformFunctionFactory, env, s3NotificationFor(S3_NOTIFICATIONS[2], RAW, rawKey, Buffer.byteLength(body)))) as { cleanKey: string }[];
-    const [folder] = (await invokeShipped(stagingFunctionFactory, env, s3NotificationFor(S3_NOTIFICATIONS[2], TRANSFORMED, "clean/", 0))) as { skipped: string }[];
-
-    expect(transformed.cleanKey).toBe(cleanKeyFor(rawKey));
-    expect(folder.skipped).toMatch(/folder marker/);
+      expect(transformed.cleanKey).toBe(cleanKeyFor(rawKey));
+      expect(folder.skipped).toMatch(/folder marker/);
+    });
   });
 });
 
