@@ -5,13 +5,27 @@
  * `batchItemFailures`, so SQS redelivers it and, after maxReceiveCount receives, moves it
  * to the DLQ, while the rest of its batch lands now.
  *
- * The object key is derived from the landed messages' ids and send times, so a batch
- * redelivered whole (e.g. after a timeout) overwrites its own object instead of adding a
- * second copy.
+ * Exactly once per event id in the raw zone, however SQS groups redeliveries (one
+ * message alone after its visibility timed out, or a batch split differently): before
+ * an event is written, its id is claimed in the ingestion layer's claims table for the
+ * object about to hold it (functions/event-claims.ts). An id another object already
+ * holds is left out when that object contains it; a claim whose object does not contain
+ * the event belongs to an attempt that died before writing, and is taken over once it is
+ * older than `staleClaimMs` (longer than any attempt can run), while a younger one means
+ * a live attempt is writing it now, so the message waits for its redelivery. Downstream
+ * zones are derived object by object, so they hold each event once as well.
+ *
+ * Why claims and not one raw object per message: an object per message would make SQS
+ * redelivery harmless with no table at all, but every object costs a PUT and then a
+ * Transformation run, a Staging run, a manifest and a warehouse COPY transaction; with
+ * batches of 10 that is ten times the downstream invocations and COPY commits. A claim
+ * costs one conditional write per event (1 WRU for these small items) and reads only on
+ * a redelivery, and it also catches a producer sending one event in two messages.
  */
-import { S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
+import { Claim, ClaimStore, claimEvents, takeOverClaim } from "./event-claims";
 import { IngestEvent, validateIngestEvent } from "./ingestion-events";
 import { rawApiObjectKey } from "./lake-layout";
 import { jsonLines, writeObject } from "./lake-objects";
@@ -19,17 +33,41 @@ import { jsonLines, writeObject } from "./lake-objects";
 /** Producers batch events into messages; more than this in one message is refused rather than half-taken. */
 export const MAX_EVENTS_PER_MESSAGE = 500;
 
+/** Claims of the API channel's raw objects (the stream channel claims under "raw-stream"). */
+export const RAW_API_CLAIM_SCOPE = "raw-api";
+
 export type MessageParse = { readonly ok: true; readonly events: IngestEvent[] } | { readonly ok: false; readonly reason: string };
 
 export interface QueueConsumerDeps {
   readonly s3: S3Client;
   readonly rawBucket: string;
+  readonly claims: ClaimStore;
+  /** A claim older than this belongs to an attempt that has ended (the component sets twice the function timeout). */
+  readonly staleClaimMs: number;
   /** @default console.log of one JSON line */
   readonly log?: LogLine;
 }
 
-export function queueConsumerSettings(env: Environment): { rawBucket: string } {
-  return { rawBucket: requiredEnv(env, "RAW_BUCKET") };
+export interface QueueConsumerSettings {
+  readonly rawBucket: string;
+  readonly claimsTable: string;
+  readonly claimTtlSeconds: number;
+  readonly staleClaimMs: number;
+}
+
+function positiveInteger(env: Environment, name: string): number {
+  const value = Number(requiredEnv(env, name));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not "${env[name]}"`);
+  return value;
+}
+
+export function queueConsumerSettings(env: Environment): QueueConsumerSettings {
+  return {
+    rawBucket: requiredEnv(env, "RAW_BUCKET"),
+    claimsTable: requiredEnv(env, "CLAIMS_TABLE"),
+    claimTtlSeconds: positiveInteger(env, "CLAIM_TTL_SECONDS"),
+    staleClaimMs: positiveInteger(env, "STALE_CLAIM_MS"),
+  };
 }
 
 export function parseIngestMessage(body: string): MessageParse {
@@ -57,10 +95,57 @@ function sentAt(record: SQSRecord): number {
   return Number.isFinite(millis) ? millis : 0;
 }
 
+interface LandingMessage {
+  readonly record: SQSRecord;
+  readonly events: IngestEvent[];
+}
+
+/** The event ids a raw object holds; empty when it does not exist (an attempt that never wrote it). */
+async function eventIdsIn(s3: S3Client, bucket: string, key: string): Promise<Set<string>> {
+  try {
+    const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const text = (await Body?.transformToString()) ?? "";
+    return new Set(text.split("\n").filter((line) => line.length > 0).map((line) => (JSON.parse(line) as IngestEvent).eventId));
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") return new Set();
+    throw error;
+  }
+}
+
+type Placement = "land" | "landed-elsewhere" | "wait";
+
+/**
+ * Where each claimed event goes: into this object (claimed, or taken over from a dead
+ * attempt), nowhere (another object holds it), or not yet (a live attempt holds it).
+ */
+async function placeEvents(deps: QueueConsumerDeps, key: string, claims: Map<string, Claim>): Promise<Map<string, Placement>> {
+  const now = (deps.claims.now ?? Date.now)();
+  const contents = new Map<string, Promise<Set<string>>>();
+  const placements = new Map<string, Placement>();
+  for (const [eventId, claim] of claims) {
+    if (claim.status === "claimed") {
+      placements.set(eventId, "land");
+      continue;
+    }
+    if (!contents.has(claim.owner)) contents.set(claim.owner, eventIdsIn(deps.s3, deps.rawBucket, claim.owner));
+    if ((await contents.get(claim.owner)!).has(eventId)) placements.set(eventId, "landed-elsewhere");
+    else if (now - claim.claimedAt > deps.staleClaimMs && (await takeOverClaim(deps.claims, RAW_API_CLAIM_SCOPE, { eventId, owner: key }, claim))) placements.set(eventId, "land");
+    else placements.set(eventId, "wait");
+  }
+  return placements;
+}
+
+/** The first occurrence of each event id across the batch, in message order. */
+function distinctEvents(landing: readonly LandingMessage[]): IngestEvent[] {
+  const seen = new Map<string, IngestEvent>();
+  for (const { events } of landing) for (const event of events) if (!seen.has(event.eventId)) seen.set(event.eventId, event);
+  return [...seen.values()];
+}
+
 export async function handleIngestQueueBatch(event: SQSEvent, deps: QueueConsumerDeps): Promise<SQSBatchResponse> {
   const log = deps.log ?? logJson;
   const poison: SQSRecord[] = [];
-  const landing: { record: SQSRecord; events: IngestEvent[] }[] = [];
+  const landing: LandingMessage[] = [];
   for (const record of event.Records) {
     const parsed = parseIngestMessage(record.body);
     if (parsed.ok) {
@@ -72,20 +157,43 @@ export async function handleIngestQueueBatch(event: SQSEvent, deps: QueueConsume
     }
   }
 
-  let unwritten: SQSRecord[] = [];
-  if (landing.length > 0) {
-    const key = rawApiObjectKey(
-      landing.map(({ record }) => record.messageId),
-      new Date(Math.min(...landing.map(({ record }) => sentAt(record)))),
-    );
-    try {
-      await writeObject(deps.s3, deps.rawBucket, key, jsonLines(landing.flatMap(({ events }) => events)), "application/x-ndjson");
-      log({ level: "INFO", message: "Ingest batch landed", key, messages: landing.length });
-    } catch (error) {
-      unwritten = landing.map(({ record }) => record);
-      log({ level: "ERROR", message: "Writing the raw object failed", key, error: (error as Error).message });
-    }
+  const failed = (records: readonly SQSRecord[]): SQSBatchResponse => ({
+    batchItemFailures: [...poison, ...records].map((record) => ({ itemIdentifier: record.messageId })),
+  });
+  if (landing.length === 0) return failed([]);
+
+  const key = rawApiObjectKey(
+    landing.map(({ record }) => record.messageId),
+    new Date(Math.min(...landing.map(({ record }) => sentAt(record)))),
+  );
+  const events = distinctEvents(landing);
+  let placements: Map<string, Placement>;
+  try {
+    const claims = await claimEvents(deps.claims, RAW_API_CLAIM_SCOPE, events.map(({ eventId }) => ({ eventId, owner: key })));
+    placements = await placeEvents(deps, key, claims);
+  } catch (error) {
+    log({ level: "ERROR", message: "Claiming the batch's events failed; SQS will redeliver it", key, error: (error as Error).message });
+    return failed(landing.map(({ record }) => record));
   }
 
-  return { batchItemFailures: [...poison, ...unwritten].map((record) => ({ itemIdentifier: record.messageId })) };
+  const waiting = landing.filter(({ events: messageEvents }) => messageEvents.some(({ eventId }) => placements.get(eventId) === "wait"));
+  const toLand = events.filter(({ eventId }) => placements.get(eventId) === "land");
+  if (toLand.length > 0) {
+    try {
+      await writeObject(deps.s3, deps.rawBucket, key, jsonLines(toLand), "application/x-ndjson");
+    } catch (error) {
+      log({ level: "ERROR", message: "Writing the raw object failed", key, error: (error as Error).message });
+      return failed(landing.map(({ record }) => record));
+    }
+  }
+  log({
+    level: "INFO",
+    message: "Ingest batch landed",
+    key,
+    messages: landing.length,
+    events: toLand.length,
+    alreadyLanded: [...placements.values()].filter((placement) => placement === "landed-elsewhere").length,
+    waitingForRedelivery: waiting.map(({ record }) => record.messageId),
+  });
+  return failed(waiting.map(({ record }) => record));
 }

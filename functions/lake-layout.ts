@@ -79,7 +79,11 @@ export function manifestKeyFor(cleanKey: string): string {
   return `${MANIFEST_PREFIX}${objectStem(cleanKey)}${MANIFEST_SUFFIX}`;
 }
 
-/** S3 event notifications URL-encode keys and turn spaces into "+". */
+/** S3 event notifications URL-encode keys and turn spaces into "+"; a key that is not so encoded is refused by name. */
 export function decodeS3EventKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, " "));
+  try {
+    return decodeURIComponent(key.replace(/\+/g, " "));
+  } catch (error) {
+    throw new Error(`Event key ${JSON.stringify(key)} is not URL-encoded the way S3 encodes keys in events: ${(error as Error).message}`);
+  }
 }

@@ -30,6 +30,11 @@ export function decodeObjectText(bytes: Uint8Array): string {
   return (isGzip(bytes) ? gunzipSync(bytes) : Buffer.from(bytes)).toString("utf8");
 }
 
+/** An object's text (gunzipped when gzip): what the loader reads a COPY manifest with. */
+export async function readObjectText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  return decodeObjectText(await readObjectBytes(s3, bucket, key));
+}
+
 export async function writeObject(s3: S3Client, bucket: string, key: string, body: string, contentType: string): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
 }
@@ -40,19 +45,33 @@ export function jsonLines(values: readonly unknown[]): string {
 }
 
 /**
- * Runs `handle` for each object of an S3 notification, one after another. Errors
- * propagate: the async invocation is retried, then recorded in the lake's failure queue.
+ * Why an object holds no data to process, if it does not: creating a "folder" in the S3
+ * console puts a zero-byte object whose key ends with "/", and it fires ObjectCreated:Put
+ * like any upload; an empty upload is zero bytes too. Neither is a load unit.
+ */
+export function nothingToProcess(key: string, size: number | undefined): string | undefined {
+  if (key.endsWith("/")) return 'a folder marker (key ends with "/")';
+  if (size === 0) return "a zero-byte object";
+  return undefined;
+}
+
+/**
+ * Runs `handle` for each object of an S3 notification, one after another, except folder
+ * markers and zero-byte objects, which are logged and skipped. Errors propagate: the
+ * async invocation is retried, then recorded in the lake's failure queue.
  */
 export async function forEachCreatedObject<T extends object>(
   event: S3Event,
-  handle: (bucket: string, key: string) => Promise<T>,
+  handlers: { handle: (bucket: string, key: string) => Promise<T>; skip: (key: string, reason: string) => T },
   message: string,
   log: LogLine,
 ): Promise<T[]> {
   const outcomes: T[] = [];
   for (const record of event.Records) {
-    const outcome = await handle(record.s3.bucket.name, decodeS3EventKey(record.s3.object.key));
-    log({ level: "INFO", message, ...outcome });
+    const key = decodeS3EventKey(record.s3.object.key);
+    const skipped = nothingToProcess(key, record.s3.object.size);
+    const outcome = skipped !== undefined ? handlers.skip(key, `${skipped}: nothing to process`) : await handlers.handle(record.s3.bucket.name, key);
+    log({ level: "INFO", message: skipped !== undefined ? "Object skipped" : message, ...outcome });
     outcomes.push(outcome);
   }
   return outcomes;

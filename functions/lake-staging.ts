@@ -3,7 +3,8 @@
  * them to the staged zone ready for Redshift COPY: CSV with a header row, one object per
  * event date under `events/event_date=YYYY-MM-DD/`, then a COPY manifest naming exactly
  * those objects. The manifest is written last, so its notification means "this load
- * unit is complete". Keys derive from the input key and content from the input bytes,
+ * unit is complete"; a clean object without rows (or a zero-byte one) stages nothing,
+ * so no manifest ever names no files. Keys derive from the input key and content from the input bytes,
  * so a repeated notification rewrites the same objects.
  *
  * Load with: COPY events FROM 's3://<staged>/manifests/<x>.manifest' IAM_ROLE …
@@ -78,17 +79,26 @@ export interface StagingDeps {
 export interface StagingOutcome {
   readonly input: string;
   readonly objects: string[];
-  readonly manifestKey: string;
+  /** Unset when the clean object held no rows: no load unit, so no manifest. */
+  readonly manifestKey?: string;
   readonly rows: number;
+  /** Why nothing was staged, when nothing was. */
+  readonly skipped?: string;
 }
 
 export function stagingSettings(env: Environment): { stagedBucket: string } {
   return { stagedBucket: requiredEnv(env, "STAGED_BUCKET") };
 }
 
+function nothingStaged(input: string, skipped: string): StagingOutcome {
+  return { input, objects: [], rows: 0, skipped };
+}
+
 export async function stageCleanObject(deps: StagingDeps, bucket: string, key: string): Promise<StagingOutcome> {
   // A clean object is this pipeline's own output: a row that does not parse is a bug, so it throws.
   const rows = parseCleanRows(decodeObjectText(await readObjectBytes(deps.s3, bucket, key)));
+  // A manifest naming no files stops Redshift's COPY, so an object without rows stages nothing.
+  if (rows.length === 0) return nothingStaged(key, "the clean object holds no rows");
   const entries: ManifestEntry[] = [];
   for (const [eventDate, dateRows] of groupByEventDate(rows)) {
     const stagedKey = stagedKeyFor(key, eventDate);
@@ -103,5 +113,6 @@ export async function stageCleanObject(deps: StagingDeps, bucket: string, key: s
 
 /** Errors propagate: the async invocation is retried, then recorded in the lake's failure queue. */
 export function handleCleanObjectsCreated(event: S3Event, deps: StagingDeps): Promise<StagingOutcome[]> {
-  return forEachCreatedObject(event, (bucket, key) => stageCleanObject(deps, bucket, key), "Clean object staged", deps.log ?? logJson);
+  const handlers = { handle: (bucket: string, key: string) => stageCleanObject(deps, bucket, key), skip: nothingStaged };
+  return forEachCreatedObject(event, handlers, "Clean object staged", deps.log ?? logJson);
 }

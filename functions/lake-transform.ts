@@ -155,10 +155,14 @@ export function transformSettings(env: Environment): { transformedBucket: string
   return { transformedBucket: requiredEnv(env, "TRANSFORMED_BUCKET") };
 }
 
+function nothingTransformed(input: string, skipped: string): TransformOutcome {
+  return { input, cleanRows: 0, quarantinedRows: 0, duplicates: 0, skipped };
+}
+
 export async function transformRawObject(deps: TransformDeps, bucket: string, key: string): Promise<TransformOutcome> {
   const bytes = await readObjectBytes(deps.s3, bucket, key);
   // Parquet from Firehose is already typed and columnar; the stream table catalogues it as it is.
-  if (isParquet(bytes)) return { input: key, cleanRows: 0, quarantinedRows: 0, duplicates: 0, skipped: "parquet is catalogued as delivered" };
+  if (isParquet(bytes)) return nothingTransformed(key, "parquet is catalogued as delivered");
 
   const rows = transformText(decodeObjectText(bytes));
   const cleanKey = rows.clean.length > 0 ? cleanKeyFor(key) : undefined;
@@ -171,5 +175,6 @@ export async function transformRawObject(deps: TransformDeps, bucket: string, ke
 
 /** Errors propagate: the async invocation is retried, then recorded in the lake's failure queue. */
 export function handleRawObjectsCreated(event: S3Event, deps: TransformDeps): Promise<TransformOutcome[]> {
-  return forEachCreatedObject(event, (bucket, key) => transformRawObject(deps, bucket, key), "Raw object transformed", deps.log ?? logJson);
+  const handlers = { handle: (bucket: string, key: string) => transformRawObject(deps, bucket, key), skip: nothingTransformed };
+  return forEachCreatedObject(event, handlers, "Raw object transformed", deps.log ?? logJson);
 }

@@ -8,6 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { Pool, PoolConfig } from "pg";
 import { CacheAside, CacheSource, createCacheAside, createRedisClient } from "./cache-aside";
+import { NamedError, isNamedError, namedError } from "./errors";
 
 export const DAILY_SALES_ROUTE = "GET /reports/{branch}/daily-sales";
 
@@ -53,30 +54,60 @@ export interface ReportingDependencies {
   readonly now?: () => Date;
 }
 
-export class BadRequest extends Error {}
+/** A request the API refuses with 400; its message is written for the caller. */
+export type BadRequest = NamedError<"BadRequest">;
+
+export function badRequest(message: string): BadRequest {
+  return namedError("BadRequest", message, {});
+}
+
+export function isBadRequest(error: unknown): error is BadRequest {
+  return isNamedError(error, "BadRequest");
+}
+
+/** The query parameters a report reads. */
+const REPORT_PARAMETERS = ["from", "to"] as const;
 
 function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
 function parseDay(value: string, name: string): Date {
+  if (value.length === 0) throw badRequest(`${name} must not be empty; give a date YYYY-MM-DD or leave ${name} out`);
   const parsed = new Date(`${value}T00:00:00Z`);
   if (!DATE_PATTERN.test(value) || Number.isNaN(parsed.getTime()) || isoDay(parsed) !== value) {
-    throw new BadRequest(`${name} must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+    throw badRequest(`${name} must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }
   return parsed;
 }
 
-/** Validates the path and query; throws BadRequest with a message fit for the caller. */
-export function parseDailySalesRequest(event: Pick<APIGatewayProxyEventV2, "pathParameters" | "queryStringParameters">, now: Date): DailySalesRequest {
+/**
+ * API Gateway (HTTP API, payload 2.0) joins a repeated query parameter's values with
+ * commas in queryStringParameters; rawQueryString still shows each occurrence, so a
+ * repeated parameter is refused by name rather than as a malformed date.
+ */
+function refuseRepeatedParameters(rawQueryString: string | undefined): void {
+  const query = new URLSearchParams(rawQueryString ?? "");
+  for (const name of REPORT_PARAMETERS) {
+    const count = query.getAll(name).length;
+    if (count > 1) throw badRequest(`${name} is given ${count} times; give it once`);
+  }
+}
+
+/** Validates the path and query; throws a BadRequest with a message fit for the caller. */
+export function parseDailySalesRequest(
+  event: Pick<APIGatewayProxyEventV2, "pathParameters" | "queryStringParameters"> & Partial<Pick<APIGatewayProxyEventV2, "rawQueryString">>,
+  now: Date,
+): DailySalesRequest {
   const branch = event.pathParameters?.branch ?? "";
-  if (!BRANCH_PATTERN.test(branch)) throw new BadRequest("branch must be 1-32 letters, digits, '_' or '-'");
+  if (!BRANCH_PATTERN.test(branch)) throw badRequest("branch must be 1-32 letters, digits, '_' or '-'");
+  refuseRepeatedParameters(event.rawQueryString);
   const query = event.queryStringParameters ?? {};
   const to = query.to !== undefined ? parseDay(query.to, "to") : new Date(`${isoDay(now)}T00:00:00Z`);
   const from = query.from !== undefined ? parseDay(query.from, "from") : new Date(to.getTime() - (DEFAULT_REPORT_DAYS - 1) * DAY_MS);
   const days = (to.getTime() - from.getTime()) / DAY_MS + 1;
-  if (days < 1) throw new BadRequest("from must not be after to");
-  if (days > MAX_REPORT_DAYS) throw new BadRequest(`at most ${MAX_REPORT_DAYS} days per request`);
+  if (days < 1) throw badRequest(`from (${isoDay(from)}) must not be after to (${isoDay(to)})`);
+  if (days > MAX_REPORT_DAYS) throw badRequest(`at most ${MAX_REPORT_DAYS} days per request, got ${days}`);
   return { branch, from: isoDay(from), to: isoDay(to) };
 }
 
@@ -98,7 +129,7 @@ export function routeReportRequest(event: APIGatewayProxyEventV2, now: Date): { 
   try {
     return { request: parseDailySalesRequest(event, now) };
   } catch (error) {
-    if (error instanceof BadRequest) return { response: json(400, { message: error.message }) };
+    if (isBadRequest(error)) return { response: json(400, { message: error.message }) };
     throw error;
   }
 }

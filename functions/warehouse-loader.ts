@@ -10,6 +10,9 @@
  * history insert is skipped. Two concurrent deliveries of one object collide under
  * Redshift's serializable isolation; the loser fails, is retried, and then skips.
  *
+ * A manifest that names no files is an empty load unit: it is recorded in the history
+ * with no rows and never reaches COPY. Folder markers and zero-byte objects are skipped.
+ *
  * The Data API client is injected, so tests script it; everything that decides what
  * SQL runs is a pure function, tested on its own and (except COPY) against PostgreSQL.
  */
@@ -20,6 +23,9 @@ import {
   DescribeStatementCommandOutput,
 } from "@aws-sdk/client-redshift-data";
 import type { S3ObjectCreatedNotificationEvent } from "aws-lambda";
+import { NamedError, namedError } from "./errors";
+import { decodeS3EventKey } from "./lake-layout";
+import { nothingToProcess } from "./lake-objects";
 
 export type StagedFormat = "JSON" | "CSV" | "PARQUET";
 
@@ -54,9 +60,12 @@ export interface TableName {
 /** One object the staged bucket reported as created. */
 export interface StagedObject {
   readonly bucket: string;
+  /** The object's key as S3 stores it (decoded from the event). */
   readonly key: string;
   readonly etag: string;
   readonly region: string;
+  /** Bytes, when the event says. */
+  readonly size?: number;
 }
 
 export interface LoadPlan {
@@ -173,6 +182,23 @@ function copyStatement(plan: LoadPlan, format: StagedFormat, columns: string): s
   return `COPY ${RAW_STAGING_TABLE}${columnList} FROM ${source} IAM_ROLE ${quoteLiteral(plan.copyRoleArn)} REGION ${quoteLiteral(object.region)}${manifest}${formatClause}`;
 }
 
+/** The load-history table, created when missing, and the condition "this object (key and ETag) is already loaded". */
+function loadHistory(plan: LoadPlan): { table: string; alreadyLoaded: string; create: NamedStatement[] } {
+  const table = qualifiedName(plan.historyTable);
+  const { object } = plan;
+  return {
+    table,
+    alreadyLoaded: `SELECT 1 FROM ${table} WHERE object_key = ${quoteLiteral(object.key)} AND etag = ${quoteLiteral(object.etag)}`,
+    create: [
+      { step: "create-history-schema", sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(plan.historyTable.schema)}` },
+      {
+        step: "create-history",
+        sql: `CREATE TABLE IF NOT EXISTS ${table} (object_key VARCHAR(1024) NOT NULL, etag VARCHAR(128) NOT NULL, row_count BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL, PRIMARY KEY (object_key, etag))`,
+      },
+    ],
+  };
+}
+
 /**
  * The statements of one load, in order. Run them as one batch (one transaction).
  * Identifiers and literals are quoted here; nothing from the event is pasted raw.
@@ -185,22 +211,17 @@ export function buildLoadStatements(plan: LoadPlan): NamedStatement[] {
   if (format === undefined) throw new Error(`Cannot tell the format of s3://${object.bucket}/${object.key}; set the target's format`);
 
   const targetTable = qualifiedName(target);
-  const history = qualifiedName(plan.historyTable);
+  const history = loadHistory(plan);
   const columns = target.columns.map(quoteIdentifier);
   const columnList = columns.join(", ");
   const keys = target.keyColumns.map(quoteIdentifier);
   const order = target.orderColumn !== undefined ? quoteIdentifier(target.orderColumn) : keys.join(", ");
-  const alreadyLoaded = `SELECT 1 FROM ${history} WHERE object_key = ${quoteLiteral(object.key)} AND etag = ${quoteLiteral(object.etag)}`;
   const updates = target.columns
     .filter((column) => !target.keyColumns.includes(column))
     .map((column) => `${quoteIdentifier(column)} = src.${quoteIdentifier(column)}`);
 
   return [
-    { step: "create-history-schema", sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(plan.historyTable.schema)}` },
-    {
-      step: "create-history",
-      sql: `CREATE TABLE IF NOT EXISTS ${history} (object_key VARCHAR(1024) NOT NULL, etag VARCHAR(128) NOT NULL, row_count BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL, PRIMARY KEY (object_key, etag))`,
-    },
+    ...history.create,
     { step: "create-staging", sql: `CREATE TEMP TABLE ${RAW_STAGING_TABLE} (LIKE ${targetTable})` },
     { step: "copy", sql: copyStatement(plan, format, columnList) },
     {
@@ -209,7 +230,7 @@ export function buildLoadStatements(plan: LoadPlan): NamedStatement[] {
       sql:
         `CREATE TEMP TABLE ${STAGING_TABLE} AS SELECT ${columnList} FROM ` +
         `(SELECT ${columnList}, ROW_NUMBER() OVER (PARTITION BY ${keys.join(", ")} ORDER BY ${order} DESC) AS loader_row_number FROM ${RAW_STAGING_TABLE}) ranked ` +
-        `WHERE loader_row_number = 1 AND NOT EXISTS (${alreadyLoaded})`,
+        `WHERE loader_row_number = 1 AND NOT EXISTS (${history.alreadyLoaded})`,
     },
     {
       step: "merge",
@@ -221,20 +242,66 @@ export function buildLoadStatements(plan: LoadPlan): NamedStatement[] {
     {
       step: "record-load",
       sql:
-        `INSERT INTO ${history} (object_key, etag, row_count, loaded_at) ` +
+        `INSERT INTO ${history.table} (object_key, etag, row_count, loaded_at) ` +
         `SELECT ${quoteLiteral(object.key)}, ${quoteLiteral(object.etag)}, staged.row_count, ${timestampLiteral(plan.loadedAt)} ` +
-        `FROM (SELECT COUNT(*) AS row_count FROM ${STAGING_TABLE}) staged WHERE NOT EXISTS (${alreadyLoaded})`,
+        `FROM (SELECT COUNT(*) AS row_count FROM ${STAGING_TABLE}) staged WHERE NOT EXISTS (${history.alreadyLoaded})`,
     },
   ];
 }
 
-/** The object an EventBridge "Object Created" event names. */
+/**
+ * An empty load unit (a manifest naming no files) recorded as loaded with no rows, with
+ * no COPY: Redshift's COPY stops on a manifest that names no files, and a unit that
+ * failed on every retry would only fill the dead-letter queue. The history row makes the
+ * no-op visible next to real loads, and a re-delivery records nothing twice.
+ */
+export function buildEmptyLoadStatements(plan: LoadPlan): NamedStatement[] {
+  const history = loadHistory(plan);
+  const { object } = plan;
+  return [
+    ...history.create,
+    {
+      step: "record-load",
+      sql:
+        `INSERT INTO ${history.table} (object_key, etag, row_count, loaded_at) ` +
+        `SELECT ${quoteLiteral(object.key)}, ${quoteLiteral(object.etag)}, 0, ${timestampLiteral(plan.loadedAt)} WHERE NOT EXISTS (${history.alreadyLoaded})`,
+    },
+  ];
+}
+
+/** How many files a COPY manifest names; anything else is refused with the reason. */
+export function manifestEntryCount(text: string, where: string): number {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${where} is not a COPY manifest: ${(error as Error).message}`);
+  }
+  const entries = (manifest as { entries?: unknown } | null)?.entries;
+  if (!Array.isArray(entries)) throw new Error(`${where} is not a COPY manifest: it has no "entries" list`);
+  return entries.length;
+}
+
+/**
+ * The object an EventBridge "Object Created" event names, its key decoded.
+ *
+ * Is `detail.object.key` URL-encoded, as S3 notification keys are? S3's EventBridge
+ * event reference does not say (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html
+ * shows only "example-key"). AWS's own event libraries decode it exactly as they decode
+ * notification keys, form-style ("+" is a space): Powertools for AWS Lambda (Python),
+ * S3EventBridgeNotificationObject.key returns unquote_plus(key)
+ * (aws-powertools/powertools-lambda-python, aws_lambda_powertools/utilities/data_classes/s3_event.py),
+ * and OpenSearch Data Prepper's S3EventBridgeNotification.Object.getUrlDecodedKey() URL-decodes it
+ * (opensearch-project/data-prepper, data-prepper-plugins/s3-source, S3EventBridgeNotification.java).
+ * So the loader decodes it with the lake's decodeS3EventKey; tests/warehouse-loader.test.ts
+ * sends keys with a space, a "+", a "%" and a non-ASCII character through it.
+ */
 export function stagedObjectOf(event: S3ObjectCreatedNotificationEvent): StagedObject {
   const { bucket, object } = event.detail ?? ({} as S3ObjectCreatedNotificationEvent["detail"]);
   if (!bucket?.name || !object?.key || !object?.etag) {
     throw new Error(`Not an S3 "Object Created" event with bucket, key and etag: ${JSON.stringify(event).slice(0, 500)}`);
   }
-  return { bucket: bucket.name, key: object.key, etag: object.etag, region: event.region };
+  return { bucket: bucket.name, key: decodeS3EventKey(object.key), etag: object.etag, region: event.region, size: object.size };
 }
 
 // ---- Redshift Data API ----------------------------------------------------------
@@ -260,26 +327,22 @@ export interface PollOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export class StatementFailedError extends Error {
-  constructor(
-    readonly statementId: string,
-    readonly status: string,
-    readonly failedStep: string | undefined,
-    readonly sqlError: string,
-  ) {
-    super(`Redshift statement ${statementId} ${status.toLowerCase()}${failedStep ? ` at step "${failedStep}"` : ""}: ${sqlError}`);
-    this.name = "StatementFailedError";
-  }
+/** A batch that Redshift reports FAILED or ABORTED: which statement, which step, and Redshift's own message. */
+export type StatementFailedError = NamedError<
+  "StatementFailedError",
+  { readonly statementId: string; readonly status: string; readonly failedStep: string | undefined; readonly sqlError: string }
+>;
+
+/** A batch still running when the poll timeout ran out (it has been cancelled). */
+export type StatementTimeoutError = NamedError<"StatementTimeoutError", { readonly statementId: string; readonly lastStatus: string }>;
+
+export function statementFailedError(statementId: string, status: string, failedStep: string | undefined, sqlError: string): StatementFailedError {
+  const where = failedStep ? ` at step "${failedStep}"` : "";
+  return namedError("StatementFailedError", `Redshift statement ${statementId} ${status.toLowerCase()}${where}: ${sqlError}`, { statementId, status, failedStep, sqlError });
 }
 
-export class StatementTimeoutError extends Error {
-  constructor(
-    readonly statementId: string,
-    readonly lastStatus: string,
-  ) {
-    super(`Redshift statement ${statementId} still ${lastStatus} when the poll timeout ran out; it was cancelled`);
-    this.name = "StatementTimeoutError";
-  }
+export function statementTimeoutError(statementId: string, lastStatus: string): StatementTimeoutError {
+  return namedError("StatementTimeoutError", `Redshift statement ${statementId} still ${lastStatus} when the poll timeout ran out; it was cancelled`, { statementId, lastStatus });
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -294,8 +357,8 @@ function failedStepOf(description: DescribeStatementCommandOutput, stepNames: re
 
 /**
  * Polls DescribeStatement with exponential backoff until the statement finishes.
- * Throws StatementFailedError (with the statement id, the failing step and Redshift's
- * message) on FAILED/ABORTED, and StatementTimeoutError after cancelling it when the
+ * Throws a StatementFailedError (with the statement id, the failing step and Redshift's
+ * message) on FAILED/ABORTED, and a StatementTimeoutError after cancelling it when the
  * timeout runs out.
  */
 export async function waitForStatement(
@@ -314,12 +377,12 @@ export async function waitForStatement(
     if (status === "FINISHED") return description;
     if (status === "FAILED" || status === "ABORTED") {
       const failed = failedStepOf(description, stepNames);
-      throw new StatementFailedError(statementId, status, failed.step, failed.error ?? description.Error ?? "no error message");
+      throw statementFailedError(statementId, status, failed.step, failed.error ?? description.Error ?? "no error message");
     }
     if (now() + delay > deadline) {
       // A cancelled batch rolls back as one transaction, so the retry starts clean.
       await client.send(new CancelStatementCommand({ Id: statementId })).catch(() => undefined);
-      throw new StatementTimeoutError(statementId, status);
+      throw statementTimeoutError(statementId, status);
     }
     await sleep(delay);
     delay = Math.min(delay * 2, options.maxDelayMs ?? 2000);
@@ -338,28 +401,23 @@ export interface LoaderSettings {
   readonly clock?: () => Date;
 }
 
-/** "committed" covers re-deliveries too: their transaction commits without changing anything. */
-export type LoadOutcome =
-  | { readonly status: "ignored"; readonly key: string; readonly reason: string }
-  | { readonly status: "committed"; readonly key: string; readonly statementId: string; readonly target: string };
-
 /**
- * Handles one "Object Created" event: loads the object into the table its prefix
- * maps to, or ignores it when no target claims it. Throws on any failure, so that
- * Lambda's retries and the failure destination see it.
+ * "committed" covers re-deliveries too: their transaction commits without changing
+ * anything. "empty" is a load unit that named no files, recorded as a no-op; "skipped"
+ * is an object that is no load unit at all (a folder marker or a zero-byte object).
  */
-export async function loadStagedObject(event: S3ObjectCreatedNotificationEvent, settings: LoaderSettings, client: DataApiClient): Promise<LoadOutcome> {
-  const object = stagedObjectOf(event);
-  const target = targetFor(object.key, settings.targets);
-  if (target === undefined) return { status: "ignored", key: object.key, reason: "no load target claims this prefix" };
+export type LoadOutcome =
+  | { readonly status: "ignored" | "skipped"; readonly key: string; readonly reason: string }
+  | { readonly status: "committed" | "empty"; readonly key: string; readonly statementId: string; readonly target: string };
 
-  const statements = buildLoadStatements({
-    target,
-    object,
-    copyRoleArn: settings.copyRoleArn,
-    historyTable: settings.historyTable ?? DEFAULT_HISTORY_TABLE,
-    loadedAt: (settings.clock ?? (() => new Date()))(),
-  });
+/** What the loader talks to: the Data API, and S3 to read a manifest before it is loaded. */
+export interface LoaderClients {
+  readonly dataApi: DataApiClient;
+  /** The text of an object of the staged bucket. */
+  readonly readObject: (bucket: string, key: string) => Promise<string>;
+}
+
+async function runBatch(settings: LoaderSettings, client: DataApiClient, target: LoadTarget, statements: NamedStatement[]): Promise<string> {
   const submitted = (await client.send(
     new BatchExecuteStatementCommand({
       ...("workgroupName" in settings.warehouse
@@ -373,7 +431,33 @@ export async function loadStagedObject(event: S3ObjectCreatedNotificationEvent, 
   )) as { Id?: string };
   if (!submitted.Id) throw new Error("BatchExecuteStatement returned no statement id");
   await waitForStatement(client, submitted.Id, settings.poll, statements.map((statement) => statement.step));
-  return { status: "committed", key: object.key, statementId: submitted.Id, target: `${target.schema}.${target.table}` };
+  return submitted.Id;
+}
+
+/**
+ * Handles one "Object Created" event: loads the object into the table its prefix
+ * maps to, ignores it when no target claims it, and skips folder markers and zero-byte
+ * objects. Throws on any failure, so that Lambda's retries and the failure destination
+ * see it.
+ */
+export async function loadStagedObject(event: S3ObjectCreatedNotificationEvent, settings: LoaderSettings, clients: LoaderClients): Promise<LoadOutcome> {
+  const object = stagedObjectOf(event);
+  const nothing = nothingToProcess(object.key, object.size);
+  if (nothing !== undefined) return { status: "skipped", key: object.key, reason: `${nothing}: not a load unit` };
+  const target = targetFor(object.key, settings.targets);
+  if (target === undefined) return { status: "ignored", key: object.key, reason: "no load target claims this prefix" };
+
+  const plan: LoadPlan = {
+    target,
+    object,
+    copyRoleArn: settings.copyRoleArn,
+    historyTable: settings.historyTable ?? DEFAULT_HISTORY_TABLE,
+    loadedAt: (settings.clock ?? (() => new Date()))(),
+  };
+  const where = `s3://${object.bucket}/${object.key}`;
+  const empty = target.manifest === true && manifestEntryCount(await clients.readObject(object.bucket, object.key), where) === 0;
+  const statementId = await runBatch(settings, clients.dataApi, target, empty ? buildEmptyLoadStatements(plan) : buildLoadStatements(plan));
+  return { status: empty ? "empty" : "committed", key: object.key, statementId, target: `${target.schema}.${target.table}` };
 }
 
 /** Reads the settings the component puts in the function's environment; names every missing one. */

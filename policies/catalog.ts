@@ -6,6 +6,7 @@
 import { awsBackupPolicies } from "./aws-backup";
 import { backupPolicies } from "./backups";
 import { disasterRecoveryPolicies } from "./disaster-recovery";
+import { confusedDeputyPolicies } from "./confused-deputy";
 import { encryptionAtRestPolicies } from "./encryption-at-rest";
 import { encryptionInTransitPolicies } from "./encryption-in-transit";
 import { eventProcessingPolicies } from "./event-processing";
@@ -29,6 +30,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   ...disasterRecoveryPolicies,
   databasesNotPublic,
   ...iamPolicies,
+  ...confusedDeputyPolicies,
   ...eventProcessingPolicies,
   lambdaRuntimeSupported,
   kmsKeyRotation,

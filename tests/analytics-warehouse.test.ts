@@ -8,7 +8,14 @@ import { loaderSettingsFromEnv } from "../functions/warehouse-loader";
 import { WAREHOUSE_LOAD_TARGETS, analyticsWarehouseArgs } from "../platform/stores";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
-import { invokeAsShipped } from "./support/shipped";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { copyManifest } from "../functions/lake-staging";
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator, s3Client, startS3rver } from "./support/aws-emulators";
+import { ShippedInvocationFailed, invokeAsShipped } from "./support/shipped";
+import { encodeS3NotificationKey, thirdPartyEvent } from "./support/third-party-events";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { REDSHIFT_DATA_STUB_PATH } = require("./support/redshift-data-stub") as { REDSHIFT_DATA_STUB_PATH: string };
 import { ConfigOverrides, policyOf, single } from "./support/stack";
 
 /** Serverless needs subnets in 3 AZs; dev's stack file has 2, so it runs a provisioned node instead. */
@@ -87,6 +94,11 @@ describe.each([
       Condition: { StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } },
     });
     expect(JSON.stringify(statements)).not.toMatch(/GetSecretValue/); // no admin secret: the loader authenticates as itself
+  });
+
+  it("lets the loader read only the manifests it loads (so an empty one never reaches COPY)", () => {
+    const read = statementsOf(plan, "-loader").filter((s) => [s.Action].flat().includes("s3:GetObject"));
+    expect(read).toEqual([{ Sid: "ReadManifests", Effect: "Allow", Action: "s3:GetObject", Resource: [`${STAND_IN.stagedBucket.arn}/manifests/*`] }]);
   });
 });
 
@@ -234,11 +246,88 @@ describe("the loader as shipped", () => {
     expect(() => loaderSettingsFromEnv({})).toThrow(/Missing environment: WAREHOUSE_DATABASE, COPY_ROLE_ARN, LOAD_TARGETS, POLL_TIMEOUT_MS, WAREHOUSE_WORKGROUP or WAREHOUSE_CLUSTER_ID/);
   });
 
-  it("serializes requiring only the Data API client, loads cold and ignores objects no target claims", async () => {
-    const event = { region: "eu-west-1", detail: { bucket: { name: "staged" }, object: { key: "events/x.csv", etag: "e" } } };
+  it("serializes requiring only the Data API and S3 clients (and Node's zlib for gzipped manifests), loads cold and ignores objects no target claims", async () => {
+    const event = { region: "eu-west-1", detail: { bucket: { name: "staged" }, object: { key: "events/x.csv", etag: "e", size: 10 } } };
     const { result, requires } = await invokeAsShipped(loaderCallbackFactory, env, event);
-    expect(requires).toEqual(['require("@aws-sdk/client-redshift-data/dist-cjs/index.js")']);
+    expect(requires).toEqual(['require("@aws-sdk/client-redshift-data/dist-cjs/index.js")', 'require("@aws-sdk/client-s3/dist-cjs/index.js")', 'require("zlib")']);
     expect(result).toEqual({ status: "ignored", key: "events/x.csv", reason: "no load target claims this prefix" });
+  });
+
+  describe("on published EventBridge events, with the staged bucket on s3rver and the Data API stubbed at the client", () => {
+    const STAGED = "dp-dev-staged";
+    const FIXTURE = "powertools-lambda-python/tests/events/s3EventBridgeNotificationObjectCreatedEvent.json";
+    let s3Server: RunningEmulator;
+    let s3: S3Client;
+    beforeAll(async () => {
+      s3Server = await startS3rver([STAGED]);
+      s3 = s3Client(s3Server);
+    });
+    afterAll(async () => {
+      s3?.destroy();
+      await s3Server?.stop();
+    });
+
+    /** The published sample aimed at a manifest of ours, which is put on s3rver first. */
+    async function manifestCreated(key: string, files: number): Promise<unknown> {
+      const body = copyManifest(STAGED, Array.from({ length: files }, (_, i) => ({ key: `events/event_date=2026-11-01/part-${i}.csv`, bytes: 100 })));
+      await s3.send(new PutObjectCommand({ Bucket: STAGED, Key: key, Body: Buffer.from(body) }));
+      const event = thirdPartyEvent(FIXTURE);
+      event.detail.bucket.name = STAGED;
+      event.detail.object.key = encodeS3NotificationKey(key);
+      event.detail.object.size = Buffer.byteLength(body);
+      return event;
+    }
+    const shipped = (statuses: object[], pollTimeoutMs = "10000") => ({
+      env: {
+        ...env,
+        POLL_TIMEOUT_MS: pollTimeoutMs,
+        AWS_REGION: EMULATOR_REGION,
+        AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_S3: s3Server.endpoint,
+        REDSHIFT_DATA_STUB: JSON.stringify({ statementId: "stmt-shipped", statuses }),
+      },
+      options: { preload: REDSHIFT_DATA_STUB_PATH },
+    });
+
+    it("loads a manifest and says so", async () => {
+      const { env: shippedEnv, options } = shipped([{ Status: "SUBMITTED" }, { Status: "FINISHED" }]);
+      const { result } = await invokeAsShipped(loaderCallbackFactory, shippedEnv, await manifestCreated("manifests/shipped ok.manifest", 1), options);
+      expect(result).toEqual({ status: "committed", key: "manifests/shipped ok.manifest", statementId: "stmt-shipped", target: "lake.events" });
+    });
+
+    it("records a manifest naming no files as an empty load", async () => {
+      const { env: shippedEnv, options } = shipped([{ Status: "FINISHED" }]);
+      const { result } = await invokeAsShipped(loaderCallbackFactory, shippedEnv, await manifestCreated("manifests/shipped-empty.manifest", 0), options);
+      expect(result).toMatchObject({ status: "empty", key: "manifests/shipped-empty.manifest" });
+    });
+
+    it("fails a load with the type and message the runtime reports to the dead-letter queue: statement, step and SQL error", async () => {
+      const { env: shippedEnv, options } = shipped([
+        { Status: "SUBMITTED" },
+        { Status: "STARTED" },
+        {
+          Status: "FAILED",
+          Error: "batch failed",
+          SubStatements: [{ Id: "stmt-shipped:1", Status: "FINISHED" }, { Id: "stmt-shipped:2", Status: "FINISHED" }, { Id: "stmt-shipped:3", Status: "FINISHED" }, { Id: "stmt-shipped:4", Status: "FAILED", Error: "ERROR: Manifest file is not in correct json format" }],
+        },
+      ]);
+      const failure = invokeAsShipped(loaderCallbackFactory, shippedEnv, await manifestCreated("manifests/shipped-fails.manifest", 1), options);
+      await expect(failure).rejects.toBeInstanceOf(ShippedInvocationFailed);
+      const { response } = (await failure.catch((error) => error)) as ShippedInvocationFailed;
+      expect(response.errorType).toBe("StatementFailedError");
+      expect(response.errorMessage).toBe('Redshift statement stmt-shipped failed at step "copy": ERROR: Manifest file is not in correct json format');
+      expect(response.trace[0]).toBe(`StatementFailedError: ${response.errorMessage}`);
+      expect(response.trace.length).toBeGreaterThan(1);
+    });
+
+    it("fails a load that outlives the poll timeout as a StatementTimeoutError naming the statement", async () => {
+      const { env: shippedEnv, options } = shipped([{ Status: "STARTED" }], "600");
+      const failure = invokeAsShipped(loaderCallbackFactory, shippedEnv, await manifestCreated("manifests/shipped-slow.manifest", 1), options);
+      await expect(failure).rejects.toMatchObject({
+        response: { errorType: "StatementTimeoutError", errorMessage: "Redshift statement stmt-shipped still STARTED when the poll timeout ran out; it was cancelled" },
+      });
+    });
   });
 });
 

@@ -9,7 +9,8 @@ import { DAILY_SALES_ROUTE } from "../functions/reporting-api";
 import { cacheLayerArgs } from "../platform/stores";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
-import { invokeAsShipped } from "./support/shipped";
+import { ShippedInvocationFailed, invokeAsShipped } from "./support/shipped";
+import { HTTP_API_V2_EVENTS, HTTP_API_V2_REPEATED_PARAMETER_EVENTS, httpApiRequestFrom, thirdPartyEvent } from "./support/third-party-events";
 import { policyOf, single } from "./support/stack";
 
 const DB_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${MOCK_ACCOUNT_ID}:secret:rds!cluster-stand-in`;
@@ -161,13 +162,49 @@ describe("the reporting function as shipped", () => {
     REPORT_TTL_SECONDS: "300",
   };
 
+  const body = (result: unknown) => JSON.parse((result as { body: string }).body);
+  const dailySales = (fixture: string, branch: string, query: [string, string][]) =>
+    httpApiRequestFrom(fixture, DAILY_SALES_ROUTE, `/reports/${branch}/daily-sales`, { branch }, query);
+
   it("requires only pg, ioredis and the Secrets Manager client, and answers bad requests before connecting anywhere", async () => {
     const badBranch = { routeKey: DAILY_SALES_ROUTE, pathParameters: { branch: "x'; DROP TABLE sales.orders; --" } };
     const { result, requires } = await invokeAsShipped(reportingCallbackFactory, env, badBranch);
     expect(requires).toEqual(['require("@aws-sdk/client-secrets-manager/dist-cjs/index.js")', 'require("ioredis/built/index.js")', 'require("pg")']);
+    expect(result).toMatchObject({ statusCode: 400, headers: { "content-type": "application/json" } });
+    expect(body(result)).toEqual({ message: "branch must be 1-32 letters, digits, '_' or '-'" });
+  });
+
+  it.each(HTTP_API_V2_REPEATED_PARAMETER_EVENTS)("tells the caller a repeated query parameter is refused (%s)", async (fixture) => {
+    const { result } = await invokeAsShipped(reportingCallbackFactory, env, dailySales(fixture, "LDN", [["from", "2026-11-01"], ["from", "2026-11-02"], ["parameter2", "value"]]));
     expect(result).toMatchObject({ statusCode: 400 });
-    const unknownRoute = await invokeAsShipped(reportingCallbackFactory, env, { routeKey: "GET /admin" });
-    expect(unknownRoute.result).toMatchObject({ statusCode: 404 });
+    expect(body(result)).toEqual({ message: "from is given 2 times; give it once" });
+  });
+
+  it.each([
+    ["an empty value", "LDN", [["from", ""]], "from must not be empty; give a date YYYY-MM-DD or leave from out"],
+    ["an impossible date", "LDN", [["to", "2026-02-30"]], 'to must be a date YYYY-MM-DD, got "2026-02-30"'],
+    ["a reversed range", "LDN", [["from", "2026-11-03"], ["to", "2026-11-02"]], "from (2026-11-03) must not be after to (2026-11-02)"],
+    ["a range that is too long", "LDN", [["from", "2026-01-01"], ["to", "2026-11-02"]], "at most 92 days per request, got 306"],
+    ["a bad branch name", "LDN!", [], "branch must be 1-32 letters, digits, '_' or '-'"],
+  ] as [string, string, [string, string][], string][])("answers %s with 400 and the reason", async (_case, branch, query, message) => {
+    const { result } = await invokeAsShipped(reportingCallbackFactory, env, dailySales(HTTP_API_V2_EVENTS[0], branch, query));
+    expect(result).toMatchObject({ statusCode: 400 });
+    expect(body(result)).toEqual({ message });
+  });
+
+  it.each(HTTP_API_V2_EVENTS)("answers a published request for a route it does not serve with 404 and the route (%s)", async (fixture) => {
+    const event = thirdPartyEvent(fixture);
+    const { result } = await invokeAsShipped(reportingCallbackFactory, env, event);
+    expect(result).toMatchObject({ statusCode: 404 });
+    expect(body(result)).toEqual({ message: `no route ${event.routeKey}` });
+  });
+
+  it("fails its cold start with the runtime's report naming every missing setting", async () => {
+    const failure = invokeAsShipped(reportingCallbackFactory, { DB_HOST: "h" }, dailySales(HTTP_API_V2_EVENTS[0], "LDN", []));
+    await expect(failure).rejects.toBeInstanceOf(ShippedInvocationFailed);
+    await expect(failure).rejects.toMatchObject({
+      response: { errorType: "Error", errorMessage: expect.stringMatching(/^Missing environment: DB_PORT, DB_NAME, DB_SECRET_ARN/) },
+    });
   });
 });
 

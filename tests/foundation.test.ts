@@ -113,21 +113,49 @@ describe.each(["dev", "prod"] as const)("%s stack foundation", (stack) => {
   it("lets the services that publish into encrypted topics and queues use the data key, each under conditions its requests carry", () => {
     const statements = policyOf(byName(plan, "aws:kms/key:Key", "-keys-data")).Statement;
     const forService = (service: string) => statements.filter((statement) => [statement.Principal?.Service ?? []].flat().includes(service));
-    for (const service of ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "s3.amazonaws.com"]) {
-      expect(forService(service)).toEqual([expect.objectContaining({
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
-      })]);
-    }
-    // EventBridge's KMS requests (target and dead-letter delivery) carry no aws:SourceAccount or
-    // aws:SourceArn: a statement conditioned on them would never match and every delivery would fail.
-    expect(forService("events.amazonaws.com")).toEqual([{
-      Sid: "EventBridgeDeliversToEncryptedTargets",
+    const grant = (Sid: string, Service: string | string[], Condition?: object) => ({
+      Sid,
       Effect: "Allow",
-      Principal: { Service: "events.amazonaws.com" },
+      Principal: { Service },
       Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
       Resource: "*",
+      ...(Condition ? { Condition } : {}),
+    });
+    // CloudWatch's KMS requests for alarm delivery carry aws:SourceAccount.
+    expect(forService("cloudwatch.amazonaws.com")).toEqual([grant("CloudWatchAlarmsOfThisAccountEncrypt", "cloudwatch.amazonaws.com", { StringEquals: { "aws:SourceAccount": "123456789012" } })]);
+    // S3 notifications and Budgets alerts: the form their guides document, with the source
+    // conditions on the topic policies instead (a condition their KMS requests lack would drop every notification).
+    const documentedForm = grant("S3AndBudgetsNotifyEncryptedTopics", ["s3.amazonaws.com", "budgets.amazonaws.com"]);
+    expect(forService("s3.amazonaws.com")).toEqual([documentedForm]);
+    expect(forService("budgets.amazonaws.com")).toEqual([documentedForm]);
+    // EventBridge's KMS requests (target and dead-letter delivery) carry no aws:SourceAccount or
+    // aws:SourceArn: a statement conditioned on them would never match and every delivery would fail.
+    expect(forService("events.amazonaws.com")).toEqual([grant("EventBridgeDeliversToEncryptedTargets", "events.amazonaws.com")]);
+  });
+
+  it("keeps the source conditions for S3 and Budgets on the topics they publish to", () => {
+    const alarms = policyOf(byName(plan, "aws:sns/topicPolicy:TopicPolicy", "-alerting-alarms-policy")).Statement;
+    expect(alarms.find((statement) => statement.Sid === "AccountServicesPublishAlarms")).toMatchObject({
+      Principal: { Service: ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] },
+      Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+    });
+    const lakeEvents = policyOf(byName(plan, "aws:sns/topicPolicy:TopicPolicy", "-lake-events-policy")).Statement;
+    expect(lakeEvents.find((statement) => statement.Sid === "StagedBucketPublishes")).toMatchObject({
+      Principal: { Service: "s3.amazonaws.com" },
+      Condition: { ArnEquals: { "aws:SourceArn": expect.stringMatching(/^arn:aws:s3:::dp-\w+-lake-staged/) }, StringEquals: { "aws:SourceAccount": "123456789012" } },
+    });
+  });
+
+  it("lets only this account's flow logs in this region assume the flow-log role", () => {
+    const trust = JSON.parse(byName(plan, "aws:iam/role:Role", "-network-flow-logs-role").inputs.assumeRolePolicy);
+    expect(trust.Statement).toEqual([{
+      Effect: "Allow",
+      Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+      Action: "sts:AssumeRole",
+      Condition: {
+        StringEquals: { "aws:SourceAccount": "123456789012" },
+        ArnLike: { "aws:SourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*" },
+      },
     }]);
   });
 

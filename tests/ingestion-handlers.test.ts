@@ -28,6 +28,7 @@ import {
   dynamoDbClient,
   expectShipsAsFactory,
   invokeShipped,
+  createClaimsTable,
   kinesisClient,
   kinesisEventOf,
   listKeys,
@@ -341,19 +342,25 @@ describe("consumer factories", () => {
   });
 });
 
-describe("queue consumer against s3rver", () => {
+describe("queue consumer against s3rver and dynalite", () => {
   const RAW = "raw-bucket";
+  const CLAIMS = "claims";
   let s3Server: RunningEmulator;
+  let dynamo: RunningEmulator;
   let s3: S3Client;
+  let db: DynamoDBClient;
   let prefixCounter = 0;
 
   beforeAll(async () => {
-    s3Server = await startS3rver([RAW]);
+    [s3Server, dynamo] = await Promise.all([startS3rver([RAW]), startDynalite()]);
     s3 = s3Client(s3Server);
+    db = dynamoDbClient(dynamo);
+    await createClaimsTable(db, CLAIMS);
   });
   afterAll(async () => {
     s3.destroy();
-    await s3Server.stop();
+    db.destroy();
+    await Promise.all([s3Server.stop(), dynamo.stop()]);
   });
 
   /** Messages as Lambda's SQS poller delivers them; each test uses its own send hour so keys do not collide. */
@@ -381,7 +388,7 @@ describe("queue consumer against s3rver", () => {
   }
 
   const START = new Date("2026-05-06T00:00:00Z");
-  const deps = (bucket = RAW) => ({ s3, rawBucket: bucket, log: quiet });
+  const deps = (bucket = RAW) => ({ s3, rawBucket: bucket, claims: { dynamodb: db, tableName: CLAIMS, ttlSeconds: 3600 }, staleClaimMs: 60_000, log: quiet });
   const hourPrefix = (event: SQSEvent) => {
     const at = new Date(Number(event.Records[0].attributes.SentTimestamp));
     return `api/year=2026/month=05/day=${String(at.getUTCDate()).padStart(2, "0")}/hour=${String(at.getUTCHours()).padStart(2, "0")}/`;
@@ -447,7 +454,14 @@ describe("queue consumer against s3rver", () => {
     const event = sqsEvent([JSON.stringify(ingestEvent("shipped")), "poison"], START);
 
     // An IP endpoint makes the SDK address buckets path-style, as s3rver needs, with the factory's default client.
-    const response = await invokeShipped(queueConsumerFactory, { RAW_BUCKET: RAW, AWS_ENDPOINT_URL_S3: s3Server.endpoint }, event);
+    const response = await invokeShipped(queueConsumerFactory, {
+      RAW_BUCKET: RAW,
+      CLAIMS_TABLE: CLAIMS,
+      CLAIM_TTL_SECONDS: "3600",
+      STALE_CLAIM_MS: "120000",
+      AWS_ENDPOINT_URL_S3: s3Server.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    }, event);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1].messageId }] });
     const [key] = await listKeys(s3, RAW, hourPrefix(event));

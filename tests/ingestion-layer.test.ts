@@ -5,9 +5,12 @@
  */
 import {
   INGESTION_DEFAULTS,
+  INGEST_QUEUE_RETENTION_SECONDS,
   IngestionLayerArgs,
   VISIBILITY_TIMEOUT_FACTOR,
+  claimTtlDays,
   firehosePrefixes,
+  staleClaimMs,
   validateIngestionLayerArgs,
 } from "../components/ingestion/ingestion-layer";
 import { BACKUP_SERVICE_POLICIES } from "../components/backup/backup-plan";
@@ -83,8 +86,45 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
     expect(table.inputs.writeCapacity).toBeUndefined();
   });
 
+  it("keeps the raw zone's claims in an on-demand, encrypted table that TTL empties after the longest redelivery window", () => {
+    const table = get(T.table, "-claims");
+    expect(table.inputs).toMatchObject({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      attributes: [{ name: "pk", type: "S" }],
+      serverSideEncryption: { enabled: true, kmsKeyArn: arnOf(single(plan, T.key, "-keys-data")) },
+      pointInTimeRecovery: { enabled: prod },
+      deletionProtectionEnabled: prod,
+      ttl: { attributeName: "expiresAt", enabled: true },
+    });
+    const retentionHours = Number(stageValue(stack, "kinesisRetentionHours", 168));
+    const ttlSeconds = String(claimTtlDays(retentionHours) * 86_400);
+    expect(claimTtlDays(retentionHours) * 86_400).toBeGreaterThan(Math.max(INGEST_QUEUE_RETENTION_SECONDS, retentionHours * 3600));
+    for (const fn of [get(T.fn, "-queue-consumer-fn"), get(T.fn, "-stream-dedup-fn")]) {
+      expect(fn.inputs.environment.variables).toMatchObject({ CLAIMS_TABLE: table.state.name, CLAIM_TTL_SECONDS: ttlSeconds });
+    }
+    const consumer = get(T.fn, "-queue-consumer-fn");
+    expect(consumer.inputs.environment.variables.STALE_CLAIM_MS).toBe(String(staleClaimMs(consumer.inputs.timeout)));
+    // A claim is stale well before SQS can redeliver its message.
+    expect(staleClaimMs(consumer.inputs.timeout)).toBeLessThan(get(T.queue, "-ingest").inputs.visibilityTimeoutSeconds * 1000);
+  });
+
+  it("lets each writer claim only its own channel's event ids", () => {
+    const claims = arnOf(get(T.table, "-claims"));
+    expect(bySid(get(T.rolePolicy, "-queue-consumer-policy"), "ClaimApiEvents")).toEqual({
+      Sid: "ClaimApiEvents",
+      Effect: "Allow",
+      Action: ["dynamodb:PutItem", "dynamodb:GetItem"],
+      Resource: claims,
+      Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["raw-api#*"] } },
+    });
+    const dedup = statementsOf(get(T.rolePolicy, "-stream-dedup-policy"));
+    expect(dedup.find((statement) => statement.Sid === "ClaimStreamEvents")).toMatchObject({ Resource: claims, Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["raw-stream#*"] } } });
+    expect(dedup.map((statement) => statement.Sid).sort()).toEqual(["ClaimStreamEvents", "ManageVpcNetworkInterfaces", "UseDataKey", "WriteOwnLogs", "WriteTraces"]);
+  });
+
   it("protects the stateful resources in prod only", () => {
-    const stateful = [get(T.stream, "-stream"), get(T.table, "-speed-layer"), get(T.queue, "-ingest"), get(T.queue, "-ingest-dlq"), get(T.queue, "-stream-dlq")];
+    const stateful = [get(T.stream, "-stream"), get(T.table, "-speed-layer"), get(T.table, "-claims"), get(T.queue, "-ingest"), get(T.queue, "-ingest-dlq"), get(T.queue, "-stream-dlq")];
     for (const resource of stateful) expect({ name: resource.name, protect: resource.protect }).toEqual({ name: resource.name, protect: prod });
   });
 
@@ -149,13 +189,13 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
     expect(mapping.inputs.batchSize).toBeLessThanOrEqual(10);
   });
 
-  it("lets the queue consumer write only the raw api/ prefix", () => {
-    const write = bySid(get(T.rolePolicy, "-queue-consumer-policy"), "WriteRawApiObjects");
-    expect(write).toMatchObject({ Action: "s3:PutObject", Resource: expect.stringMatching(/^arn:aws:s3:::dp-\w+-lake-raw-\w+\/api\/\*$/) });
+  it("lets the queue consumer write, and read back, only the raw api/ prefix", () => {
+    const access = bySid(get(T.rolePolicy, "-queue-consumer-policy"), "ReadAndWriteRawApiObjects");
+    expect(access).toMatchObject({ Action: ["s3:PutObject", "s3:GetObject"], Resource: expect.stringMatching(/^arn:aws:s3:::dp-\w+-lake-raw-\w+\/api\/\*$/) });
   });
 
   it("runs the consumers with stage memory and tracing, inside the private subnets", () => {
-    for (const suffix of ["-stream-consumer-fn", "-queue-consumer-fn"]) {
+    for (const suffix of ["-stream-consumer-fn", "-queue-consumer-fn", "-stream-dedup-fn"]) {
       const fn = get(T.fn, suffix);
       expect(fn.inputs.memorySize).toBe(Number(stageValue(stack, "lambdaMemoryMb", 512)));
       expect(fn.inputs.tracingConfig).toEqual({ mode: "Active" });
@@ -205,6 +245,65 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
     for (const statement of statements) expect(statement.Resource).not.toEqual("*");
   });
 
+  it("lets Firehose use the data key only through S3 for the raw bucket's stream prefixes and through Kinesis for this stream", () => {
+    const statements = statementsOf(get(T.rolePolicy, "-firehose-policy"));
+    const dataKey = arnOf(single(plan, T.key, "-keys-data"));
+    const raw = plan.resources.find((r) => r.name === `dp-${stack}-lake-raw` && r.type === "aws:s3/bucket:Bucket")!.state.arn;
+    const keyStatements = statements.filter((statement) => [statement.Action].flat().some((action: string) => action.startsWith("kms:")));
+    expect(keyStatements).toEqual([
+      {
+        Sid: "EncryptRawStreamObjects",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: dataKey,
+        Condition: {
+          StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" },
+          StringLike: { "kms:EncryptionContext:aws:s3:arn": [raw, `${raw}/stream/*`, `${raw}/stream-errors/*`] },
+        },
+      },
+      {
+        Sid: "DecryptIngestStream",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: dataKey,
+        Condition: {
+          StringEquals: { "kms:ViaService": "kinesis.eu-west-1.amazonaws.com" },
+          StringLike: { "kms:EncryptionContext:aws:kinesis:arn": arnOf(get(T.stream, "-stream")) },
+        },
+      },
+    ]);
+  });
+
+  it("lets only this account's Firehose assume the Firehose role (sts:ExternalId is the account id)", () => {
+    expect(JSON.parse(get(T.role, "-firehose-role").inputs.assumeRolePolicy).Statement).toEqual([{
+      Effect: "Allow",
+      Principal: { Service: "firehose.amazonaws.com" },
+      Action: "sts:AssumeRole",
+      Condition: { StringEquals: { "sts:ExternalId": "123456789012" } },
+    }]);
+  });
+
+  it("passes every stream buffer through the deduplication function before Firehose writes it", () => {
+    const dedup = get(T.fn, "-stream-dedup-fn");
+    expect(get(T.firehose, "-firehose").inputs.extendedS3Configuration.processingConfiguration).toEqual({
+      enabled: true,
+      processors: [{
+        type: "Lambda",
+        parameters: [
+          { parameterName: "LambdaArn", parameterValue: `${dedup.state.arn}:$LATEST` },
+          { parameterName: "BufferSizeInMBs", parameterValue: "1" },
+          { parameterName: "BufferIntervalInSeconds", parameterValue: "60" },
+        ],
+      }],
+    });
+    expect(bySid(get(T.rolePolicy, "-firehose-policy"), "TransformRecords")).toEqual({
+      Sid: "TransformRecords",
+      Effect: "Allow",
+      Action: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+      Resource: [dedup.state.arn, `${dedup.state.arn}:*`],
+    });
+  });
+
   it("fronts the queue with an IAM-authorised HTTP API whose role may only send to it", () => {
     expect(get(T.route, "-api-post-events").inputs).toMatchObject({ routeKey: "POST /events", authorizationType: "AWS_IAM" });
     const integration = get(T.integration, "-api-send-message");
@@ -227,7 +326,7 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
   it("encrypts every log group of the layer with the logs key", () => {
     const logsKey = arnOf(single(plan, T.key, "-keys-logs"));
     const groups = ofType(plan, T.logGroup).filter((group) => group.name.startsWith(prefix));
-    expect(groups).toHaveLength(4);
+    expect(groups).toHaveLength(5);
     for (const group of groups) expect(group.inputs.kmsKeyId).toBe(logsKey);
   });
 
@@ -247,6 +346,8 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
       "speed-layer-replication-eu-central-1",
       "stream-consumer-errors",
       "stream-consumer-throttles",
+      "stream-dedup-errors",
+      "stream-dedup-throttles",
       "stream-dlq-depth",
     ]);
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([topicArn]);
@@ -279,6 +380,14 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
     const backupRole = plan.resources.find((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-backup-service-role"));
     const isBackupServicePolicy = (a: PlannedResource) => a.inputs.role === backupRole?.state.name && (BACKUP_SERVICE_POLICIES as readonly string[]).includes(a.inputs.policyArn);
     expect(ofType(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => !isBackupServicePolicy(a))).toEqual([]);
+  });
+});
+
+describe("the Firehose transformation's timeout", () => {
+  it("stays within the 5 minutes Firehose waits, whatever the data-path timeout", async () => {
+    const plan = await evaluate("dev", { lambdaTimeoutSeconds: 900 });
+    expect(single(plan, T.fn, "-stream-dedup-fn").inputs.timeout).toBe(300);
+    expect(single(plan, T.fn, "-queue-consumer-fn").inputs.timeout).toBe(900);
   });
 });
 

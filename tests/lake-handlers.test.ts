@@ -10,6 +10,7 @@ import { cleanKeyFor, decodeS3EventKey, manifestKeyFor, quarantineKeyFor, rawApi
 import { csvField, handleCleanObjectsCreated, parseCleanRows } from "../functions/lake-staging";
 import { handleRawObjectsCreated, splitRows, transformText } from "../functions/lake-transform";
 import { EMULATOR_REGION, RunningEmulator, expectShipsAsFactory, invokeShipped, listKeys, readText, s3Client, startS3rver } from "./support/aws-emulators";
+import { s3NotificationFor } from "./support/third-party-events";
 
 const RAW = "lake-raw";
 const TRANSFORMED = "lake-transformed";
@@ -80,6 +81,13 @@ describe("CSV for Redshift COPY", () => {
     expect(csvField('a "b", c')).toBe('"a ""b"", c"');
   });
 });
+
+/** The S3 notification samples published by Powertools (TypeScript) and aws-lambda-go: eventVersion 2.1 and 2.0, plain and encoded keys. */
+const S3_NOTIFICATIONS = [
+  "powertools-lambda-typescript/packages/parser/tests/events/s3/base.json",
+  "powertools-lambda-typescript/packages/parser/tests/events/s3/decoded-key.json",
+  "aws-lambda-go/events/testdata/s3-event.json",
+];
 
 describe("lake handlers against s3rver", () => {
   let server: RunningEmulator;
@@ -179,6 +187,7 @@ describe("lake handlers against s3rver", () => {
     const [outcome] = await handleRawObjectsCreated(s3Event(RAW, rawKey), transformDeps());
 
     expect(decodeS3EventKey(encodeS3Key(rawKey))).toBe(rawKey);
+    expect(() => decodeS3EventKey("api/100%.jsonl")).toThrow('Event key "api/100%.jsonl" is not URL-encoded the way S3 encodes keys in events');
     expect(outcome.cleanKey).toBe("clean/api/year=2026/month=07/day=01/hour=05/manual upload+1.jsonl");
   });
 
@@ -219,7 +228,7 @@ describe("lake handlers against s3rver", () => {
         '"d2","billing","invoice-d2","invoice.paid","2026-07-01T22:30:00.000Z","{""note"":""says \\""hi\\"", then leaves"",""total"":12.5}"\n',
     );
     expect(staged.manifestKey).toBe(manifestKeyFor(cleanKey));
-    const manifest = JSON.parse(await readText(s3, STAGED, staged.manifestKey));
+    const manifest = JSON.parse(await readText(s3, STAGED, staged.manifestKey!));
     const sizes = await Promise.all(staged.objects.map(async (key) => Buffer.byteLength(await readText(s3, STAGED, key))));
     expect(manifest).toEqual({
       entries: staged.objects.map((key, index) => ({ url: `s3://${STAGED}/${key}`, mandatory: true, meta: { content_length: sizes[index] } })),
@@ -253,6 +262,78 @@ describe("lake handlers against s3rver", () => {
 
     expect(transformed[0].cleanKey).toBe(cleanKeyFor(rawKey));
     expect(await readText(s3, STAGED, staged[0].objects[0])).toContain('"shipped"');
+  });
+
+  describe("on S3 notifications as S3 sends them (third-party samples)", () => {
+    let counter = 0;
+    // Bytes with a known length: the SDK warns about an empty string body as a stream of unknown length.
+    const putText = (bucket: string, key: string, body: string) => put(bucket, key, Buffer.from(body));
+    const allKeys = async () => [...(await listKeys(s3, TRANSFORMED)), ...(await listKeys(s3, STAGED))];
+
+    it.each(S3_NOTIFICATIONS)("carries a raw object through Transformation and Staging (%s)", async (fixture) => {
+      const rawKey = `api/year=2026/month=08/day=0${(++counter % 9) + 1}/hour=10/sample ${counter}+copy.jsonl`;
+      const body = jsonl([ingestEvent(`tp-${counter}`)]);
+      await putText(RAW, rawKey, body);
+
+      const [transformed] = await handleRawObjectsCreated(s3NotificationFor(fixture, RAW, rawKey, Buffer.byteLength(body)), transformDeps());
+      const cleanBytes = Buffer.byteLength(await readText(s3, TRANSFORMED, transformed.cleanKey!));
+      const [staged] = await handleCleanObjectsCreated(s3NotificationFor(fixture, TRANSFORMED, transformed.cleanKey!, cleanBytes), stagingDeps());
+
+      expect(transformed).toMatchObject({ input: rawKey, cleanKey: cleanKeyFor(rawKey), cleanRows: 1 });
+      expect(staged).toMatchObject({ input: cleanKeyFor(rawKey), rows: 1, manifestKey: manifestKeyFor(cleanKeyFor(rawKey)) });
+      expect(await readText(s3, STAGED, staged.objects[0])).toContain(`"tp-${counter}"`);
+    });
+
+    it.each([
+      ["raw", RAW, "api/", "Transformation"],
+      ["transformed", TRANSFORMED, "clean/", "Staging"],
+    ] as const)("skips the folder marker a console 'Create folder' puts in the %s zone", async (_zone, bucket, folder, handler) => {
+      await putText(bucket, folder, "");
+      const before = await allKeys();
+      for (const fixture of S3_NOTIFICATIONS) {
+        const event = s3NotificationFor(fixture, bucket, folder, 0);
+        const [outcome] = handler === "Transformation" ? await handleRawObjectsCreated(event, transformDeps()) : await handleCleanObjectsCreated(event, stagingDeps());
+        expect(outcome).toMatchObject({ input: folder, skipped: expect.stringMatching(/folder marker/) });
+      }
+      expect(await allKeys()).toEqual(before);
+    });
+
+    it.each([
+      ["raw", RAW, "api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Transformation"],
+      ["transformed", TRANSFORMED, "clean/api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Staging"],
+    ] as const)("skips a zero-byte upload in the %s zone and writes nothing", async (_zone, bucket, key, handler) => {
+      await putText(bucket, key, "");
+      const before = await allKeys();
+      for (const fixture of S3_NOTIFICATIONS) {
+        const event = s3NotificationFor(fixture, bucket, key, 0);
+        const [outcome] = handler === "Transformation" ? await handleRawObjectsCreated(event, transformDeps()) : await handleCleanObjectsCreated(event, stagingDeps());
+        expect(outcome).toMatchObject({ input: key, skipped: expect.stringMatching(/zero-byte/) });
+      }
+      expect(await allKeys()).toEqual(before);
+    });
+
+    it("never writes a manifest for a clean object without rows", async () => {
+      const cleanKey = "clean/api/year=2026/month=08/day=21/hour=00/blank-lines.jsonl";
+      await putText(TRANSFORMED, cleanKey, "\n\n");
+
+      const [outcome] = await handleCleanObjectsCreated(s3NotificationFor(S3_NOTIFICATIONS[0], TRANSFORMED, cleanKey, 2), stagingDeps());
+
+      expect(outcome).toEqual({ input: cleanKey, objects: [], rows: 0, skipped: "the clean object holds no rows" });
+      expect(await listKeys(s3, STAGED, manifestKeyFor(cleanKey))).toEqual([]);
+    });
+
+    it("runs both factories as shipped on a published notification, skipping a console folder there too", async () => {
+      const rawKey = "api/year=2026/month=08/day=22/hour=00/shipped sample.jsonl";
+      const body = jsonl([ingestEvent("tp-shipped")]);
+      await putText(RAW, rawKey, body);
+      const env = { TRANSFORMED_BUCKET: TRANSFORMED, STAGED_BUCKET: STAGED, AWS_ENDPOINT_URL_S3: server.endpoint };
+
+      const [transformed] = (await invokeShipped(transformFunctionFactory, env, s3NotificationFor(S3_NOTIFICATIONS[2], RAW, rawKey, Buffer.byteLength(body)))) as { cleanKey: string }[];
+      const [folder] = (await invokeShipped(stagingFunctionFactory, env, s3NotificationFor(S3_NOTIFICATIONS[2], TRANSFORMED, "clean/", 0))) as { skipped: string }[];
+
+      expect(transformed.cleanKey).toBe(cleanKeyFor(rawKey));
+      expect(folder.skipped).toMatch(/folder marker/);
+    });
   });
 });
 

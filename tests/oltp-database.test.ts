@@ -175,13 +175,19 @@ describe("prod specifics", () => {
     expect(instances.get("dp-prod-oltp-writer")!.inputs.instanceClass).toBe("db.r6g.xlarge");
   });
 
-  it("alarms on CPU, freeable memory and replica lag to the alarm topic", () => {
+  it("alarms on CPU (writer and readers apart), freeable memory and replica lag to the alarm topic", () => {
     const alarms = ofType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm");
-    expect(alarms.map((a) => a.inputs.metricName).sort()).toEqual(["AuroraReplicaLag", "CPUUtilization", "FreeableMemory"]);
-    for (const alarm of alarms) {
-      expect(alarm.inputs.dimensions).toEqual({ DBClusterIdentifier: "dp-prod-oltp" });
-      expect(alarm.inputs.alarmActions).toEqual([STAND_IN.alarmTopicArn]);
-    }
+    expect(alarms.map((a) => a.inputs.metricName).sort()).toEqual(["AuroraReplicaLag", "CPUUtilization", "CPUUtilization", "FreeableMemory"]);
+    for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([STAND_IN.alarmTopicArn]);
+    for (const alarm of alarms.filter((a) => a.inputs.metricName !== "CPUUtilization")) expect(alarm.inputs.dimensions).toEqual({ DBClusterIdentifier: "dp-prod-oltp" });
+  });
+
+  it("alarms on the writer's CPU and on the hottest reader's, never on a cluster-wide average", () => {
+    const cpu = ofType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.inputs.metricName === "CPUUtilization");
+    expect(cpu.map((alarm) => [alarm.name, alarm.inputs.dimensions, alarm.inputs.statistic, alarm.inputs.threshold])).toEqual([
+      ["dp-prod-oltp-writer-cpu", { DBClusterIdentifier: "dp-prod-oltp", Role: "WRITER" }, "Average", 80],
+      ["dp-prod-oltp-reader-cpu", { DBClusterIdentifier: "dp-prod-oltp", Role: "READER" }, "Maximum", 80],
+    ]);
   });
 });
 

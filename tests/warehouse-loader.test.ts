@@ -8,7 +8,8 @@
  * mapping, IAM_ROLE) and Redshift-only behaviour (serializable-isolation conflicts)
  * are checked only as generated text.
  */
-import { BatchExecuteStatementCommand, CancelStatementCommand, DescribeStatementCommand } from "@aws-sdk/client-redshift-data";
+import { BatchExecuteStatementCommand, CancelStatementCommand, DescribeStatementCommand, RedshiftDataClient } from "@aws-sdk/client-redshift-data";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import { Client } from "pg";
 import {
@@ -16,18 +17,30 @@ import {
   DataApiClient,
   LoadPlan,
   LoadTarget,
-  StatementFailedError,
-  StatementTimeoutError,
+  LoaderClients,
+  buildEmptyLoadStatements,
   buildLoadStatements,
   inferFormat,
   loadStagedObject,
   loadTargetProblems,
   quoteIdentifier,
+  manifestEntryCount,
   quoteLiteral,
+  statementTimeoutError,
   targetFor,
   waitForStatement,
 } from "../functions/warehouse-loader";
+import { copyManifest } from "../functions/lake-staging";
+import { readObjectText } from "../functions/lake-objects";
+import { WAREHOUSE_LOAD_TARGETS } from "../platform/stores";
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator, s3Client, startS3rver } from "./support/aws-emulators";
 import { LocalPostgres, startPostgres } from "./support/local-databases";
+import { encodeS3NotificationKey, thirdPartyEvent } from "./support/third-party-events";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { installRedshiftDataStub } = require("./support/redshift-data-stub") as {
+  installRedshiftDataStub: (script: { statementId: string; statuses: object[] }) => { restore(): void; commandCalls(command: unknown): { args: [{ input: any }] }[] };
+};
 
 const ORDERS: LoadTarget = {
   prefix: "warehouse/sales/orders/",
@@ -272,6 +285,15 @@ function objectCreated(key: string): S3ObjectCreatedNotificationEvent {
   };
 }
 
+/** Loader clients over a scripted Data API; no test here reads an object unless it says so. */
+function loaderClients(dataApi: DataApiClient, readObject: LoaderClients["readObject"] = unreadable): LoaderClients {
+  return { dataApi, readObject };
+}
+
+async function unreadable(bucket: string, key: string): Promise<string> {
+  throw new Error(`unexpected read of s3://${bucket}/${key}`);
+}
+
 describe("Data API submission and polling (scripted client)", () => {
   const settings = (clock = fakeClock()) => ({
     warehouse: { workgroupName: "dp-dev-warehouse" },
@@ -284,7 +306,7 @@ describe("Data API submission and polling (scripted client)", () => {
 
   it("submits one batch to the workgroup and waits until it finishes", async () => {
     const client = scriptedDataApi([{ Status: "SUBMITTED" }, { Status: "STARTED" }, { Status: "FINISHED" }]);
-    const outcome = await loadStagedObject(objectCreated("warehouse/sales/orders/a.json"), settings(), client);
+    const outcome = await loadStagedObject(objectCreated("warehouse/sales/orders/a.json"), settings(), loaderClients(client));
     expect(outcome).toEqual({ status: "committed", key: "warehouse/sales/orders/a.json", statementId: "stmt-1", target: "sales.orders" });
     const batch = client.commands[0] as BatchExecuteStatementCommand;
     expect(batch.input).toMatchObject({ WorkgroupName: "dp-dev-warehouse", Database: "analytics" });
@@ -295,7 +317,7 @@ describe("Data API submission and polling (scripted client)", () => {
 
   it("addresses a provisioned cluster by identifier", async () => {
     const client = scriptedDataApi([{ Status: "FINISHED" }]);
-    await loadStagedObject(objectCreated("warehouse/sales/orders/a.json"), { ...settings(), warehouse: { clusterIdentifier: "dp-prod-warehouse" } }, client);
+    await loadStagedObject(objectCreated("warehouse/sales/orders/a.json"), { ...settings(), warehouse: { clusterIdentifier: "dp-prod-warehouse" } }, loaderClients(client));
     expect((client.commands[0] as BatchExecuteStatementCommand).input).toMatchObject({ ClusterIdentifier: "dp-prod-warehouse" });
     expect((client.commands[0] as BatchExecuteStatementCommand).input).not.toHaveProperty("WorkgroupName");
   });
@@ -313,15 +335,27 @@ describe("Data API submission and polling (scripted client)", () => {
         ],
       },
     ]);
-    const failure = loadStagedObject(objectCreated("warehouse/sales/orders/a.json"), settings(), client);
-    await expect(failure).rejects.toBeInstanceOf(StatementFailedError);
-    await expect(failure).rejects.toThrow('Redshift statement stmt-1 failed at step "copy": ERROR: S3ServiceException: Access Denied');
+    const failure = loadStagedObject(objectCreated("warehouse/sales/orders/a.json"), settings(), loaderClients(client));
+    await expect(failure).rejects.toBeInstanceOf(Error);
+    await expect(failure).rejects.toMatchObject({
+      name: "StatementFailedError",
+      message: 'Redshift statement stmt-1 failed at step "copy": ERROR: S3ServiceException: Access Denied',
+      statementId: "stmt-1",
+      status: "FAILED",
+      failedStep: "copy",
+      sqlError: "ERROR: S3ServiceException: Access Denied",
+    });
   });
 
   it("gives up after the timeout, cancels the statement and says which one", async () => {
     const client = scriptedDataApi([{ Status: "STARTED" }]);
     const clock = fakeClock();
-    await expect(waitForStatement(client, "stmt-9", { timeoutMs: 5_000, ...clock })).rejects.toThrow(new StatementTimeoutError("stmt-9", "STARTED").message);
+    await expect(waitForStatement(client, "stmt-9", { timeoutMs: 5_000, ...clock })).rejects.toMatchObject({
+      name: "StatementTimeoutError",
+      message: statementTimeoutError("stmt-9", "STARTED").message,
+      statementId: "stmt-9",
+      lastStatus: "STARTED",
+    });
     const cancel = client.commands.find((c) => c instanceof CancelStatementCommand) as CancelStatementCommand;
     expect(cancel.input).toEqual({ Id: "stmt-9" });
     expect(clock.now()).toBeLessThanOrEqual(5_000);
@@ -329,13 +363,163 @@ describe("Data API submission and polling (scripted client)", () => {
 
   it("ignores objects no target claims without calling the Data API", async () => {
     const client = scriptedDataApi([]);
-    const outcome = await loadStagedObject(objectCreated("raw/ingest/a.json"), settings(), client);
+    const outcome = await loadStagedObject(objectCreated("raw/ingest/a.json"), settings(), loaderClients(client));
     expect(outcome.status).toBe("ignored");
     expect(client.commands).toEqual([]);
   });
 
   it("refuses an event that is not an S3 Object Created event", async () => {
     const client = scriptedDataApi([]);
-    await expect(loadStagedObject({ region: "eu-west-1", detail: {} } as unknown as S3ObjectCreatedNotificationEvent, settings(), client)).rejects.toThrow(/Not an S3 "Object Created" event/);
+    await expect(loadStagedObject({ region: "eu-west-1", detail: {} } as unknown as S3ObjectCreatedNotificationEvent, settings(), loaderClients(client))).rejects.toThrow(/Not an S3 "Object Created" event/);
+  });
+});
+
+/** The EventBridge "Object Created" samples published by Powertools (TypeScript and Python). */
+const EVENTBRIDGE_OBJECT_CREATED = [
+  "powertools-lambda-typescript/packages/parser/tests/events/s3/eventbridge-object-created.json",
+  "powertools-lambda-python/tests/events/s3EventBridgeNotificationObjectCreatedEvent.json",
+];
+
+describe("the loader on EventBridge events as S3 sends them (third-party samples, s3rver, PostgreSQL)", () => {
+  const STAGED = "dp-dev-staged";
+  const [EVENTS_TARGET] = WAREHOUSE_LOAD_TARGETS;
+  let s3Server: RunningEmulator;
+  let s3: S3Client;
+  let postgres: LocalPostgres;
+  let stub: ReturnType<typeof installRedshiftDataStub>;
+  let etagCounter = 0;
+
+  beforeAll(async () => {
+    [s3Server, postgres] = await Promise.all([startS3rver([STAGED]), startPostgres()]);
+    s3 = s3Client(s3Server);
+    await postgres.withClient((client) =>
+      client.query("CREATE SCHEMA lake; CREATE TABLE lake.events (event_id TEXT PRIMARY KEY, source TEXT, entity_id TEXT, event_type TEXT, occurred_at TIMESTAMP, payload TEXT)"),
+    );
+  });
+  afterAll(async () => {
+    s3?.destroy();
+    await Promise.all([s3Server?.stop(), postgres?.stop()]);
+  });
+  beforeEach(() => {
+    stub = installRedshiftDataStub({ statementId: "stmt-eb", statuses: [{ Status: "SUBMITTED" }, { Status: "STARTED" }, { Status: "FINISHED" }] });
+  });
+  afterEach(() => stub.restore());
+
+  const settings = () => ({
+    warehouse: { clusterIdentifier: "dp-dev-warehouse" },
+    database: "analytics",
+    copyRoleArn: ROLE,
+    targets: WAREHOUSE_LOAD_TARGETS,
+    poll: { timeoutMs: 10_000, ...fakeClock() },
+    clock: () => new Date("2026-11-02T10:20:30Z"),
+  });
+  const clients = (): LoaderClients => ({
+    dataApi: new RedshiftDataClient({ region: EMULATOR_REGION, credentials: EMULATOR_CREDENTIALS }),
+    readObject: (bucket, key) => readObjectText(s3, bucket, key),
+  });
+  /** A published sample re-aimed at one staged object; its key encoded the way S3 encodes keys in events. */
+  function objectCreatedFrom(fixture: string, key: string, size: number): S3ObjectCreatedNotificationEvent {
+    const event = thirdPartyEvent<S3ObjectCreatedNotificationEvent>(fixture);
+    event.resources = [`arn:aws:s3:::${STAGED}`];
+    event.detail.bucket.name = STAGED;
+    event.detail.object.key = encodeS3NotificationKey(key);
+    event.detail.object.size = size;
+    event.detail.object.etag = `etag-${++etagCounter}`;
+    return event;
+  }
+  const putManifest = async (key: string, entries: { key: string; bytes: number }[]) => {
+    const body = copyManifest(STAGED, entries);
+    await s3.send(new PutObjectCommand({ Bucket: STAGED, Key: key, Body: body }));
+    return Buffer.byteLength(body);
+  };
+  const submitted = () => stub.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.Sqls as string[]);
+
+  /** Replays a submitted batch as the Data API would run it, one transaction, with the staged rows standing in for COPY. */
+  async function replayOnPostgres(sqls: string[], stagedRows: string[][] = []): Promise<void> {
+    await postgres.withClient(async (client) => {
+      await client.query("BEGIN");
+      for (const sql of sqls) {
+        if (sql.startsWith("COPY ")) {
+          for (const row of stagedRows) await client.query("INSERT INTO loader_staged_rows VALUES ($1, $2, $3, $4, $5, $6)", row);
+        } else {
+          await client.query(sql);
+        }
+      }
+      await client.query("COMMIT");
+    });
+  }
+  const historyOf = (key: string) =>
+    postgres.withClient(async (client) => (await client.query("SELECT object_key, row_count::int AS row_count FROM etl.load_history WHERE object_key = $1", [key])).rows);
+
+  it.each(EVENTBRIDGE_OBJECT_CREATED)("loads the manifest a published Object Created event names (%s)", async (fixture) => {
+    const key = `manifests/${fixture.split("/").pop()!.replace(".json", "")}.manifest`;
+    const size = await putManifest(key, [{ key: "events/event_date=2026-11-01/a.csv", bytes: 120 }]);
+
+    const outcome = await loadStagedObject(objectCreatedFrom(fixture, key, size), settings(), clients());
+
+    expect(outcome).toEqual({ status: "committed", key, statementId: "stmt-eb", target: "lake.events" });
+    const [sqls] = submitted();
+    expect(sqls.find((sql) => sql.startsWith("COPY "))).toContain(`FROM 's3://${STAGED}/${key}' IAM_ROLE '${ROLE}' REGION '${"eu-west-1"}' MANIFEST FORMAT AS CSV`);
+    await replayOnPostgres(sqls, [[`e-${etagCounter}`, "orders", "o-1", "order.created", "2026-11-01 10:00:00", "{}"]]);
+    expect(await historyOf(key)).toEqual([{ object_key: key, row_count: 1 }]);
+  });
+
+  it("decodes the event's key: a space, a '+', a '%' and a non-ASCII character reach COPY and the history as S3 stores them", async () => {
+    const key = "manifests/Q3 report+final 100% café.manifest";
+    const size = await putManifest(key, [{ key: "events/event_date=2026-11-01/b.csv", bytes: 90 }]);
+    const event = objectCreatedFrom(EVENTBRIDGE_OBJECT_CREATED[0], key, size);
+    expect(event.detail.object.key).toBe("manifests/Q3+report%2Bfinal+100%25+caf%C3%A9.manifest");
+
+    const outcome = await loadStagedObject(event, settings(), clients());
+
+    expect(outcome).toMatchObject({ status: "committed", key });
+    const [sqls] = submitted();
+    expect(sqls.find((sql) => sql.startsWith("COPY "))).toContain(`FROM 's3://${STAGED}/manifests/Q3 report+final 100% café.manifest'`);
+    await replayOnPostgres(sqls, [["e-decoded", "orders", "o-2", "order.created", "2026-11-01 11:00:00", "{}"]]);
+    expect(await historyOf(key)).toEqual([{ object_key: key, row_count: 1 }]);
+  });
+
+  it.each([
+    ["a folder created in the S3 console", "manifests/", 0, /folder marker/],
+    ["a zero-byte upload", "manifests/zero-bytes.manifest", 0, /zero-byte object/],
+  ])("skips %s without calling the Data API", async (_case, key, size, reason) => {
+    for (const fixture of EVENTBRIDGE_OBJECT_CREATED) {
+      const outcome = await loadStagedObject(objectCreatedFrom(fixture, key, size), settings(), clients());
+      expect(outcome).toEqual({ status: "skipped", key, reason: expect.stringMatching(reason) });
+    }
+    expect(submitted()).toEqual([]);
+  });
+
+  it("records a manifest that names no files as an empty load, never runs COPY, and records it once", async () => {
+    const key = "manifests/no-files.manifest";
+    const size = await putManifest(key, []);
+    const event = objectCreatedFrom(EVENTBRIDGE_OBJECT_CREATED[1], key, size);
+
+    expect(await loadStagedObject(event, settings(), clients())).toEqual({ status: "empty", key, statementId: "stmt-eb", target: "lake.events" });
+    await loadStagedObject(event, settings(), clients());
+
+    const batches = submitted();
+    expect(batches).toHaveLength(2);
+    for (const sqls of batches) {
+      expect(sqls.some((sql) => sql.startsWith("COPY "))).toBe(false);
+      await replayOnPostgres(sqls);
+    }
+    expect(await historyOf(key)).toEqual([{ object_key: key, row_count: 0 }]);
+    expect(buildEmptyLoadStatements(plan(key, "e", { ...EVENTS_TARGET })).map((statement) => statement.step)).toEqual(["create-history-schema", "create-history", "record-load"]);
+  });
+
+  it("refuses, naming the object, a manifest that is not one", async () => {
+    const key = "manifests/not-json.manifest";
+    await s3.send(new PutObjectCommand({ Bucket: STAGED, Key: key, Body: "entries: none" }));
+    await expect(loadStagedObject(objectCreatedFrom(EVENTBRIDGE_OBJECT_CREATED[0], key, 13), settings(), clients())).rejects.toThrow(
+      `s3://${STAGED}/${key} is not a COPY manifest`,
+    );
+    expect(() => manifestEntryCount('{"files": []}', "m")).toThrow('m is not a COPY manifest: it has no "entries" list');
+    expect(submitted()).toEqual([]);
+  });
+
+  it("refuses the published non-S3 EventBridge event (an EC2 state change) with what it expected", async () => {
+    const ec2 = thirdPartyEvent("powertools-lambda-typescript/packages/parser/tests/events/eventbridge/base.json");
+    await expect(loadStagedObject(ec2, settings(), clients())).rejects.toThrow(/Not an S3 "Object Created" event with bucket, key and etag/);
   });
 });

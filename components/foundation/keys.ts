@@ -63,7 +63,8 @@ export function dataKeyPolicy(accountId: pulumi.Input<string>): pulumi.Output<st
   return policyDocument([
     rootAdministers(accountId),
     // Alarms, budgets and S3 event notifications publish into encrypted topics and queues.
-    servicesMayUseKey(pulumi.output(accountId), ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "s3.amazonaws.com"]),
+    cloudWatchOfThisAccountMayUseKey(pulumi.output(accountId)),
+    NOTIFICATION_SOURCES_KEY_STATEMENT,
     EVENTBRIDGE_KEY_STATEMENT,
   ]);
 }
@@ -84,16 +85,47 @@ function rootAdministers(accountId: pulumi.Input<string>) {
   }));
 }
 
-function servicesMayUseKey(accountId: pulumi.Output<string>, services: string[]) {
+/**
+ * CloudWatch alarm actions publish into the encrypted alarm topic. The statement has the
+ * form the SNS guide gives for AWS event sources of encrypted topics
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services),
+ * and keeps aws:SourceAccount, which CloudWatch's KMS requests for alarm delivery carry:
+ * AWS's Modern Data Architecture Accelerator grants CloudWatch the key under
+ * aws:SourceAccount and aws:SourceArn for exactly this delivery
+ * (https://aws.github.io/modern-data-architecture-accelerator/typedocs/functions/_aws-mdaa_cloudwatch-constructs.grantCloudWatchAlarmsTopicAccess.html).
+ */
+function cloudWatchOfThisAccountMayUseKey(accountId: pulumi.Output<string>) {
   return accountId.apply((account) => ({
-    Sid: "AwsServicesOfThisAccountEncrypt",
+    Sid: "CloudWatchAlarmsOfThisAccountEncrypt",
     Effect: "Allow",
-    Principal: { Service: services },
+    Principal: { Service: "cloudwatch.amazonaws.com" },
     Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
     Resource: "*",
     Condition: { StringEquals: { "aws:SourceAccount": account } },
   }));
 }
+
+/**
+ * S3 event notifications (the staged bucket announces manifests on an encrypted topic)
+ * and AWS Budgets alerts (to the encrypted alarm topic), in the form each service
+ * documents for the key, without source conditions:
+ * - S3: https://docs.aws.amazon.com/AmazonS3/latest/userguide/ways-to-add-notification-config-to-bucket.html
+ *   (kms:GenerateDataKey and kms:Decrypt for s3.amazonaws.com);
+ * - Budgets: https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html
+ *   ("To enable compatibility between AWS Budgets and encrypted Amazon SNS topics").
+ * Neither documents aws:SourceAccount on the KMS request it makes, and a condition the
+ * request does not carry would drop every notification without an error anywhere. The
+ * source conditions sit where both services document them, on the topic policies
+ * (Alerting: aws:SourceAccount; the lake's events topic: aws:SourceArn and aws:SourceAccount),
+ * so the key still only serves topics of this account that admit these publishers.
+ */
+export const NOTIFICATION_SOURCES_KEY_STATEMENT = {
+  Sid: "S3AndBudgetsNotifyEncryptedTopics",
+  Effect: "Allow",
+  Principal: { Service: ["s3.amazonaws.com", "budgets.amazonaws.com"] },
+  Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+  Resource: "*",
+} as const;
 
 /**
  * EventBridge delivers to encrypted targets and dead-letter queues (the warehouse

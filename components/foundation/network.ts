@@ -199,8 +199,17 @@ export class Network extends pulumi.ComponentResource {
       retentionInDays: args.flowLogRetentionDays ?? 30,
       kmsKeyId: args.logsKeyArn,
     }, { parent: this });
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const { role, policy } = createScopedRole(`${name}-flow-logs`, {
       service: "vpc-flow-logs.amazonaws.com",
+      // Confused-deputy keys, as the VPC user guide's flow-log role shows them: only flow logs
+      // of this account and region may use the role. The flow log's own id is not known until
+      // it exists, and it needs the role first, hence vpc-flow-log/*.
+      // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+      trustConditions: identity.accountId.apply((account) => ({
+        StringEquals: { "aws:SourceAccount": account },
+        ArnLike: { "aws:SourceArn": `arn:aws:ec2:${args.region}:${account}:vpc-flow-log/*` },
+      })),
       description: `Delivers ${name} VPC flow logs to its log group`,
       statements: [
         logGroup.arn.apply((arn) => ({

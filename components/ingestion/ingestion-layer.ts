@@ -2,14 +2,16 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { KinesisStreamEvent, SQSEvent } from "aws-lambda";
-import { handleIngestQueueBatch, queueConsumerSettings } from "../../functions/ingestion-queue-consumer";
+import type { FirehoseTransformationEvent, KinesisStreamEvent, SQSEvent } from "aws-lambda";
+import { CLAIM_ATTRIBUTES } from "../../functions/event-claims";
+import { RAW_API_CLAIM_SCOPE, handleIngestQueueBatch, queueConsumerSettings } from "../../functions/ingestion-queue-consumer";
 import { TTL_ATTRIBUTE, handleStreamBatch, streamConsumerSettings } from "../../functions/ingestion-stream-consumer";
 import { FIREHOSE_HOUR_PARTITION, RAW_API_PREFIX, RAW_STREAM_ERROR_PREFIX, RAW_STREAM_PREFIX } from "../../functions/lake-layout";
+import { RAW_STREAM_CLAIM_SCOPE, dropRepeatedStreamEvents, streamDeduplicationSettings } from "../../functions/stream-deduplication";
 import { createFunctionAlarms, createMetricAlarm, createQueueDepthAlarm } from "../lib/alarms";
 import { DATA_PATH_FUNCTION_DEFAULTS, DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "../lib/data-path-functions";
 import { StreamObjectFormat, eventColumnJsonKeys } from "../lib/event-schema";
-import { allow, createScopedRole, useDataKey } from "../lib/iam";
+import { Statement, allow, createScopedRole, useDataKey } from "../lib/iam";
 import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "../lib/inline-function";
 import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "../lib/queues";
 
@@ -90,6 +92,19 @@ export interface IngestQueueArgs {
   batchWindowSeconds?: number;
 }
 
+/**
+ * The claims table that keeps the raw zone exactly-once per event id (one conditional
+ * write per event; see functions/event-claims.ts).
+ */
+export interface IdempotencyArgs {
+  /** Days a claim is kept; longer than any redelivery can come back. @default the longer of the queue's and the stream's retention, plus one day */
+  ttlDays?: number;
+  /** @default speedLayer.pointInTimeRecovery */
+  pointInTimeRecovery?: boolean;
+  /** @default speedLayer.deletionProtection */
+  deletionProtection?: boolean;
+}
+
 export interface IngestApiArgs {
   /** An IAM-authorised HTTP endpoint that sends request bodies to the ingest queue. @default true */
   enabled?: boolean;
@@ -122,6 +137,8 @@ export interface IngestionLayerArgs {
    * disabled until its region is promoted. @default true
    */
   consumersEnabled?: boolean;
+  /** @default {} (every field at its default) */
+  idempotency?: IdempotencyArgs;
   /** Pulumi `protect` on the stream, the table and the queues. @default true */
   protect?: boolean;
   /** Alarms are created only when this is set. @default undefined */
@@ -149,6 +166,29 @@ export const INGESTION_DEFAULTS = {
   apiRateLimit: 100,
   apiBurstLimit: 200,
 } as const;
+
+/** The longest Firehose waits for a record-transformation Lambda. */
+export const FIREHOSE_TRANSFORMATION_MAX_SECONDS = 300;
+
+/** How long the ingest queue keeps a message: the longest an SQS redelivery can come after the first delivery. */
+export const INGEST_QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
+
+/**
+ * Days a raw-zone claim is kept: past the queue's retention and the stream's, no
+ * redelivery of its event can arrive, and one more day covers a late one.
+ */
+export function claimTtlDays(streamRetentionHours: number): number {
+  return Math.ceil(Math.max(INGEST_QUEUE_RETENTION_SECONDS / 86_400, streamRetentionHours / 24)) + 1;
+}
+
+/**
+ * A claim older than this was taken by an attempt that has ended: SQS redelivers a
+ * message only after the visibility timeout (6x the function timeout), and no attempt
+ * outlives its function timeout, so twice that leaves a margin for a request in flight.
+ */
+export function staleClaimMs(functionTimeoutSeconds: number): number {
+  return 2 * functionTimeoutSeconds * 1000;
+}
 
 /** AWS's advice for SQS event sources: visibility 6x the function timeout, so retries of a slow batch do not overlap. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -223,11 +263,30 @@ export function streamConsumerFactory() {
   return (event: KinesisStreamEvent) => handleStreamBatch(event, { dynamodb, ...settings });
 }
 
-/** Cold start of the queue consumer: an S3 client and the raw bucket from the environment. */
+/** Cold start of the queue consumer: S3 and DynamoDB clients, the raw bucket and the claims table from the environment. */
 export function queueConsumerFactory() {
   const s3 = new S3Client({});
   const settings = queueConsumerSettings(process.env);
-  return (event: SQSEvent) => handleIngestQueueBatch(event, { s3, ...settings });
+  const claims = { dynamodb: new DynamoDBClient({}), tableName: settings.claimsTable, ttlSeconds: settings.claimTtlSeconds };
+  return (event: SQSEvent) => handleIngestQueueBatch(event, { s3, rawBucket: settings.rawBucket, claims, staleClaimMs: settings.staleClaimMs });
+}
+
+/** Cold start of Firehose's record transformation: a DynamoDB client and the claims table from the environment. */
+export function streamDeduplicationFactory() {
+  const settings = streamDeduplicationSettings(process.env);
+  const claims = { dynamodb: new DynamoDBClient({}), tableName: settings.claimsTable, ttlSeconds: settings.claimTtlSeconds };
+  return (event: FirehoseTransformationEvent) => dropRepeatedStreamEvents(event, { claims });
+}
+
+/** Conditional writes and reads of one scope's claims only (the key begins with the scope). */
+function useClaims(sid: string, tableArn: pulumi.Output<string>, scope: string): pulumi.Output<Statement> {
+  return tableArn.apply((Resource) => ({
+    Sid: sid,
+    Effect: "Allow",
+    Action: ["dynamodb:PutItem", "dynamodb:GetItem"],
+    Resource,
+    Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${scope}#*`] } },
+  }));
 }
 
 /** A consumer function and the event source mapping that feeds it. */
@@ -237,6 +296,44 @@ interface ConsumerWiring {
 }
 
 const KINESIS_READ_ACTIONS = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"];
+
+/**
+ * Firehose's use of the data key, scoped as the Firehose access-control guide shows it
+ * (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html): through S3
+ * only, for the raw bucket's Firehose prefixes, and through Kinesis only, to read this
+ * stream. The raw bucket encrypts with an S3 Bucket Key, which makes the bucket ARN the
+ * encryption context instead of the object's
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html), so both forms are allowed.
+ */
+function firehoseDataKeyStatements(
+  dataKeyArn: pulumi.Input<string>,
+  rawBucketArn: pulumi.Output<string>,
+  streamArn: pulumi.Output<string>,
+  region: pulumi.Output<string>,
+): pulumi.Output<Statement>[] {
+  return [
+    pulumi.all([dataKeyArn, rawBucketArn, region]).apply(([key, bucket, regionName]) => ({
+      Sid: "EncryptRawStreamObjects",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: key,
+      Condition: {
+        StringEquals: { "kms:ViaService": `s3.${regionName}.amazonaws.com` },
+        StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucket, `${bucket}/${RAW_STREAM_PREFIX}*`, `${bucket}/${RAW_STREAM_ERROR_PREFIX}*`] },
+      },
+    })),
+    pulumi.all([dataKeyArn, streamArn, region]).apply(([key, stream, regionName]) => ({
+      Sid: "DecryptIngestStream",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: key,
+      Condition: {
+        StringEquals: { "kms:ViaService": `kinesis.${regionName}.amazonaws.com` },
+        StringLike: { "kms:EncryptionContext:aws:kinesis:arn": stream },
+      },
+    })),
+  ];
+}
 
 
 /**
@@ -260,6 +357,10 @@ export class IngestionLayer extends pulumi.ComponentResource {
   readonly ingestQueue: aws.sqs.Queue;
   readonly ingestDlq: aws.sqs.Queue;
   readonly queueConsumer: InlineFunction;
+  /** Which raw object, or stream record, holds each event id: the raw zone's idempotency records. */
+  readonly claimsTable: aws.dynamodb.Table;
+  /** Firehose's record transformation: drops a stream event already taken under another sequence number. */
+  readonly streamDeduplication: InlineFunction;
   /** HTTPS endpoint taking `POST /events` (SigV4-signed); undefined when the API is disabled. */
   readonly apiEndpoint?: pulumi.Output<string>;
 
@@ -290,8 +391,10 @@ export class IngestionLayer extends pulumi.ComponentResource {
     this.speedLayerTableName = pulumi.output(table.name);
     this.speedLayerTableArn = pulumi.output(table.arn);
 
+    this.claimsTable = this.claims(stream.retentionHours ?? INGESTION_DEFAULTS.retentionHours, stateful);
     this.streamDlq = createEncryptedQueue(`${name}-stream-dlq`, { dataKeyArn: args.dataKeyArn, messageRetentionSeconds: DLQ_RETENTION_SECONDS }, stateful);
     ({ consumer: this.streamConsumer, mapping: this.streamMapping } = this.consumeStream(speedLayer.ttlDays ?? INGESTION_DEFAULTS.ttlDays));
+    this.streamDeduplication = this.deduplicateStream();
     this.deliveryStream = this.deliverToLake();
 
     const queue = args.queue ?? {};
@@ -300,7 +403,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
     this.ingestQueue = createEncryptedQueue(`${name}-ingest`, {
       dataKeyArn: args.dataKeyArn,
       visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(timeoutSeconds),
-      messageRetentionSeconds: 4 * 24 * 3600,
+      messageRetentionSeconds: INGEST_QUEUE_RETENTION_SECONDS,
       receiveWaitTimeSeconds: 20,
       redrivePolicy: pulumi.jsonStringify({
         deadLetterTargetArn: this.ingestDlq.arn,
@@ -316,6 +419,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
       streamName: this.stream.name,
       streamArn: this.stream.arn,
       speedLayerTableName: this.speedLayerTableName,
+      claimsTableName: this.claimsTable.name,
       deliveryStreamName: this.deliveryStream.name,
       ingestQueueUrl: this.ingestQueue.url,
       ingestDlqUrl: this.ingestDlq.url,
@@ -351,8 +455,35 @@ export class IngestionLayer extends pulumi.ComponentResource {
     }, stateful);
   }
 
+  /**
+   * The claims table: one item per (channel, event id), keyed "<scope>#<event id>",
+   * removed by TTL once no redelivery can bring the event back. Encrypted and backed up
+   * like the speed layer.
+   */
+  private claims(streamRetentionHours: number, stateful: pulumi.CustomResourceOptions): aws.dynamodb.Table {
+    const idempotency = this.args.idempotency ?? {};
+    const speedLayer = this.args.speedLayer ?? {};
+    return new aws.dynamodb.Table(`${this.layerName}-claims`, {
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: CLAIM_ATTRIBUTES.key,
+      attributes: [{ name: CLAIM_ATTRIBUTES.key, type: "S" }],
+      serverSideEncryption: { enabled: true, kmsKeyArn: this.args.dataKeyArn },
+      pointInTimeRecovery: { enabled: idempotency.pointInTimeRecovery ?? speedLayer.pointInTimeRecovery ?? true },
+      deletionProtectionEnabled: idempotency.deletionProtection ?? speedLayer.deletionProtection ?? true,
+      ttl: { attributeName: CLAIM_ATTRIBUTES.expiresAt, enabled: true },
+    }, stateful);
+  }
+
+  private claimTtlSeconds(): string {
+    const retentionHours = this.args.stream?.retentionHours ?? INGESTION_DEFAULTS.retentionHours;
+    return String((this.args.idempotency?.ttlDays ?? claimTtlDays(retentionHours)) * 86_400);
+  }
+
   /** A consumer Lambda with the shared data-path settings; its statements are followed by use of the data key. */
-  private consumerFunction<E, R>(role: string, spec: Pick<InlineFunctionArgs<E, R>, "description" | "callbackFactory" | "environment" | "statements">): InlineFunction {
+  private consumerFunction<E, R>(
+    role: string,
+    spec: Pick<InlineFunctionArgs<E, R>, "description" | "callbackFactory" | "environment" | "statements" | "timeoutSeconds">,
+  ): InlineFunction {
     return createInlineFunction(`${this.layerName}-${role}`, {
       ...inlineFunctionSettings(this.args.functions),
       ...spec,
@@ -406,14 +537,20 @@ export class IngestionLayer extends pulumi.ComponentResource {
     const rawArn = pulumi.output(this.args.rawBucket.arn);
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const region = aws.getRegionOutput({}, { parent: this });
+    const dedupArn = this.streamDeduplication.function.arn;
     const { role, policy } = createScopedRole(name, {
       service: "firehose.amazonaws.com",
+      // Firehose assumes its role with this account's id as the external id; requiring it keeps
+      // another account's delivery stream from using the role (the Firehose access-control guide,
+      // "Allow Firehose to assume an IAM role": https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html).
+      trustConditions: identity.accountId.apply((account) => ({ StringEquals: { "sts:ExternalId": account } })),
       description: `${name}: reads the ingest stream and writes the raw bucket`,
       statements: [
         allow("ReadStream", ["kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"], this.stream.arn),
         allow("LocateRawBucket", ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], rawArn),
         allow("WriteRawStreamObjects", ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], rawArn.apply((arn) => [`${arn}/${RAW_STREAM_PREFIX}*`, `${arn}/${RAW_STREAM_ERROR_PREFIX}*`])),
-        useDataKey(this.args.dataKeyArn),
+        ...firehoseDataKeyStatements(this.args.dataKeyArn, rawArn, this.stream.arn, region.region),
+        allow("TransformRecords", ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"], dedupArn.apply((arn) => [arn, `${arn}:*`])),
         allow("WriteDeliveryLogs", "logs:PutLogEvents", logGroup.arn.apply((arn) => `${arn}:*`)),
         ...(schema
           ? [allow("ReadConversionSchema", ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
@@ -442,6 +579,18 @@ export class IngestionLayer extends pulumi.ComponentResource {
         compressionFormat: schema ? "UNCOMPRESSED" : "GZIP",
         fileExtension: schema ? ".parquet" : ".json.gz",
         cloudwatchLoggingOptions: { enabled: true, logGroupName: logGroup.name, logStreamName: logStream.name },
+        // Every buffer of stream records passes the deduplication function before it is written.
+        processingConfiguration: {
+          enabled: true,
+          processors: [{
+            type: "Lambda",
+            parameters: [
+              { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${dedupArn}:$LATEST` },
+              { parameterName: "BufferSizeInMBs", parameterValue: "1" },
+              { parameterName: "BufferIntervalInSeconds", parameterValue: "60" },
+            ],
+          }],
+        },
         dataFormatConversionConfiguration: schema
           ? {
               enabled: true,
@@ -454,16 +603,37 @@ export class IngestionLayer extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [policy] });
   }
 
+  /** Firehose's record transformation: claims each stream event id and drops a record whose id another record holds. */
+  private deduplicateStream(): InlineFunction {
+    const timeoutSeconds = this.args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds;
+    return this.consumerFunction("stream-dedup", {
+      description: "Firehose record transformation: drops stream records whose event another record already delivered",
+      // Firehose waits at most 5 minutes for a transformation (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html).
+      timeoutSeconds: Math.min(timeoutSeconds, FIREHOSE_TRANSFORMATION_MAX_SECONDS),
+      callbackFactory: streamDeduplicationFactory,
+      environment: { CLAIMS_TABLE: this.claimsTable.name, CLAIM_TTL_SECONDS: this.claimTtlSeconds() },
+      statements: [useClaims("ClaimStreamEvents", this.claimsTable.arn, RAW_STREAM_CLAIM_SCOPE)],
+    });
+  }
+
   /** Queue → consumer → raw bucket: partial batch failures, no starting position (SQS mappings take none). */
   private consumeQueue(queue: IngestQueueArgs): ConsumerWiring {
     const rawArn = pulumi.output(this.args.rawBucket.arn);
+    const timeoutSeconds = this.args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds;
     const fn = this.consumerFunction("queue-consumer", {
-      description: "Lands ingest queue batches in the raw bucket",
+      description: "Lands ingest queue batches in the raw bucket, each event once",
       callbackFactory: queueConsumerFactory,
-      environment: { RAW_BUCKET: this.args.rawBucket.name },
+      environment: {
+        RAW_BUCKET: this.args.rawBucket.name,
+        CLAIMS_TABLE: this.claimsTable.name,
+        CLAIM_TTL_SECONDS: this.claimTtlSeconds(),
+        STALE_CLAIM_MS: String(staleClaimMs(timeoutSeconds)),
+      },
       statements: [
         allow("ConsumeIngestQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], this.ingestQueue.arn),
-        allow("WriteRawApiObjects", "s3:PutObject", rawArn.apply((arn) => `${arn}/${RAW_API_PREFIX}*`)),
+        // Reading is how a redelivery finds out whether another raw object already holds an event.
+        allow("ReadAndWriteRawApiObjects", ["s3:PutObject", "s3:GetObject"], rawArn.apply((arn) => `${arn}/${RAW_API_PREFIX}*`)),
+        useClaims("ClaimApiEvents", this.claimsTable.arn, RAW_API_CLAIM_SCOPE),
       ],
     });
     const mapping = new aws.lambda.EventSourceMapping(`${this.layerName}-queue-mapping`, {
@@ -484,6 +654,8 @@ export class IngestionLayer extends pulumi.ComponentResource {
   private ingestApi(api: IngestApiArgs): pulumi.Output<string> {
     const name = `${this.layerName}-api`;
     const { role, policy } = createScopedRole(name, {
+      // No source keys: API Gateway documents none for integration credentials roles (see
+      // TRUST_WITHOUT_SOURCE_KEYS in policies/confused-deputy.ts); iam:PassRole keeps the role in this account.
       service: "apigateway.amazonaws.com",
       description: `${name}: sends request bodies to the ingest queue`,
       statements: [allow("SendToIngestQueue", "sqs:SendMessage", this.ingestQueue.arn), useDataKey(this.args.dataKeyArn)],
@@ -561,5 +733,6 @@ export class IngestionLayer extends pulumi.ComponentResource {
       }, topicArn, this);
     }
     createFunctionAlarms(`${this.layerName}-queue-consumer`, this.queueConsumer, topicArn, this);
+    createFunctionAlarms(`${this.layerName}-stream-dedup`, this.streamDeduplication, topicArn, this);
   }
 }

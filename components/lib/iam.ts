@@ -4,11 +4,18 @@ import * as pulumi from "@pulumi/pulumi";
 /** One IAM policy statement, as JSON. */
 export type Statement = object;
 
-/** Trust policy letting one AWS service assume a role. */
-export function serviceAssumeRolePolicy(service: string): string {
+/** IAM condition block: operator → condition key → value(s). */
+export type Conditions = Record<string, Record<string, string | string[]>>;
+
+/**
+ * Trust policy letting one AWS service assume a role, optionally only when the request
+ * carries `conditions`: the confused-deputy keys (aws:SourceAccount, aws:SourceArn, or
+ * the sts:ExternalId some services document instead) where the service supports them.
+ */
+export function serviceAssumeRolePolicy(service: string, conditions?: Conditions): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", ...(conditions ? { Condition: conditions } : {}) }],
   });
 }
 
@@ -49,6 +56,12 @@ export function useDataKey(dataKeyArn: pulumi.Input<string>): pulumi.Output<Stat
 export interface ScopedRoleArgs {
   /** Service principal allowed to assume the role, e.g. "lambda.amazonaws.com". */
   service: string;
+  /**
+   * Conditions the service's AssumeRole request must meet (see serviceAssumeRolePolicy).
+   * Leave unset only for services that document none; policies/confused-deputy.ts lists them.
+   * @default undefined (no conditions)
+   */
+  trustConditions?: pulumi.Input<Conditions>;
   /** Every permission the role holds; keep each to the actions and ARNs actually used. */
   statements: pulumi.Input<Statement | Statement[]>[];
   description: string;
@@ -64,7 +77,9 @@ export interface ScopedRole {
 export function createScopedRole(name: string, args: ScopedRoleArgs, opts: pulumi.CustomResourceOptions): ScopedRole {
   const role = new aws.iam.Role(`${name}-role`, {
     description: args.description,
-    assumeRolePolicy: serviceAssumeRolePolicy(args.service),
+    assumeRolePolicy: args.trustConditions === undefined
+      ? serviceAssumeRolePolicy(args.service)
+      : pulumi.output(args.trustConditions).apply((conditions) => serviceAssumeRolePolicy(args.service, conditions as Conditions)),
   }, opts);
   const policy = new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: policyDocument(args.statements) }, opts);
   return { role, policy };

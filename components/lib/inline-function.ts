@@ -109,6 +109,8 @@ export function createInlineFunction<E, R>(name: string, args: InlineFunctionArg
   }, opts);
 
   const { role, policy } = createScopedRole(name, {
+    // No aws:SourceAccount/aws:SourceArn: Lambda documents none for execution roles (see
+    // TRUST_WITHOUT_SOURCE_KEYS in policies/confused-deputy.ts); iam:PassRole keeps the role in this account.
     service: "lambda.amazonaws.com",
     description: `Execution role of ${name}: ${args.description}`,
     statements: [

@@ -8,9 +8,11 @@
  * target's prefix, and this component's loader upserts them like any staged data.
  */
 import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
+import { S3Client } from "@aws-sdk/client-s3";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { S3ObjectCreatedNotificationEvent } from "aws-lambda";
+import { readObjectText } from "../../functions/lake-objects";
 import { LoadOutcome, LoadTarget, loadStagedObject, loadTargetProblems, loaderSettingsFromEnv } from "../../functions/warehouse-loader";
 import { createMetricAlarm } from "../lib/alarms";
 import { allow, createScopedRole, denyInsecureTransport, policyDocument } from "../lib/iam";
@@ -167,11 +169,17 @@ export function analyticsWarehouseProblems(name: string, args: AnalyticsWarehous
   return problems;
 }
 
-/** Runs at cold start in the Lambda: reads the environment, builds the Data API client, delegates. */
+/** Runs at cold start in the Lambda: reads the environment, builds the Data API and S3 clients, delegates. */
 export function loaderCallbackFactory() {
   const settings = loaderSettingsFromEnv(process.env);
-  const client = new RedshiftDataClient({});
-  return (event: S3ObjectCreatedNotificationEvent) => loadStagedObject(event, settings, client);
+  const s3 = new S3Client({});
+  const clients = { dataApi: new RedshiftDataClient({}), readObject: (bucket: string, key: string) => readObjectText(s3, bucket, key) };
+  return (event: S3ObjectCreatedNotificationEvent) => loadStagedObject(event, settings, clients);
+}
+
+/** The staged objects under the prefixes of the manifest targets (what the loader reads itself). */
+export function manifestObjects(stagedBucketArn: string, targets: readonly LoadTarget[]): string[] {
+  return targets.filter((target) => target.manifest === true).map((target) => `${stagedBucketArn}/${target.prefix}*`);
 }
 
 interface WarehouseEndpoint {
@@ -222,6 +230,8 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     this.databaseName = args.databaseName ?? "analytics";
 
     const copyRole = createScopedRole(`${name}-copy`, {
+      // No source keys: Redshift documents sts:ExternalId on database-user ARNs instead (see
+      // TRUST_WITHOUT_SOURCE_KEYS in policies/confused-deputy.ts); iam:PassRole keeps the role on this account's clusters.
       service: "redshift.amazonaws.com",
       description: `${name}: COPY from the staged bucket (read-only)`,
       statements: [
@@ -419,6 +429,8 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
           Resource: "*",
           Condition: { StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } },
         },
+        // A manifest is read before it is loaded, so an empty load unit never reaches COPY.
+        allow("ReadManifests", "s3:GetObject", pulumi.output(args.stagedBucket.arn).apply((arn) => manifestObjects(arn, loader.targets))),
         allow("SendFailedEvents", "sqs:SendMessage", deadLetters.arn),
         allow("EncryptFailedEvents", ["kms:GenerateDataKey", "kms:Decrypt"], args.kmsKeyArn),
       ],

@@ -438,15 +438,22 @@ export class OltpDatabase extends pulumi.ComponentResource {
 
   private alarms(name: string, topicArn: pulumi.Input<string>, thresholds: OltpAlarmThresholds) {
     const dimensions = { DBClusterIdentifier: this.cluster.clusterIdentifier };
-    createMetricAlarm(`${name}-cpu`, {
-      description: `${name}: CPU above ${thresholds.cpuPercent ?? 80}% for 15 minutes`,
-      namespace: "AWS/RDS",
-      metricName: "CPUUtilization",
-      dimensions,
-      statistic: "Average",
-      threshold: thresholds.cpuPercent ?? 80,
-      evaluationPeriods: 3,
-    }, topicArn, this);
+    // CPU by instance role, as Aurora advises for alarms (roles move on failover; a cluster-wide
+    // average hides a saturated writer behind idle readers):
+    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/creating_alarms.html and the
+    // DBClusterIdentifier + Role dimensions in https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/dimensions.html.
+    // The writer is one instance; for the readers (failover and reporting) the hottest one counts.
+    for (const [role, statistic] of [["WRITER", "Average"], ["READER", "Maximum"]] as const) {
+      createMetricAlarm(`${name}-${role.toLowerCase()}-cpu`, {
+        description: `${name}: ${role === "WRITER" ? "the writer's" : "a reader's"} CPU above ${thresholds.cpuPercent ?? 80}% for 15 minutes`,
+        namespace: "AWS/RDS",
+        metricName: "CPUUtilization",
+        dimensions: { ...dimensions, Role: role },
+        statistic,
+        threshold: thresholds.cpuPercent ?? 80,
+        evaluationPeriods: 3,
+      }, topicArn, this);
+    }
     createMetricAlarm(`${name}-freeable-memory`, {
       description: `${name}: an instance is running out of memory`,
       namespace: "AWS/RDS",

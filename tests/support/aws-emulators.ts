@@ -198,3 +198,13 @@ export async function invokeShipped(factory: () => unknown, env: Record<string, 
   const emulatorEnv = { AWS_REGION: EMULATOR_REGION, AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey };
   return (await invokeAsShipped(factory, { ...emulatorEnv, ...env }, event)).result;
 }
+
+/** A claims table shaped like IngestionLayer's (string key "pk"; TTL is not enforced by dynalite, expiry is checked by the code). */
+export function createClaimsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return createTableAndWait(client, {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+  });
+}

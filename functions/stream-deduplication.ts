@@ -1,0 +1,70 @@
+/**
+ * Firehose record transformation for the stream channel: drops a record whose event id
+ * another stream record already claimed, so the raw zone's `stream/` prefix (and, in
+ * Parquet mode, the only lake copy of streamed events) holds each event once even when
+ * a producer's retry put it on the stream under a second sequence number.
+ *
+ * A record's claim is owned by its stream position (shard, sequence number and
+ * subsequence number), so Firehose retrying an invocation with the same records passes
+ * them again. Records that are not the event contract pass through unchanged: the
+ * Transformation function quarantines them with their reason (GZIP mode), or Firehose's
+ * format conversion refuses them into `stream-errors/` (Parquet mode). A failing claims
+ * table fails the invocation, so Firehose retries it and, after its retries, writes the
+ * records to `stream-errors/processing-failed/`: nothing is dropped silently.
+ *
+ * Per record: one conditional write; per Firehose buffer (1 MB or 60 s): one invocation.
+ * https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html (result
+ * "Ok" or "Dropped" per recordId, data base64).
+ */
+import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult } from "aws-lambda";
+import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
+import { ClaimStore, claimEvents } from "./event-claims";
+import { parseIngestEvent } from "./ingestion-events";
+
+/** Claims of the stream channel's raw objects. */
+export const RAW_STREAM_CLAIM_SCOPE = "raw-stream";
+
+export interface StreamDeduplicationDeps {
+  readonly claims: ClaimStore;
+  /** @default console.log of one JSON line */
+  readonly log?: LogLine;
+}
+
+export function streamDeduplicationSettings(env: Environment): { claimsTable: string; claimTtlSeconds: number } {
+  const claimTtlSeconds = Number(requiredEnv(env, "CLAIM_TTL_SECONDS"));
+  if (!Number.isInteger(claimTtlSeconds) || claimTtlSeconds < 1) throw new Error(`CLAIM_TTL_SECONDS must be a positive integer, not "${env.CLAIM_TTL_SECONDS}"`);
+  return { claimsTable: requiredEnv(env, "CLAIMS_TABLE"), claimTtlSeconds };
+}
+
+/** Where a record sits on the stream: the same for every retry of it, different for a producer's second put. */
+export function streamPosition(record: FirehoseTransformationEventRecord): string {
+  const metadata = record.kinesisRecordMetadata;
+  return metadata ? `${metadata.shardId}/${metadata.sequenceNumber}/${metadata.subsequenceNumber ?? "0"}` : `record/${record.recordId}`;
+}
+
+export async function dropRepeatedStreamEvents(event: FirehoseTransformationEvent, deps: StreamDeduplicationDeps): Promise<FirehoseTransformationResult> {
+  const log = deps.log ?? logJson;
+  const eventIds = new Map<string, string>();
+  for (const record of event.records) {
+    const parsed = parseIngestEvent(Buffer.from(record.data, "base64").toString("utf8"));
+    if (parsed.ok) eventIds.set(record.recordId, parsed.event.eventId);
+  }
+  // One claim per event id; within this batch the first record of an id is its owner.
+  const owners = new Map<string, string>();
+  for (const record of event.records) {
+    const eventId = eventIds.get(record.recordId);
+    if (eventId !== undefined && !owners.has(eventId)) owners.set(eventId, streamPosition(record));
+  }
+  const claims = await claimEvents(deps.claims, RAW_STREAM_CLAIM_SCOPE, [...owners].map(([eventId, owner]) => ({ eventId, owner })));
+
+  let dropped = 0;
+  const records = event.records.map((record) => {
+    const eventId = eventIds.get(record.recordId);
+    const claim = eventId === undefined ? undefined : claims.get(eventId);
+    const keep = claim === undefined || (claim.status === "claimed" && owners.get(eventId!) === streamPosition(record));
+    if (!keep) dropped++;
+    return { recordId: record.recordId, result: keep ? ("Ok" as const) : ("Dropped" as const), data: record.data };
+  });
+  log({ level: "INFO", message: "Stream records deduplicated", records: records.length, dropped, invocationId: event.invocationId });
+  return { records };
+}
