@@ -33,12 +33,24 @@ interface CoverageConfig {
   lakeBucketPattern?: string;
 }
 
-/** The stack's stateful resources: the types above (read replicas excepted) and the lake zone buckets. */
+/**
+ * The tag that takes a resource out of backup coverage, with the reason as its value: for
+ * state that is worthless once its short life is over (the ingestion's deduplication
+ * claims expire within a day, and restoring old claims would only drop new events).
+ */
+export const BACKUP_EXEMPT_TAG = "BackupExempt";
+
+const exemptFromBackup = (r: PolicyResource) => {
+  const tags = peek(() => r.props.tags);
+  return typeof tags === "object" && tags !== null && typeof (tags as Record<string, unknown>)[BACKUP_EXEMPT_TAG] === "string" && String((tags as Record<string, unknown>)[BACKUP_EXEMPT_TAG]).trim() !== "";
+};
+
+/** The stack's stateful resources: the types above (read replicas and tagged exemptions excepted) and the lake zone buckets. */
 export function statefulResources(resources: PolicyResource[], lakeBucketPattern = DEFAULT_LAKE_BUCKET_PATTERN): PolicyResource[] {
   const pattern = new RegExp(lakeBucketPattern);
   const logTargets = accessLogTargets(resources);
   const replica = (r: PolicyResource) => r.type === "aws:rds/instance:Instance" && isSet(peek(() => r.props.replicateSourceDb));
-  const typed = ofTypes(resources, STATEFUL_TYPES).filter((r) => !replica(r));
+  const typed = ofTypes(resources, STATEFUL_TYPES).filter((r) => !replica(r) && !exemptFromBackup(r));
   const lakeBuckets = ofTypes(resources, BUCKET_TYPES).filter((b) => pattern.test(b.name) && !logTargets.has(b.urn));
   return [...typed, ...lakeBuckets];
 }
@@ -64,7 +76,7 @@ export function selects(selection: PolicyResource, resource: PolicyResource): bo
 export const backupSelectionCoverage: PlatformStackPolicy = {
   name: "backup-stateful-resources-selected",
   description:
-    "Every stateful resource (Aurora/RDS clusters and instances, DynamoDB tables, Redshift clusters and Serverless namespaces, the lake's raw, transformed and staged buckets) is named by an AWS Backup selection, by ARN or ARN pattern. ElastiCache is a rebuildable cache and out of scope.",
+    "Every stateful resource (Aurora/RDS clusters and instances, DynamoDB tables, Redshift clusters and Serverless namespaces, the lake's raw, transformed and staged buckets) is named by an AWS Backup selection, by ARN or ARN pattern. ElastiCache is a rebuildable cache and out of scope; a resource tagged BackupExempt (its value the reason) holds short-lived state nobody restores.",
   enforcementLevel: "mandatory",
   remediationSteps:
     "Add the resource's ARN to the backup selection of its kind (platform/backups.ts builds them from the components with protectedResources, for either stack role). Lake buckets need lakeVersioning and backupLakeBuckets.",

@@ -31,6 +31,8 @@ export const TRUST_WITHOUT_SOURCE_KEYS: Readonly<Record<string, string>> = {
     "Lambda documents execution-role trust without source keys (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html) and does not document sending aws:SourceAccount or aws:SourceArn when it assumes the role; a role reaches a function only through iam:PassRole by a principal of the function's own account",
   "apigateway.amazonaws.com":
     "API Gateway's AWS-service integrations take a credentials role (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services.html) and API Gateway documents no source keys for assuming it; the role reaches an API only through iam:PassRole by a principal of the API's own account",
+  "backup.amazonaws.com":
+    "AWS Backup's own default service role (AWSBackupDefaultServiceRole) trusts backup.amazonaws.com without source keys, and its confused-deputy guidance (https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-prevention.html) covers resource policies, not the keys it sends when assuming a plan's role; the role reaches a plan only through iam:PassRole by a principal of the plan's own account",
   "redshift.amazonaws.com":
     "Redshift documents narrowing a cluster role with sts:ExternalId set to database-user ARNs (https://docs.aws.amazon.com/redshift/latest/mgmt/authorizing-redshift-service-database-users.html), not the source keys; the role reaches a cluster only through iam:PassRole by a principal of the cluster's own account",
 };

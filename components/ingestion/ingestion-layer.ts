@@ -471,6 +471,8 @@ export class IngestionLayer extends pulumi.ComponentResource {
       pointInTimeRecovery: { enabled: idempotency.pointInTimeRecovery ?? speedLayer.pointInTimeRecovery ?? true },
       deletionProtectionEnabled: idempotency.deletionProtection ?? speedLayer.deletionProtection ?? true,
       ttl: { attributeName: CLAIM_ATTRIBUTES.expiresAt, enabled: true },
+      // Claims live a day or so; a restored copy could only make new events look like repeats.
+      tags: { BackupExempt: "transient deduplication claims that expire within days" },
     }, stateful);
   }
 

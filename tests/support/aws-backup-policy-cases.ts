@@ -66,6 +66,7 @@ export const AWS_BACKUP_POLICY_CASES: Record<string, { compliant: Case[]; violat
         resources: [table(UNKNOWN_STRING), selection("dynamodb", { resources: [UNKNOWN_STRING] }, { resources: [urnOf(T.table, "speed-layer")] })],
       },
       { label: "an ARN pattern with wildcards", resources: [table(), selection("all-tables", { resources: ["arn:aws:dynamodb:*:*:table/*"] })] },
+      { label: "a table of short-lived state tagged BackupExempt with its reason", resources: [subject(T.table, { arn: TABLE_ARN, tags: { BackupExempt: "deduplication claims expire within a day" } }, { name: "claims" })] },
       { label: "a Serverless namespace selected", resources: [subject(T.namespace, { arn: NAMESPACE_ARN }, { name: "warehouse-namespace" }), selection("redshift", { resources: [NAMESPACE_ARN] })] },
       {
         label: "caches, read replicas and non-zone buckets are not stateful",
@@ -81,6 +82,7 @@ export const AWS_BACKUP_POLICY_CASES: Record<string, { compliant: Case[]; violat
       { label: "a cluster excluded by notResources", resources: [cluster(), selection("everything", { resources: ["*"], notResources: [CLUSTER_ARN] })], expect: /Cluster oltp-cluster is in no AWS Backup selection/ },
       { label: "a lake zone bucket without a selection", resources: [bucket("lake-staged")], expect: /Bucket lake-staged/ },
       { label: "a custom lake bucket pattern", resources: [bucket("landing-zone")], config: { lakeBucketPattern: "landing" }, expect: /Bucket landing-zone/ },
+      { label: "a BackupExempt tag without a reason", resources: [subject(T.table, { arn: TABLE_ARN, tags: { BackupExempt: " " } }, { name: "claims" })], expect: /Table claims is in no AWS Backup selection/ },
     ],
   },
   "backup-vault-customer-key": {
