@@ -27,6 +27,7 @@ import { DescribeTableCommand, DynamoDBClient, ScanCommand, TableDescription } f
 import { DBCluster, DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
+import { isNamedError, namedError } from "./errors";
 
 /** What restore testing names the resources it creates. */
 export const RESTORE_TEST_PREFIX = "awsbackup-restore-test-";
@@ -77,7 +78,8 @@ export interface ValidationOutcome {
 }
 
 /** A restored resource that did not become usable in time. */
-class NotReadyInTime extends Error {}
+/** A resource still not ready when the validation window closed (a named Error: it survives serialisation). */
+const NOT_READY_IN_TIME = "NotReadyInTime";
 
 /** The settings the component passes through the environment. */
 export function restoreValidationSettingsFromEnv(env: Environment): RestoreValidationSettings {
@@ -118,7 +120,7 @@ async function waitUntilReady<T>(what: string, describe: () => Promise<T>, ready
   for (;;) {
     const value = await describe();
     if (ready(value)) return value;
-    if (Date.now() >= context.deadline) throw new NotReadyInTime(`${what} was still ${statusOf(value)} when the validation window closed`);
+    if (Date.now() >= context.deadline) throw namedError(NOT_READY_IN_TIME, `${what} was still ${statusOf(value)} when the validation window closed`, {});
     await sleep(context.settings.pollIntervalMs ?? 15_000);
   }
 }
@@ -231,7 +233,7 @@ async function judge(context: CheckContext): Promise<{ verdict: ValidationVerdic
     const { problems, observed } = await check(context);
     return problems.length === 0 ? { verdict: "SUCCESSFUL", message: observed } : { verdict: "FAILED", message: `${observed}: ${problems.join("; ")}` };
   } catch (error) {
-    if (error instanceof NotReadyInTime) return { verdict: "TIMED_OUT", message: error.message };
+    if (isNamedError(error, NOT_READY_IN_TIME)) return { verdict: "TIMED_OUT", message: error.message };
     return { verdict: "FAILED", message: `${(error as Error).name}: ${(error as Error).message}` };
   }
 }

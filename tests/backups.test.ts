@@ -12,7 +12,7 @@ import { BACKUP_CAPABILITIES, ProtectedKind, backupRuleProblems, backupRulesFor 
 import { PlatformContext } from "../platform/context";
 import { stageBackups } from "../platform/backups";
 import { regionProvider } from "../platform/providers";
-import { STATEFUL_TYPES, backupSelectionCoverage, providerPinnedToAccount } from "../policies/aws-backup";
+import { BACKUP_EXEMPT_TAG, STATEFUL_TYPES, backupSelectionCoverage, providerPinnedToAccount } from "../policies/aws-backup";
 import { DEFAULT_LAKE_BUCKET_PATTERN } from "../policies/s3";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { graphDocument, providerTargets, renderProviderTargets } from "../scripts/plan";
@@ -38,9 +38,11 @@ const DR_ACCOUNT = "210987654321";
 const PROD_DR_VAULT = `arn:aws:backup:eu-central-1:${MOCK_ACCOUNT_ID}:backup-vault:dp-prod-vault`;
 
 /** Everything in the graph that holds data of its own: data-holding types, and the lake's zone buckets. */
+/** Stateful resources of the graph, but those tagged out of backup coverage with a reason (the deduplication claims). */
 function statefulInGraph(plan: StackEvaluation): PlannedResource[] {
   const lakeBucket = new RegExp(DEFAULT_LAKE_BUCKET_PATTERN);
-  return plan.resources.filter((r) => (STATEFUL_TYPES as readonly string[]).includes(r.type) || (r.type === T.bucket && lakeBucket.test(r.name) && !r.name.includes("access-logs")));
+  const exempt = (r: PlannedResource) => typeof r.inputs.tags?.[BACKUP_EXEMPT_TAG] === "string";
+  return plan.resources.filter((r) => !exempt(r) && ((STATEFUL_TYPES as readonly string[]).includes(r.type) || (r.type === T.bucket && lakeBucket.test(r.name) && !r.name.includes("access-logs"))));
 }
 
 const selectedArns = (plan: StackEvaluation) => new Set(ofType(plan, T.selection).flatMap((s) => s.inputs.resources as string[]));

@@ -137,7 +137,8 @@ describe("DynamoDB global table", () => {
 
   it("has the DR consumer write to the replica, which the DR stack does not declare", () => {
     const table = single(prod, "aws:dynamodb/table:Table", "-speed-layer");
-    expect(ofType(standby, "aws:dynamodb/table:Table").map((t) => t.name)).toEqual(["dp-prod-dr-control-promotions"]);
+    // Its own tables are the promotion journal and the region's deduplication claims; the speed layer is the replica.
+    expect(ofType(standby, "aws:dynamodb/table:Table").map((t) => t.name).sort()).toEqual(["dp-prod-dr-control-promotions", "dp-prod-ingestion-claims"]);
     const consumer = single(standby, "aws:lambda/function:Function", "-ingestion-stream-consumer-fn");
     expect(consumer.inputs.environment.variables.SPEED_LAYER_TABLE).toBe(table.state.name);
     const policy = statementsOf(single(standby, "aws:iam/rolePolicy:RolePolicy", "-ingestion-stream-consumer-policy"));

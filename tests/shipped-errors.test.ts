@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { PROJECT_DIR, evaluateStack } from "../scripts/engine";
 import { shippedText } from "./support/shipped";
+import { stageValue } from "./support/stack";
 
 /**
  * Classes in serialised text that extend an Error class. A class the handler captures is
@@ -93,6 +94,8 @@ describe.each(["dev", "prod"])("%s stack: shipped Lambda code", (stack) => {
         `dp-${stack}-lake-staging-fn`,
         `dp-${stack}-lake-transform-fn`,
         `dp-${stack}-warehouse-loader-fn`,
+        // Restore tests (and their validator) run where the stage enables them.
+        ...(stageValue(stack, "restoreTestingEnabled", "false") === "true" ? [`dp-${stack}-restore-tests-validator-fn`] : []),
       ].sort(),
     );
     for (const text of texts.values()) expect(text).toContain("exports.handler");
