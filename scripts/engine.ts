@@ -182,8 +182,33 @@ function unmappedStackTrace(error: Error, frames: NodeJS.CallSite[]): string {
   return [`${error.name}: ${error.message}`, ...frames.map((frame) => `    at ${frame}`)].join("\n");
 }
 
+let codePathsMemoised = false;
+
+/**
+ * CallbackFunction computes each archive's package folders by walking node_modules with
+ * npm's arborist: the same walk, with the same answer, for every function of every
+ * evaluation (a third of an evaluation's time). Within one process node_modules does not
+ * change, so the answer is computed once per set of options.
+ */
+function memoiseCodePaths(): void {
+  if (codePathsMemoised) return;
+  codePathsMemoised = true;
+  // @pulumi/aws calls it as pulumi.runtime.computeCodePaths, a copy of the closure module's export.
+  const codePaths = require("@pulumi/pulumi/runtime");
+  const compute = codePaths.computeCodePaths;
+  const answers = new Map<string, Promise<unknown>>();
+  codePaths.computeCodePaths = (options: unknown, ...rest: unknown[]) => {
+    if (typeof options !== "object" || options === null || Array.isArray(options) || rest.length > 0) return compute(options, ...rest);
+    const { logResource: _logResource, ...key } = options as Record<string, unknown>;
+    const id = JSON.stringify(key);
+    if (!answers.has(id)) answers.set(id, compute(options));
+    return answers.get(id);
+  };
+}
+
 /** Runs one stack's program under mocks and returns its full resource graph. */
 export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<StackEvaluation> {
+  memoiseCodePaths();
   const mappedStackTrace = Error.prepareStackTrace;
   Error.prepareStackTrace = unmappedStackTrace;
   try {

@@ -20,6 +20,8 @@ export interface StageEvaluation {
 }
 
 export interface StageEvaluateOptions extends Pick<EvaluateOptions, "program"> {
+  /** How each stack is evaluated (tests share evaluations between workers). @default evaluateStack */
+  readonly evaluate?: (stack: string, options: EvaluateOptions) => Promise<StackEvaluation>;
   /** Raw config of the stack; defaults to Pulumi.<stack>.yaml. */
   readonly config?: Record<string, string>;
   /** Raw config of the partner; defaults to its stack file. */
@@ -41,14 +43,15 @@ export async function evaluateStage(stack: string, options: StageEvaluateOptions
   const raw = options.config ?? readStackConfig(stack);
   // A bad stack file is refused here, before anything is evaluated, as `pulumi up` would.
   const config = validateStageConfig(raw, `Pulumi.${stack}.yaml`);
-  const own = (stackReferences: Record<string, Record<string, unknown>>) => evaluateStack(stack, { config: raw, program: options.program, stackReferences });
+  const evaluate = options.evaluate ?? evaluateStack;
+  const own = (stackReferences: Record<string, Record<string, unknown>>) => evaluate(stack, { config: raw, program: options.program, stackReferences });
   if (!config.drEnabled) return { evaluation: await own({}) };
 
   const partnerQualified = partnerStackName(config, DEFAULT_ORGANIZATION, project);
   const partner = shortStackName(partnerQualified);
   const partnerRaw = options.partnerConfig ?? (fs.existsSync(path.join(PROJECT_DIR, `Pulumi.${partner}.yaml`)) ? readStackConfig(partner) : undefined);
   if (partnerRaw === undefined) return { evaluation: await own({}) };
-  const evaluatePartner = (stackReferences: Record<string, Record<string, unknown>>) => evaluateStack(partner, { config: partnerRaw, stackReferences });
+  const evaluatePartner = (stackReferences: Record<string, Record<string, unknown>>) => evaluate(partner, { config: partnerRaw, stackReferences });
 
   if (config.stackRole === "dr") {
     const primary = await evaluatePartner({});

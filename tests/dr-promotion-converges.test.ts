@@ -13,13 +13,14 @@ import { toNotificationConfiguration } from "../dr/actions";
 import { StackTopology, TOPOLOGY_OUTPUT } from "../dr/topology";
 import { PROJECT_DIR, StackEvaluation, readStackConfig } from "../scripts/engine";
 import { evaluateStage } from "../scripts/stage-evaluation";
+import { cachedEvaluateStack } from "./support/evaluation-cache";
 import { promoteSimulated, tempDirectory } from "./support/dr";
 import { single } from "./support/stack";
 
 const DR = "eu-central-1";
 
 async function evaluateBoth(configDir: string): Promise<{ prod: StackEvaluation; standby: StackEvaluation }> {
-  const stage = await evaluateStage("prod", { config: readStackConfig("prod", configDir), partnerConfig: readStackConfig("prod-dr", configDir) });
+  const stage = await evaluateStage("prod", { config: readStackConfig("prod", configDir), partnerConfig: readStackConfig("prod-dr", configDir), evaluate: cachedEvaluateStack });
   return { prod: stage.evaluation, standby: stage.partner as StackEvaluation };
 }
 

@@ -9,6 +9,7 @@ import { StackTopology, TOPOLOGY_OUTPUT } from "../dr/topology";
 import { HANDOFF_OUTPUT, PrimaryHandoff, StandbyHandoff } from "../platform/handoff";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { evaluateStage } from "../scripts/stage-evaluation";
+import { cachedEvaluateStack } from "./support/evaluation-cache";
 import { arnOf, revealed, single, statementsOf } from "./support/stack";
 
 const PRIMARY = "eu-west-1";
@@ -19,7 +20,7 @@ const ZONES = ["raw", "transformed", "staged"];
 let prod: StackEvaluation;
 let standby: StackEvaluation;
 beforeAll(async () => {
-  const stage = await evaluateStage("prod");
+  const stage = await evaluateStage("prod", { evaluate: cachedEvaluateStack });
   prod = stage.evaluation;
   standby = stage.partner as StackEvaluation;
 });

@@ -1,5 +1,6 @@
 import { CONFIG_NAMESPACE, partnerStackName, validateStageConfig } from "../../config";
-import { DEFAULT_ORGANIZATION, EvaluateOptions, PlannedResource, StackEvaluation, evaluateStack, readProjectName, readStackConfig } from "../../scripts/engine";
+import { DEFAULT_ORGANIZATION, EvaluateOptions, PlannedResource, StackEvaluation, readProjectName, readStackConfig } from "../../scripts/engine";
+import { cachedEvaluateStack } from "./evaluation-cache";
 
 export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -16,7 +17,7 @@ export function stackConfigWith(stack: string, overrides: ConfigOverrides = {}):
 
 /** Evaluates the real program for a stack (optionally with config overrides) under mocks. */
 export function evaluate(stack: string, overrides: ConfigOverrides = {}, options: Omit<EvaluateOptions, "config"> = {}): Promise<StackEvaluation> {
-  return evaluateStack(stack, { ...options, config: stackConfigWith(stack, overrides) });
+  return cachedEvaluateStack(stack, { ...options, config: stackConfigWith(stack, overrides) });
 }
 
 /**
@@ -26,7 +27,7 @@ export function evaluate(stack: string, overrides: ConfigOverrides = {}, options
 export function evaluateWithPartner(stack: string, partnerOutputs: Record<string, unknown> | undefined, overrides: ConfigOverrides = {}): Promise<StackEvaluation> {
   const config = stackConfigWith(stack, overrides);
   const partner = partnerStackName(validateStageConfig(config, `Pulumi.${stack}.yaml`), DEFAULT_ORGANIZATION, readProjectName());
-  return evaluateStack(stack, { config, stackReferences: partnerOutputs ? { [partner]: partnerOutputs } : {} });
+  return cachedEvaluateStack(stack, { config, stackReferences: partnerOutputs ? { [partner]: partnerOutputs } : {} });
 }
 
 /** The single resource of a type whose logical name ends with `suffix`; fails loudly otherwise. */
