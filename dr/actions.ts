@@ -16,8 +16,6 @@ import { LakeTriggerTopology } from "./topology";
 /** GET a URL and return its HTTP status (injected: the simulation and tests answer locally). */
 export type HttpCheck = (url: string) => Promise<number>;
 
-export const fetchStatus: HttpCheck = async (url) => (await fetch(url, { method: "GET", signal: AbortSignal.timeout(10_000) })).status;
-
 export interface ActionContext {
   readonly clients: ClientPool;
   readonly clock: Clock;

@@ -153,7 +153,7 @@ export interface StackTopology {
   readonly warehouse?: WarehouseTopology;
   /** DynamoDB table in this region where promotions into this region keep their journal and lock. */
   readonly promotionJournalTable: string;
-  /** The reporting API of this region, for a health check after promotion ("" when none). */
+  /** The health route of this region's reporting API (GET, SigV4-signed: it is IAM-authorised), checked after a promotion ("" when none). */
   readonly reportingApiUrl: string;
   readonly targets: RecoveryTargets;
 }

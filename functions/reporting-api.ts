@@ -11,6 +11,8 @@ import { CacheAside, CacheSource, createCacheAside, createRedisClient } from "./
 import { NamedError, isNamedError, namedError } from "./errors";
 
 export const DAILY_SALES_ROUTE = "GET /reports/{branch}/daily-sales";
+/** Answers 200 when the reporting database answers; dr:promote calls it (SigV4-signed) to verify a promoted region. */
+export const HEALTH_ROUTE = "GET /health";
 
 /** The reporting schema this API reads (the OLTP model the loader also lands in the warehouse). */
 export const DAILY_SALES_SQL =
@@ -124,7 +126,8 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
 }
 
 /** The request, or the 404/400 answer it gets without touching any store. */
-export function routeReportRequest(event: APIGatewayProxyEventV2, now: Date): { request: DailySalesRequest } | { response: APIGatewayProxyStructuredResultV2 } {
+export function routeReportRequest(event: APIGatewayProxyEventV2, now: Date): { request: DailySalesRequest } | { health: true } | { response: APIGatewayProxyStructuredResultV2 } {
+  if (event.routeKey === HEALTH_ROUTE) return { health: true };
   if (event.routeKey !== DAILY_SALES_ROUTE) return { response: json(404, { message: `no route ${event.routeKey}` }) };
   try {
     return { request: parseDailySalesRequest(event, now) };
@@ -137,6 +140,7 @@ export function routeReportRequest(event: APIGatewayProxyEventV2, now: Date): { 
 export async function handleReportRequest(event: APIGatewayProxyEventV2, deps: ReportingDependencies): Promise<APIGatewayProxyStructuredResultV2> {
   const routed = routeReportRequest(event, (deps.now ?? (() => new Date()))());
   if ("response" in routed) return routed.response;
+  if ("health" in routed) return checkHealth(deps.db);
   const { request } = routed;
   let result: { value: DailySalesRow[] | null; source: CacheSource };
   try {
@@ -150,6 +154,20 @@ export async function handleReportRequest(event: APIGatewayProxyEventV2, deps: R
     return json(503, { message: "reporting database unavailable" });
   }
   return json(200, { ...request, days: result.value ?? [] }, { "x-cache": result.source });
+}
+
+/**
+ * Healthy means the reporting database answers: the cache only ever speeds requests up
+ * (they bypass it when Redis is down), so it is not part of the verdict.
+ */
+export async function checkHealth(db: Queryable): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    await db.query("SELECT 1", []);
+    return json(200, { status: "ok", database: "ok" });
+  } catch (error) {
+    console.error(JSON.stringify({ message: "health check: the reporting database did not answer", error: String(error) }));
+    return json(503, { status: "unavailable", database: "unreachable" });
+  }
 }
 
 // ---- Run-time wiring (used by the Lambda's callback factory) -------------------------

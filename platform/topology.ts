@@ -87,7 +87,7 @@ export function stackTopology(context: PlatformContext, parts: TopologyParts): p
       ...(warehouse.restoreSettings ? { restoreSettings: restoreTopology(warehouse.restoreSettings) } : {}),
     },
     promotionJournalTable: control.journalTable.name,
-    reportingApiUrl: stores.cache.reportingApiUrl ?? pulumi.output(""),
+    reportingApiUrl: stores.cache.reportingHealthUrl ?? pulumi.output(""),
     targets: { rpoStreamSeconds: config.drRpoStreamSeconds, rpoBatchMinutes: config.drRpoBatchMinutes, rtoMinutes: config.drRtoMinutes },
   });
 }

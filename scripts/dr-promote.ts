@@ -9,10 +9,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import { StageConfigError } from "../config";
-import { fetchStatus } from "../dr/actions";
 import { PromoteArgs, USAGE, parsePromoteArgs } from "../dr/cli-args";
 import { ClientPool, createJournalClient } from "../dr/clients";
 import { PromoteDependencies, promote, releaseLock } from "../dr/promote";
+import { signedStatusCheck } from "../dr/signed-get";
 import { systemClock } from "../dr/poll";
 import { Simulation, startSimulation } from "../dr/simulation/harness";
 import { SimState, initialWorld } from "../dr/simulation/world";
@@ -102,7 +102,7 @@ async function main(): Promise<number> {
       clients,
       journalClient: (region) => createJournalClient(region),
       clock: systemClock,
-      httpCheck: fetchStatus,
+      httpCheck: signedStatusCheck(),
       confirm: ask,
       log,
       renderer: process.stdout.isTTY ? "default" : "simple",

@@ -5,7 +5,7 @@
  * provoking ElastiCache's apply-time rules.
  */
 import { CacheLayer, CacheRules, authTokenProblems, cacheLayerProblems, reportingCallbackFactory } from "../components/stores/cache-layer";
-import { DAILY_SALES_ROUTE } from "../functions/reporting-api";
+import { DAILY_SALES_ROUTE, HEALTH_ROUTE } from "../functions/reporting-api";
 import { cacheLayerArgs } from "../platform/stores";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
@@ -123,19 +123,21 @@ describe.each([
     expect(JSON.stringify(plan.resources.map((r) => r.inputs))).not.toMatch(/FullAccess/);
   });
 
-  it("exposes GET /reports/{branch}/daily-sales over an IAM-authorized, throttled HTTP API with access logs", () => {
-    const route = single(plan, "aws:apigatewayv2/route:Route");
+  it("exposes GET /reports/{branch}/daily-sales and GET /health over an IAM-authorized, throttled HTTP API with access logs", () => {
     const integration = single(plan, "aws:apigatewayv2/integration:Integration");
-    expect(route.inputs).toMatchObject({ routeKey: DAILY_SALES_ROUTE, authorizationType: "AWS_IAM", target: `integrations/dp-${stack}-cache-reporting-integration-id` });
+    for (const [suffix, routeKey] of [["-daily-sales", DAILY_SALES_ROUTE], ["-health", HEALTH_ROUTE]]) {
+      expect(single(plan, "aws:apigatewayv2/route:Route", suffix).inputs).toMatchObject({ routeKey, authorizationType: "AWS_IAM", target: `integrations/dp-${stack}-cache-reporting-integration-id` });
+    }
     expect(integration.inputs).toMatchObject({ integrationType: "AWS_PROXY", payloadFormatVersion: "2.0" });
     const stage = single(plan, "aws:apigatewayv2/stage:Stage");
     expect(stage.inputs).toMatchObject({ name: "$default", autoDeploy: true, defaultRouteSettings: { throttlingBurstLimit: 50, throttlingRateLimit: 25 } });
     const accessLogs = single(plan, "aws:cloudwatch/logGroup:LogGroup", "-reporting-access-logs");
     expect(stage.inputs.accessLogSettings.destinationArn).toBe(accessLogs.state.arn);
     expect(accessLogs.inputs.kmsKeyId).toBe(STAND_IN.logsKeyArn);
-    const permission = single(plan, "aws:lambda/permission:Permission");
+    const permission = single(plan, "aws:lambda/permission:Permission", "-reporting-invoke");
     expect(permission.inputs).toMatchObject({ principal: "apigateway.amazonaws.com" });
     expect(permission.inputs.sourceArn).toMatch(/\/\*\/GET\/reports\/\*\/daily-sales$/);
+    expect(single(plan, "aws:lambda/permission:Permission", "-reporting-health-invoke").inputs.sourceArn).toMatch(/\/\*\/GET\/health$/);
     expect(plan.outputs.reportingApiUrl).toMatch(/^https:\/\/.*execute-api/);
   });
 

