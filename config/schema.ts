@@ -72,7 +72,6 @@ export const STAGE_CONFIG_SCHEMA = {
   drWarehouseRestore: defaulted(boolean(), "dr:promote restores the warehouse in the promoted region from its latest copied snapshot (provisioned Redshift).", false),
   warehouseSnapshotCopyRetentionDays: defaulted(integerRange(1, 35), "Days copies of the warehouse's automated snapshots are kept in drRegion.", 7),
   warehouseRestoreSnapshot: defaulted(matching(/^$|^[A-Za-z0-9][A-Za-z0-9:-]{0,254}$/, 'a Redshift snapshot identifier, or ""'), "Set from dr:promote's report once it restored the warehouse in this stack's region: the stack then adopts the restored cluster. Empty: no restored warehouse here.", ""),
-  drRegionSwitchPlan: defaulted(boolean(), "Also declare an ARC Region switch plan generated from dr:promote's step model, for console users.", false),
 
   // Network
   azCount: defaulted(integerRange(2, 6), "Availability Zones the VPC spans (Aurora subnet groups need at least 2).", 2),

@@ -4,8 +4,9 @@
  * wave a step (a "Parallel" step when it has more than one), Aurora as ARC's native
  * AuroraGlobalDatabase block (switchoverOnly when graceful, failover when ungraceful),
  * and every other step as a CustomActionLambda of a step-runner function that runs the
- * dr/ action for that step id. Pure: the DR stack declares the Plan behind
- * drRegionSwitchPlan. Valid values from @pulumi/aws v7 arcregionswitch input types.
+ * dr/ action for that step id. Pure, and not declared by any stack yet: that needs the
+ * step-runner Lambda and an execution role for ARC (see README, Disaster recovery).
+ * Valid values from @pulumi/aws v7 arcregionswitch input types.
  */
 import type * as aws from "@pulumi/aws";
 import { parallelWaves } from "./graph";
