@@ -142,7 +142,7 @@ export const STAGE_CONFIG_SCHEMA = {
 
   // Accounts, AWS Backup and restore testing
   accountId: defaulted(ACCOUNT_ID, "AWS account of the stage's primary region. Every provider is pinned to its account (allowedAccountIds), so credentials for another account fail before anything changes; required when protectStatefulResources is true.", ""),
-  drAccountId: defaulted(ACCOUNT_ID, "Account of drRegion when it is not accountId (cross-account DR): backup copies then cross accounts, with the destination vault policy and KMS grants. Empty: drRegion is in accountId.", ""),
+  drAccountId: defaulted(ACCOUNT_ID, "Account of drRegion when it is not accountId. Refused while drEnabled: the DR stack's Aurora Global Database member, key replicas and global-table replica must be in accountId (AWS keeps each in one account). The backups' cross-account pieces (destination vault policy, KMS grants) are built for when that changes. Empty: drRegion is in accountId.", ""),
   deployRoleArn: defaulted(ROLE_ARN, "IAM role every provider of this stack assumes (assumeRoles). It must live in the account this stack deploys into (drAccountId for a DR stack, when set). Empty: the ambient credentials.", ""),
   deployRoleExternalId: defaulted(matching(/^$|^[\w+=,.@:/-]{2,1224}$/, 'an STS external id (2-1224 characters of letters, digits or _+=,.@:/-), or ""'), "External id the deploy role's trust policy requires; only with deployRoleArn.", ""),
   backupStartHourUtc: defaulted(integerRange(0, 23), "Hour (UTC) AWS Backup starts the daily, weekly and monthly backups; outside preferredBackupWindow, as AWS Backup advises for RDS.", 1),

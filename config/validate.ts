@@ -161,6 +161,8 @@ function accountProblems(c: StageConfig, problem: Report): void {
   }
   if (c.drAccountId !== "") {
     if (!c.drEnabled) problem("drAccountId", '"" unless drEnabled is true (there is no DR region to put in another account)');
+    // The DR stack's stores are replicas AWS keeps in one account only.
+    else problem("drAccountId", '"" (drRegion in accountId): an Aurora Global Database, multi-Region key replicas and DynamoDB global-table replicas, which this stage replicates into drRegion, must all be in the primary\'s account');
     if (c.accountId === "") problem("accountId", "a 12-digit account id when drAccountId is set (the copies cross from one named account to the other)");
     else if (c.drAccountId === c.accountId) {
       problem("drAccountId", `"" when drRegion is in accountId ${c.accountId}: cross-account vault policies, KMS grants and replication ownership naming one account are refused or meaningless`);

@@ -37,31 +37,32 @@ describe("account guard keys", () => {
     ["a DR account equal to the primary one", "prod", { drAccountId: PRIMARY }, "drAccountId", "cross-account vault policies, KMS grants and replication ownership naming one account"],
     ["a DR account without DR", "dev", { drAccountId: DR, accountId: PRIMARY }, "drAccountId", "unless drEnabled is true"],
     ["a DR account without a primary account", "prod", { drAccountId: DR, accountId: undefined, protectStatefulResources: false }, "accountId", "when drAccountId is set"],
+    ["a DR region in another account while the stage replicates its stores there", "prod", { drAccountId: DR }, "drAccountId", "must all be in the primary's account"],
     ["a break-glass role of another account", "prod", { backupBreakGlassRoleArn: role(DR, "break-glass") }, "backupBreakGlassRoleArn", `a role in account ${PRIMARY}`],
   ])("refuses %s", (_label, stack, overrides, key, allowed) => {
     const error = refusal(stack, overrides as ConfigOverrides);
     expect(error.problems).toContainEqual(expect.objectContaining({ key: `${CONFIG_NAMESPACE}:${key}`, allowed: expect.stringContaining(allowed) }));
   });
 
-  it("accepts a deploy role with an external id, and a DR stack whose role lives in the DR account", () => {
+  it("accepts a deploy role with an external id, and refuses a DR stack's role in another account than the stack's", () => {
     expect(validate("prod", { deployRoleArn: role(PRIMARY), deployRoleExternalId: "prod-7f3a" }).deployRoleArn).toBe(role(PRIMARY));
-    expect(validate("prod", { stackRole: "dr", drAccountId: DR, deployRoleArn: role(DR) }).drAccountId).toBe(DR);
     expect(refusal("prod", { stackRole: "dr", drAccountId: DR, deployRoleArn: role(PRIMARY) }).message).toContain(`a role in account ${DR}`);
   });
 
   it("derives each side's account from the config alone", () => {
     const sameAccount = validate("prod", {});
     expect([homeAccount(sameAccount), partnerAccount(sameAccount), isCrossAccountDr(sameAccount)]).toEqual([PRIMARY, PRIMARY, false]);
-    const primary = validate("prod", { drAccountId: DR });
+    // Set after validation: the stage config refuses drAccountId while the DR stores need one account.
+    const primary = { ...validate("prod", {}), drAccountId: DR };
     expect([homeAccount(primary), partnerAccount(primary), isCrossAccountDr(primary)]).toEqual([PRIMARY, DR, true]);
-    const drStack = validate("prod", { drAccountId: DR, stackRole: "dr" });
+    const drStack = { ...validate("prod", { stackRole: "dr" }), drAccountId: DR };
     expect([homeAccount(drStack), partnerAccount(drStack)]).toEqual([DR, PRIMARY]);
     expect(accountOfArn(role(DR))).toBe(DR);
     expect(accountOfArn("pulumi-deploy")).toBeUndefined();
   });
 
   it("pins a provider to its region's account and assumes the deploy role only in that account", () => {
-    const config = validate("prod", { stackRole: "dr", drAccountId: DR, deployRoleArn: role(DR), deployRoleExternalId: "dr-1" });
+    const config = { ...validate("prod", { stackRole: "dr" }), drAccountId: DR, deployRoleArn: role(DR), deployRoleExternalId: "dr-1" };
     expect(accountGuardOf(config, "eu-central-1")).toEqual({ accountId: DR, role: { arn: role(DR), externalId: "dr-1", sessionName: "dp-prod-deploy" } });
     // A provider toward the other account gets no role: the account pin then refuses the wrong credentials.
     expect(accountGuardOf(config, "eu-west-1")).toEqual({ accountId: PRIMARY, role: undefined });

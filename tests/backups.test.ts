@@ -293,10 +293,12 @@ describe("prod config variations", () => {
     }
   });
 
-  describe("with the DR region in another account (drAccountId)", () => {
+  // The stage config refuses drAccountId today (the DR stores need one account), so the
+  // cross-account wiring of the backups is evaluated with a stand-in context.
+  describe("with the DR region in another account (drAccountId, backups wiring only)", () => {
     let plan: StackEvaluation;
     beforeAll(async () => {
-      plan = await evaluate("prod", { drAccountId: DR_ACCOUNT });
+      plan = await evaluateBackupsIn("primary", {}, PRIMARY_RESOURCES, DR_ACCOUNT);
     });
 
     it("copies into the DR account's vault, except Aurora, which AWS Backup cannot copy across account and Region at once", () => {
@@ -316,39 +318,53 @@ describe("prod config variations", () => {
         Resource: "*",
       });
       const grant = single(plan, T.grant);
-      expect(grant.inputs).toMatchObject({ keyId: dataKeyArn(plan), granteePrincipal: `arn:aws:iam::${DR_ACCOUNT}:root` });
+      expect(grant.inputs).toMatchObject({ keyId: `arn:aws:kms:eu-west-1:${MOCK_ACCOUNT_ID}:key/mrk-dp-prod-keys-data`, granteePrincipal: `arn:aws:iam::${DR_ACCOUNT}:root` });
       expect(grant.inputs.operations).toEqual(expect.arrayContaining(["Decrypt", "DescribeKey", "CreateGrant"]));
     });
 
     it("still pins the primary stack's provider to the primary account", () => {
-      expect(JSON.parse(single(plan, T.provider, "-primary").inputs.allowedAccountIds)).toEqual([MOCK_ACCOUNT_ID]);
+      expect(JSON.parse(single(plan, T.provider).inputs.allowedAccountIds)).toEqual([MOCK_ACCOUNT_ID]);
     });
   });
 });
 
-/** The DR composition's side, with a stand-in DR context: what platform/dr.ts will call. */
-function evaluateStandby(overrides: ConfigOverrides, resources: (config: StageConfig) => Parameters<typeof stageBackups>[1]) {
-  const raw = stackConfigWith("prod", { stackRole: "dr", ...overrides });
-  return evaluate("prod", { stackRole: "dr", ...overrides }, {
+/**
+ * One side's backups with a stand-in context (stageBackups, as the compositions call it).
+ * `drAccountId` is set after validation: the stage config refuses it while the DR stores
+ * (Aurora Global Database, key replicas, global tables) need one account.
+ */
+function evaluateBackupsIn(role: "primary" | "dr", overrides: ConfigOverrides, resources: (config: StageConfig) => Parameters<typeof stageBackups>[1], drAccountId = "") {
+  const raw = stackConfigWith("prod", { stackRole: role, ...overrides });
+  return evaluate("prod", { stackRole: role, ...overrides }, {
     program: async () => {
-      const config = validateStageConfig(raw, "Pulumi.prod-dr.yaml");
-      const homeProvider = regionProvider("dp-prod-dr", config, config.drRegion);
+      const config: StageConfig = { ...validateStageConfig(raw, `Pulumi.prod${role === "dr" ? "-dr" : ""}.yaml`), drAccountId };
+      const region = role === "dr" ? config.drRegion : config.primaryRegion;
+      const homeProvider = regionProvider(`dp-prod-${role}`, config, region);
       const context = {
         config,
         prefix: "dp-prod",
-        region: config.drRegion,
+        region,
         homeProvider,
         componentOpts: { providers: [homeProvider] },
         keys: {
-          dataKeyArn: pulumi.output(`arn:aws:kms:eu-central-1:${MOCK_ACCOUNT_ID}:key/mrk-dp-prod-keys-data`),
-          logsKeyArn: pulumi.output(`arn:aws:kms:eu-central-1:${MOCK_ACCOUNT_ID}:key/dp-prod-dr-logs`),
+          dataKeyArn: pulumi.output(`arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/mrk-dp-prod-keys-data`),
+          logsKeyArn: pulumi.output(`arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/dp-prod-logs`),
         },
-        alarmTopicArn: pulumi.output(`arn:aws:sns:eu-central-1:${MOCK_ACCOUNT_ID}:dp-prod-dr-alarms`),
+        alarmTopicArn: pulumi.output(`arn:aws:sns:${region}:${MOCK_ACCOUNT_ID}:dp-prod-alarms`),
       } as unknown as PlatformContext;
       return stageBackups(context, resources(config)).outputs;
     },
   });
 }
+
+const evaluateStandby = (overrides: ConfigOverrides, resources: (config: StageConfig) => Parameters<typeof stageBackups>[1], drAccountId = "") =>
+  evaluateBackupsIn("dr", overrides, resources, drAccountId);
+
+const PRIMARY_RESOURCES = () => [
+  { kind: "aurora" as const, arns: [`arn:aws:rds:eu-west-1:${MOCK_ACCOUNT_ID}:cluster:dp-prod-oltp`] },
+  { kind: "dynamodb" as const, arns: [`arn:aws:dynamodb:eu-west-1:${MOCK_ACCOUNT_ID}:table/dp-prod-speed-layer`] },
+  { kind: "s3" as const, arns: ["arn:aws:s3:::dp-prod-lake-raw"] },
+];
 
 const DR_RESOURCES = () => [
   { kind: "dynamodb" as const, arns: [`arn:aws:dynamodb:eu-central-1:${MOCK_ACCOUNT_ID}:table/dp-prod-speed-layer`] },
@@ -376,7 +392,7 @@ describe("the DR stack's side (stageBackups in a DR context)", () => {
   });
 
   it("in a DR account, pins its provider to it and lets the primary account copy in", async () => {
-    const plan = await evaluateStandby({ drAccountId: DR_ACCOUNT }, DR_RESOURCES);
+    const plan = await evaluateStandby({}, DR_RESOURCES, DR_ACCOUNT);
     expect(JSON.parse(single(plan, T.provider).inputs.allowedAccountIds)).toEqual([DR_ACCOUNT]);
     const copiesIn = statementsOf(single(plan, T.vaultPolicy)).find((s) => s.Sid === "PartnerAccountCopiesIn");
     expect(copiesIn.Principal).toEqual({ AWS: [`arn:aws:iam::${MOCK_ACCOUNT_ID}:root`] });
