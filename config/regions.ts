@@ -36,3 +36,8 @@ export function partnerStackName(config: Pick<StageConfig, "partnerStack" | "sta
   const stack = config.stackRole === "dr" ? config.stage : `${config.stage}-dr`;
   return `${organization}/${project}/${stack}`;
 }
+
+/** The short name of a stack (its stack file's middle part): the last segment of "organization/project/stack". */
+export function shortStackName(stack: string): string {
+  return stack.split("/").pop() ?? stack;
+}

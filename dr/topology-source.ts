@@ -7,6 +7,7 @@
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
+import { shortStackName } from "../config/regions";
 import { StackTopology, TOPOLOGY_OUTPUT } from "./topology";
 
 export interface TopologySource {
@@ -26,8 +27,7 @@ export const execRunner: CommandRunner = (command, args) =>
     });
   });
 
-/** The short name of a stack: the last segment of "organization/project/stack". */
-export const shortStackName = (stack: string) => stack.split("/").pop() ?? stack;
+export { shortStackName };
 
 /** Checks the shape of a drTopology document; names the first field that is wrong. */
 export function parseTopology(value: unknown, origin: string): StackTopology {

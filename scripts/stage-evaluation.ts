@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { partnerStackName, validateStageConfig } from "../config";
+import { partnerStackName, shortStackName, validateStageConfig } from "../config";
 import { DEFAULT_ORGANIZATION, EvaluateOptions, PROJECT_DIR, StackEvaluation, evaluateStack, readProjectName, readStackConfig } from "./engine";
 
 export interface StageEvaluation {
@@ -26,16 +26,6 @@ export interface StageEvaluateOptions extends Pick<EvaluateOptions, "program"> {
   readonly config?: Record<string, string>;
   /** Raw config of the partner; defaults to its stack file. */
   readonly partnerConfig?: Record<string, string>;
-}
-
-/** "organization/data-platform/prod" for the local stack "prod". */
-export function qualifiedStackName(stack: string, project = readProjectName()): string {
-  return `${DEFAULT_ORGANIZATION}/${project}/${stack}`;
-}
-
-/** The short stack name (its stack file's middle part) of a fully qualified one. */
-export function shortStackName(qualified: string): string {
-  return qualified.split("/").pop() as string;
 }
 
 export async function evaluateStage(stack: string, options: StageEvaluateOptions = {}): Promise<StageEvaluation> {
