@@ -17,6 +17,7 @@ import { createFunctionAlarms, createMetricAlarm } from "../lib/alarms";
 import { BACKUP_CAPABILITIES, ProtectedResourceGroup } from "../lib/backup-rules";
 import { allow } from "../lib/iam";
 import { createInlineFunction } from "../lib/inline-function";
+import { invokeOnEvents } from "../lib/event-targets";
 
 export interface RestoreTestingArgs {
   /** The vault whose recovery points are restored. */
@@ -206,17 +207,7 @@ export class RestoreTesting extends pulumi.ComponentResource {
         detail: { status: ["COMPLETED", "FAILED", "ABORTED"] },
       }),
     }, { parent: this });
-    const permission = new aws.lambda.Permission(`${name}-validator-invoke`, {
-      action: "lambda:InvokeFunction",
-      function: fn.function.name,
-      principal: "events.amazonaws.com",
-      sourceArn: rule.arn,
-    }, { parent: this });
-    new aws.cloudwatch.EventTarget(`${name}-validator-target`, {
-      rule: rule.name,
-      arn: fn.function.arn,
-      retryPolicy: { maximumEventAgeInSeconds: 6 * 3600, maximumRetryAttempts: 10 },
-    }, { parent: this, dependsOn: [permission] });
+    invokeOnEvents(`${name}-validator`, { rule, fn, retry: { maximumEventAgeInSeconds: 6 * 3600, maximumRetryAttempts: 10 } }, this);
     return fn;
   }
 }

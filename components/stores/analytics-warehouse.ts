@@ -19,6 +19,7 @@ import { allow, createScopedRole, denyInsecureTransport, policyDocument } from "
 import { createInlineFunction } from "../lib/inline-function";
 import { DLQ_RETENTION_SECONDS } from "../lib/queues";
 import { StorePlacementArgs } from "../lib/store-placement";
+import { invokeOnEvents } from "../lib/event-targets";
 
 export type WarehouseMode = "provisioned" | "serverless";
 
@@ -473,18 +474,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
         denyInsecureTransport(deadLetters.arn, "sqs:*"),
       ]),
     }, { parent: this });
-    const permission = new aws.lambda.Permission(`${name}-loader-invoke`, {
-      action: "lambda:InvokeFunction",
-      function: fn.function.name,
-      principal: "events.amazonaws.com",
-      sourceArn: rule.arn,
-    }, { parent: this });
-    new aws.cloudwatch.EventTarget(`${name}-loader-target`, {
-      rule: rule.name,
-      arn: fn.function.arn,
-      retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 20 },
-      deadLetterConfig: { arn: deadLetters.arn },
-    }, { parent: this, dependsOn: [permission] });
+    invokeOnEvents(`${name}-loader`, { rule, fn, retry: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 20 }, deadLetterArn: deadLetters.arn }, this);
     new aws.lambda.FunctionEventInvokeConfig(`${name}-loader-retries`, {
       functionName: fn.function.name,
       maximumRetryAttempts: 2,
