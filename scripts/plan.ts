@@ -84,6 +84,39 @@ export function renderProviderTargets(targets: ProviderTarget[]): string[] {
   });
 }
 
+const ofTypeIn = (evaluation: StackEvaluation | undefined, type: string) => (evaluation?.resources ?? []).filter((r) => r.type === type);
+
+/**
+ * What links this stack to its partner's region, read from both graphs: the Global
+ * Database and its members, key replicas, table replicas, lake rules and snapshot copies.
+ * Empty for a stage without DR.
+ */
+export function crossRegionLinks(evaluation: StackEvaluation, partner?: StackEvaluation): string[] {
+  const lines: string[] = [];
+  const members = [evaluation, partner].flatMap((plan) =>
+    ofTypeIn(plan, "aws:rds/cluster:Cluster").filter((c) => c.inputs.globalClusterIdentifier).map((c) => ({ plan, cluster: c })),
+  );
+  const globalId = members[0]?.cluster.inputs.globalClusterIdentifier;
+  if (globalId) {
+    const describe = ({ plan, cluster }: (typeof members)[number]) => `${cluster.state.clusterIdentifier ?? cluster.name} in ${cluster.region} (${plan?.stack}, ${ofTypeIn(plan, "aws:rds/clusterInstance:ClusterInstance").length} instances)`;
+    lines.push(`  Aurora Global Database ${globalId}: ${members.map(describe).join("; ")}`);
+  }
+  const replicas = ofTypeIn(evaluation, "aws:kms/replicaKey:ReplicaKey");
+  if (replicas.length > 0) lines.push(`  KMS key replicas: ${replicas.map((r) => `${r.name} in ${r.region}`).join(", ")}`);
+  for (const table of ofTypeIn(evaluation, "aws:dynamodb/table:Table").filter((t) => (t.inputs.replicas ?? []).length > 0)) {
+    lines.push(`  DynamoDB global table ${table.state.name}: replicas in ${table.inputs.replicas.map((r: { regionName: string }) => r.regionName).join(", ")}`);
+  }
+  for (const config of ofTypeIn(evaluation, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")) {
+    for (const rule of config.inputs.rules ?? []) {
+      lines.push(`  S3 ${rule.id}: ${config.inputs.bucket} → ${rule.destination?.bucket} (${rule.status}${rule.destination?.replicationTime ? ", RTC 15 min" : ""})`);
+    }
+  }
+  for (const copy of ofTypeIn(evaluation, "aws:redshift/snapshotCopy:SnapshotCopy")) {
+    lines.push(`  Redshift snapshot copy: ${copy.inputs.clusterIdentifier} → ${copy.inputs.destinationRegion} under grant ${copy.inputs.snapshotCopyGrantName}, kept ${copy.inputs.retentionPeriod} days`);
+  }
+  return lines;
+}
+
 /** The JSON graph: every resource with its parent, provider, region, protect flag and inputs. */
 export function graphDocument(evaluation: StackEvaluation) {
   return {
@@ -102,9 +135,10 @@ export function graphDocument(evaluation: StackEvaluation) {
 async function main() {
   const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE);
   let evaluation: StackEvaluation;
+  let partner: StackEvaluation | undefined;
   try {
     // A stack with DR is shown as it converges with its partner (README, Disaster recovery → Deploy order).
-    evaluation = (await evaluateStage(stack)).evaluation;
+    ({ evaluation, partner } = await evaluateStage(stack));
   } catch (error) {
     if (error instanceof StageConfigError) {
       console.error(error.message);
@@ -120,6 +154,8 @@ async function main() {
   console.log(renderTree(evaluation).join("\n"));
   console.log("\nResources per type:");
   for (const [type, count] of countByType(evaluation)) console.log(`  ${String(count).padStart(4)}  ${type}`);
+  const links = crossRegionLinks(evaluation, partner);
+  if (links.length > 0) console.log(`\nCross-region links (with ${partner?.stack ?? "the partner stack"}, as the deploy order leaves them):\n${links.join("\n")}`);
   console.log("\nRegions:");
   for (const [region, count] of Object.entries(regionsInUse(evaluation))) console.log(`  ${region}: ${count} resources`);
   console.log("\nProviders (the account and region each targets):");

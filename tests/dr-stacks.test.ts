@@ -8,6 +8,7 @@ import { GLOBAL_MEMBER_IGNORED_FIELDS } from "../components/stores/oltp-database
 import { StackTopology, TOPOLOGY_OUTPUT } from "../dr/topology";
 import { HANDOFF_OUTPUT, PrimaryHandoff, StandbyHandoff } from "../platform/handoff";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
+import { crossRegionLinks } from "../scripts/plan";
 import { evaluateStage } from "../scripts/stage-evaluation";
 import { cachedEvaluateStack } from "./support/evaluation-cache";
 import { arnOf, revealed, single, statementsOf } from "./support/stack";
@@ -264,6 +265,17 @@ describe("alarms on the links", () => {
     const lag = alarm(standby, "-oltp-global-rpo-lag");
     expect(lag.inputs).toMatchObject({ namespace: "AWS/RDS", metricName: "AuroraGlobalDBRPOLag", threshold: 60_000, dimensions: { DBClusterIdentifier: "dp-prod-oltp" } });
     expect(lag.region).toBe(DR);
+  });
+});
+
+describe("the offline plan", () => {
+  it("lists the links between the regions, from both graphs", () => {
+    const links = crossRegionLinks(prod, standby);
+    expect(links[0]).toBe("  Aurora Global Database dp-prod-oltp-global: dp-prod-oltp in eu-west-1 (prod, 4 instances); dp-prod-oltp in eu-central-1 (prod-dr, 2 instances)");
+    expect(links).toContainEqual(expect.stringMatching(/^ {2}KMS key replicas: dp-prod-key-replicas-data in eu-central-1, dp-prod-key-replicas-logs in eu-central-1$/));
+    expect(links).toContainEqual(expect.stringMatching(/^ {2}DynamoDB global table \S+: replicas in eu-central-1$/));
+    expect(links.filter((line) => / {2}S3 \w+-to-eu-central-1: .*\(Enabled, RTC 15 min\)$/.test(line))).toHaveLength(3);
+    expect(links).toContainEqual("  Redshift snapshot copy: dp-prod-warehouse → eu-central-1 under grant dp-prod-warehouse-copies, kept 7 days");
   });
 });
 
