@@ -33,6 +33,8 @@ export const TRUST_WITHOUT_SOURCE_KEYS: Readonly<Record<string, string>> = {
     "API Gateway's AWS-service integrations take a credentials role (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services.html) and API Gateway documents no source keys for assuming it; the role reaches an API only through iam:PassRole by a principal of the API's own account",
   "backup.amazonaws.com":
     "AWS Backup's own default service role (AWSBackupDefaultServiceRole) trusts backup.amazonaws.com without source keys, and its confused-deputy guidance (https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-prevention.html) covers resource policies, not the keys it sends when assuming a plan's role; the role reaches a plan only through iam:PassRole by a principal of the plan's own account",
+  "s3.amazonaws.com":
+    "S3 Replication's role trust in the S3 User Guide (https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html) names only the principal, and S3 documents no source keys for assuming it, so a condition on them could stop replication; the role reaches a bucket's replication configuration only through iam:PassRole by a principal of the bucket's own account",
   "redshift.amazonaws.com":
     "Redshift documents narrowing a cluster role with sts:ExternalId set to database-user ARNs (https://docs.aws.amazon.com/redshift/latest/mgmt/authorizing-redshift-service-database-users.html), not the source keys; the role reaches a cluster only through iam:PassRole by a principal of the cluster's own account",
 };

@@ -4,6 +4,7 @@
  * again reading prod-dr's. What each region holds, who owns every cross-region link, and
  * the properties AWS insists on for each link.
  */
+import { unboundServiceTrust } from "../policies/confused-deputy";
 import { GLOBAL_MEMBER_IGNORED_FIELDS } from "../components/stores/oltp-database";
 import { StackTopology, TOPOLOGY_OUTPUT } from "../dr/topology";
 import { HANDOFF_OUTPUT, PrimaryHandoff, StandbyHandoff } from "../platform/handoff";
@@ -184,6 +185,14 @@ describe("S3 replication", () => {
     expect(encrypt.Condition.StringEquals["kms:ViaService"]).toBe(`s3.${DR}.amazonaws.com`);
     expect(statements.find((s) => s.Sid === "WriteReplicas").Resource).toEqual(ZONES.map((zone) => `${arnOf(bucket(standby, zone))}/*`));
     expect(statements.flatMap((s) => [s.Action].flat())).not.toContain("s3:*");
+  });
+
+  it("lets S3 assume the replication role with the trust the S3 guide documents, which the pack accepts", () => {
+    const role = single(prod, "aws:iam/role:Role", "-dr-replication-lake-role");
+    const trust = statementsOf(role, "assumeRolePolicy");
+    expect(trust).toEqual([expect.objectContaining({ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" })]);
+    expect(trust[0].Condition).toBeUndefined();
+    expect(unboundServiceTrust(role.inputs.assumeRolePolicy)).toEqual([]);
   });
 
   it("holds the reverse rules in the DR stack, Disabled until its region is active, aimed at prod's buckets and key", () => {

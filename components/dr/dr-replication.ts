@@ -189,15 +189,11 @@ export class DrReplication extends pulumi.ComponentResource {
     const sources = lake.sources.filter((source) => lake.destinations[source.zone] !== undefined);
     const sourceArns = pulumi.all(sources.map((source) => source.bucket.arn));
     const destinationArns = pulumi.all(sources.map((source) => lake.destinations[source.zone].arn));
-    const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const { role, policy } = createScopedRole(name, {
       service: "s3.amazonaws.com",
       description: `${name}: replicates lake zones into ${args.partnerRegion}`,
-      // S3 assumes the role for these source buckets of this account only (S3 User Guide, setting up replication permissions).
-      trustConditions: pulumi.all([identity.accountId, sourceArns]).apply(([account, arns]) => ({
-        StringEquals: { "aws:SourceAccount": account },
-        ArnLike: { "aws:SourceArn": arns },
-      })),
+      // No source keys on the trust: the S3 guide's replication trust names only the principal,
+      // and a key S3 does not send would stop replication (see TRUST_WITHOUT_SOURCE_KEYS).
       statements: [
         pulumi.all([sourceArns, destinationArns, lake.sourceKeyArn, lake.destinationKeyArn]).apply(([source, destination, sourceKey, destinationKey]) =>
           replicationStatements({
