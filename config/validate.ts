@@ -4,6 +4,7 @@
  * stack file stops the program before anything reaches the engine.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { dailyWindowsOverlap } from "../components/lib/maintenance-windows";
 import { accountOfArn, homeAccount } from "./accounts";
 import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfig, StageConfigKey } from "./schema";
 
@@ -179,16 +180,10 @@ function accountProblems(c: StageConfig, problem: Report): void {
   }
 }
 
-/** Minutes of the day a "hh:mm-hh:mm" window covers, as [start, end) with end past midnight when it wraps. */
-function windowMinutes(window: string): [number, number] {
-  const [start, end] = window.split("-").map((time) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5)));
-  return [start, end <= start ? end + 1440 : end];
-}
-
-/** Whether the hour-long AWS Backup start window beginning at `hour` meets a daily window. */
-function startHourMeetsWindow(hour: number, window: string): boolean {
-  const [start, end] = windowMinutes(window);
-  return [-1440, 0, 1440].some((shift) => hour * 60 + shift < end && start < hour * 60 + 60 + shift);
+/** The hour-long AWS Backup start window beginning at `hour`, as a daily window "hh:00-hh:00". */
+function backupStartWindow(hour: number): string {
+  const clock = (h: number) => `${String(h % 24).padStart(2, "0")}:00`;
+  return `${clock(hour)}-${clock(hour + 1)}`;
 }
 
 /**
@@ -201,7 +196,7 @@ function backupProblems(c: StageConfig, problem: Report): void {
   if (c.backupColdStorageAfterDays > 0 && c.backupLongTermRetentionDays < c.backupColdStorageAfterDays + 90) {
     problem("backupLongTermRetentionDays", `at least backupColdStorageAfterDays + 90 (${c.backupColdStorageAfterDays + 90}); cold recovery points are kept 90 days at least`);
   }
-  if (startHourMeetsWindow(c.backupStartHourUtc, c.preferredBackupWindow)) {
+  if (dailyWindowsOverlap(backupStartWindow(c.backupStartHourUtc), c.preferredBackupWindow)) {
     problem("backupStartHourUtc", `an hour outside preferredBackupWindow ${c.preferredBackupWindow} (AWS Backup jobs for RDS conflict with its automated backups)`);
   }
   if (c.backupVaultLockMinRetentionDays > c.backupVaultLockMaxRetentionDays) {

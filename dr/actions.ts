@@ -9,6 +9,7 @@ import { GetBucketNotificationConfigurationCommand, NotificationConfiguration, P
 import { GetParameterCommand, PutParameterCommand } from "@aws-sdk/client-ssm";
 import { DescribeClustersCommand, RestoreFromClusterSnapshotCommand } from "@aws-sdk/client-redshift";
 import { ClientPool, RegionalClients } from "./clients";
+import { errorName } from "./errors";
 import { PlanStep, StepAction } from "./model";
 import { Clock, PollSettings, pollUntil } from "./poll";
 import { LakeTriggerTopology } from "./topology";
@@ -34,9 +35,14 @@ export interface ActionOutcome {
 
 type Handler<T extends StepAction["type"]> = (action: Extract<StepAction, { type: T }>, step: PlanStep, clients: RegionalClients, context: ActionContext) => Promise<ActionOutcome>;
 
-const errorName = (error: unknown) => (error as { name?: string })?.name ?? "";
 const wait = (step: PlanStep, context: ActionContext, what: string, check: () => Promise<{ done: boolean; observed: string }>) =>
   pollUntil(what, check, step.timeoutSeconds * 1000, context.clock, context.poll);
+/** Polls `read` until it returns `want`, within the step's timeout; resolves to the last value read. */
+const waitForValue = (step: PlanStep, context: ActionContext, what: string, read: () => Promise<string>, want: string) =>
+  wait(step, context, what, async () => {
+    const current = await read();
+    return { done: current === want, observed: current };
+  });
 
 // ---- Aurora -----------------------------------------------------------------------------------
 
@@ -103,10 +109,7 @@ const setMappingState: Handler<"mapping-state"> = async (action, step, clients, 
       actionTaken = true;
     }
   }
-  const observed = await wait(step, context, `mapping ${action.uuid} to be ${want}`, async () => {
-    const current = await read();
-    return { done: current === want, observed: current };
-  });
+  const observed = await waitForValue(step, context, `mapping ${action.uuid} to be ${want}`, read, want);
   return { status: "succeeded", actionTaken, detail: `${action.functionName}: ${observed}` };
 };
 
@@ -145,10 +148,7 @@ const putNotifications: Handler<"lake-notifications"> = async (action, step, cli
   const read = async () => notificationFingerprint(await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: action.bucket })));
   if ((await read()) === want) return { status: "succeeded", actionTaken: false, detail: "already in place" };
   await clients.s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: action.bucket, NotificationConfiguration: desired }));
-  await wait(step, context, `notifications of ${action.bucket}`, async () => {
-    const current = await read();
-    return { done: current === want, observed: current };
-  });
+  await waitForValue(step, context, `notifications of ${action.bucket}`, read, want);
   return { status: "succeeded", actionTaken: true, detail: `${(desired.LambdaFunctionConfigurations ?? []).length} Lambda, ${(desired.TopicConfigurations ?? []).length} SNS destinations` };
 };
 
@@ -159,10 +159,7 @@ const putParameter: Handler<"endpoint-parameter"> = async (action, step, clients
   const current = await read();
   if (current?.Value === action.value) return { status: "succeeded", actionTaken: false, detail: `already ${action.value}` };
   await clients.ssm.send(new PutParameterCommand({ Name: action.name, Value: action.value, Overwrite: true, Type: current?.Type ?? "String" }));
-  await wait(step, context, `${action.name} = ${action.value}`, async () => {
-    const value = (await read())?.Value ?? "(absent)";
-    return { done: value === action.value, observed: value };
-  });
+  await waitForValue(step, context, `${action.name} = ${action.value}`, async () => (await read())?.Value ?? "(absent)", action.value);
   return { status: "succeeded", actionTaken: true, detail: `${current?.Value ?? "(absent)"} → ${action.value}` };
 };
 
@@ -195,10 +192,7 @@ const restoreWarehouse: Handler<"warehouse-restore"> = async (action, step, clie
   } else if (existing === "available") {
     return { status: "succeeded", actionTaken: false, detail: `${action.clusterIdentifier} already available`, outputs: { snapshotIdentifier: action.snapshotIdentifier } };
   }
-  const observed = await wait(step, context, `${action.clusterIdentifier} to be available`, async () => {
-    const status = (await clusterStatus(clients, action.clusterIdentifier)) ?? "absent";
-    return { done: status === "available", observed: status };
-  });
+  const observed = await waitForValue(step, context, `${action.clusterIdentifier} to be available`, async () => (await clusterStatus(clients, action.clusterIdentifier)) ?? "absent", "available");
   return { status: "succeeded", actionTaken, detail: `${action.clusterIdentifier} ${observed} from ${action.snapshotIdentifier}`, outputs: { snapshotIdentifier: action.snapshotIdentifier } };
 };
 
@@ -263,10 +257,7 @@ const copyFailoverSnapshot: Handler<"copy-failover-snapshot"> = async (action, s
     await clients.rds.send(new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: source, TargetDBClusterSnapshotIdentifier: action.targetSnapshotIdentifier, CopyTags: true }));
     actionTaken = true;
   }
-  const observed = await wait(step, context, `${action.targetSnapshotIdentifier} to be available`, async () => {
-    const status = (await statusOf(action.targetSnapshotIdentifier)) ?? "absent";
-    return { done: status === "available", observed: status };
-  });
+  const observed = await waitForValue(step, context, `${action.targetSnapshotIdentifier} to be available`, async () => (await statusOf(action.targetSnapshotIdentifier)) ?? "absent", "available");
   return { status: "succeeded", actionTaken, detail: `${action.targetSnapshotIdentifier} ${observed}${source ? ` (copy of ${source})` : ""}`, outputs: { snapshotIdentifier: action.targetSnapshotIdentifier } };
 };
 

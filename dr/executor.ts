@@ -10,6 +10,7 @@
  */
 import { Listr, ListrRendererValue } from "listr2";
 import { ActionContext, runStepAction } from "./actions";
+import { messageOf } from "./errors";
 import { Journal, JournalSinks, LockHolder, StepRecord, persist } from "./journal";
 import { PlanStep } from "./model";
 import { HEALTH_CHECK_STEP } from "./steps";
@@ -31,7 +32,6 @@ export class JournalWriteError extends Error {
   }
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 export function lockHolderOf(journal: Journal): LockHolder {
   return { runId: journal.runId, stack: journal.stack, mode: journal.mode, operator: journal.operator, acquiredAt: journal.createdAt };

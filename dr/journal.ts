@@ -20,6 +20,7 @@ import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, Get
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import * as fs from "fs";
 import * as path from "path";
+import { errorName } from "./errors";
 import { PromotionMode, PromotionPlan } from "./model";
 
 export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "deferred";
@@ -173,7 +174,7 @@ export class JournalTable {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === "ConditionalCheckFailedException") {
+      if (error instanceof ConditionalCheckFailedException || errorName(error) === "ConditionalCheckFailedException") {
         throw new LockHeldError(this.tableName, this.region, await this.holder(stage));
       }
       throw error;
@@ -188,7 +189,7 @@ export class JournalTable {
       );
       return true;
     } catch (error) {
-      if ((error as Error).name === "ConditionalCheckFailedException") return false;
+      if (errorName(error) === "ConditionalCheckFailedException") return false;
       throw error;
     }
   }

@@ -19,6 +19,7 @@ import { DescribeClusterSnapshotsCommand, DescribeClustersCommand } from "@aws-s
 import { GetParameterCommand } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { ClientPool } from "./clients";
+import { errorName, messageOf } from "./errors";
 import { ACCOUNT_TOKEN, PromotionMode, PromotionStacks, StepPermission } from "./model";
 import { ObservationError, ObservedAurora, ObservedLag, ObservedMapping, ObservedParameter, ObservedPermission, ObservedState, ObservedWarehouse } from "./state";
 import { restoresWarehouse } from "./steps";
@@ -44,7 +45,6 @@ export function principalArnOf(callerArn: string): string {
   return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : callerArn;
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 export async function observeState(inputs: ObserveInputs): Promise<ObservedState> {
   const { stacks, mode, clients } = inputs;
@@ -215,7 +215,7 @@ export async function observeState(inputs: ObserveInputs): Promise<ObservedState
           const mapping = await clients.forRegion(topology.region).lambda.send(new GetEventSourceMappingCommand({ UUID: consumer.eventSourceMappingUuid }));
           return { ...base, state: mapping.State ?? "unknown" };
         } catch (error) {
-          if ((error as Error).name === "ResourceNotFoundException") return { ...base, state: "absent" };
+          if (errorName(error) === "ResourceNotFoundException") return { ...base, state: "absent" };
           errors.push({ region: topology.region, what: `lambda:GetEventSourceMapping ${consumer.eventSourceMappingUuid}`, message: messageOf(error) });
           return undefined;
         }
@@ -232,7 +232,7 @@ export async function observeState(inputs: ObserveInputs): Promise<ObservedState
           const read = await clients.forRegion(topology.region).ssm.send(new GetParameterCommand({ Name: parameter.name }));
           return { region: topology.region, name: parameter.name, value: read.Parameter?.Value ?? null };
         } catch (error) {
-          if ((error as Error).name === "ParameterNotFound") return { region: topology.region, name: parameter.name, value: null };
+          if (errorName(error) === "ParameterNotFound") return { region: topology.region, name: parameter.name, value: null };
           errors.push({ region: topology.region, what: `ssm:GetParameter ${parameter.name}`, message: messageOf(error) });
           return undefined;
         }
@@ -260,7 +260,7 @@ export async function observeState(inputs: ObserveInputs): Promise<ObservedState
       const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: identifier }))).Clusters?.[0];
       if (cluster) restoredCluster = { identifier, status: cluster.ClusterStatus ?? "" };
     } catch (error) {
-      if ((error as Error).name !== "ClusterNotFoundFault") errors.push({ region: T, what: `redshift:DescribeClusters ${identifier}`, message: messageOf(error) });
+      if (errorName(error) !== "ClusterNotFoundFault") errors.push({ region: T, what: `redshift:DescribeClusters ${identifier}`, message: messageOf(error) });
     }
     return { region: T, snapshots: snapshots ?? [], ...(restoredCluster ? { restoredCluster } : {}) };
   }

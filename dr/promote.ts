@@ -7,7 +7,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as fs from "fs";
 import * as path from "path";
-import { validateStageConfig } from "../config";
+import { shortStackName, validateStageConfig } from "../config";
 import { readStackConfig } from "../scripts/engine";
 import { ActionContext, HttpCheck } from "./actions";
 import { ClientPool } from "./clients";
@@ -20,7 +20,7 @@ import { buildPromotionPlan } from "./planner";
 import { Clock, PollSettings } from "./poll";
 import { RunReport, buildRunReport, earnedConfigChanges, renderPlan, renderRefusal, renderRunReport, writeRunReport } from "./report";
 import { buildSteps } from "./steps";
-import { TopologySource, shortStackName } from "./topology-source";
+import { TopologySource } from "./topology-source";
 
 export interface PromoteOptions {
   readonly stack: string;
@@ -83,10 +83,14 @@ function journalPermissions(stacks: PromotionStacks, mode: PromotionMode): StepP
   );
 }
 
+/** The promotion journal table a stack's topology names, in its region. */
+function journalTableOf(topology: PromotionStack["topology"], journalClient: PromoteDependencies["journalClient"]): JournalTable {
+  return new JournalTable(journalClient(topology.region), topology.promotionJournalTable, topology.region);
+}
+
 function journalSinks(stacks: PromotionStacks, mode: PromotionMode, outDir: string, journalClient: PromoteDependencies["journalClient"]): JournalSinks {
-  const tableOf = (topology: PromotionStack["topology"]) => new JournalTable(journalClient(topology.region), topology.promotionJournalTable, topology.region);
-  const table = tableOf(stacks.target.topology);
-  return { outDir, table, lockTables: mode === "planned" ? [table, tableOf(stacks.source.topology)] : [table] };
+  const table = journalTableOf(stacks.target.topology, journalClient);
+  return { outDir, table, lockTables: mode === "planned" ? [table, journalTableOf(stacks.source.topology, journalClient)] : [table] };
 }
 
 function writeFile(file: string, text: string): string {
@@ -100,7 +104,7 @@ async function findJournal(options: PromoteOptions, stacks: PromotionStacks, dep
   const local = findLocalJournal(options.outDir, options.stack, runId);
   if (local) return local;
   // Another operator's machine started it: the target region's table has the journal too.
-  const table = new JournalTable(deps.journalClient(stacks.target.topology.region), stacks.target.topology.promotionJournalTable, stacks.target.topology.region);
+  const table = journalTableOf(stacks.target.topology, deps.journalClient);
   const id = runId ?? (await table.holder(stacks.target.topology.stage))?.runId;
   return id ? table.load(id) : undefined;
 }
@@ -108,8 +112,9 @@ async function findJournal(options: PromoteOptions, stacks: PromotionStacks, dep
 async function finish(journal: Journal, options: PromoteOptions, deps: PromoteDependencies, files: string[]): Promise<PromoteResult> {
   const written = options.writeConfig ? writeConfigChanges(earnedConfigChanges(journal), options.configDir) : [];
   const report = buildRunReport(journal, written);
-  const paths = writeRunReport(options.outDir, report);
-  deps.log(renderRunReport(report));
+  const text = renderRunReport(report);
+  const paths = writeRunReport(options.outDir, report, text);
+  deps.log(text);
   if (journal.status === "awaiting-follow-ups") deps.log(`Follow-ups wait for ${journal.plan.sourceRegion}: run again with --resume ${journal.runId} once it answers.\n`);
   const exitCode = journal.status === "failed" ? EXIT.failed : EXIT.ok;
   return { exitCode, plan: journal.plan, journal, report, files: [...files, paths.json, paths.text, ...written] };
@@ -188,7 +193,7 @@ export async function releaseLock(options: Pick<PromoteOptions, "stack" | "confi
   const stacks = await loadStacks(options.stack, options.configDir, deps.topologies);
   let released = 0;
   for (const topology of [stacks.target.topology, stacks.source.topology]) {
-    const table = new JournalTable(deps.journalClient(topology.region), topology.promotionJournalTable, topology.region);
+    const table = journalTableOf(topology, deps.journalClient);
     try {
       if (await table.releaseLock(topology.stage, runId)) {
         released += 1;

@@ -169,12 +169,13 @@ export function renderRefusal(plan: PromotionPlan): string {
   ].join("\n") + "\n";
 }
 
-export function writeRunReport(outDir: string, report: RunReport): { json: string; text: string } {
+/** Writes the report as JSON and as text (`rendered`, when the caller already rendered it). */
+export function writeRunReport(outDir: string, report: RunReport, rendered: string = renderRunReport(report)): { json: string; text: string } {
   const directory = runDirectory(outDir, report.stack);
   fs.mkdirSync(directory, { recursive: true });
   const json = path.join(directory, `${report.runId}.report.json`);
   const text = path.join(directory, `${report.runId}.report.txt`);
   fs.writeFileSync(json, JSON.stringify(report, null, 2));
-  fs.writeFileSync(text, renderRunReport(report));
+  fs.writeFileSync(text, rendered);
   return { json, text };
 }

@@ -206,19 +206,25 @@ export function buildSteps({ stacks, mode, warehouseSnapshot, runId }: StepInput
   });
   const valueOf = (name: string) => target.endpointParameters.find((parameter) => parameter.name === name)?.valueWhenActive;
 
-  // 4. The source hands over: on the critical path when it answers, as fencing follow-ups when not.
-  const sourceParameterIds: string[] = [];
-  if (planned) {
-    for (const parameter of source.endpointParameters) {
+  // The source's side of the handover: its copies of the parameters name the target's
+  // endpoints, its consumers stop, and its buckets stop triggering.
+  const pointSourceParameters = (phase: PlanStep["phase"], dependsOn: string[]): string[] =>
+    source.endpointParameters.flatMap((parameter) => {
       const value = valueOf(parameter.name);
-      if (value === undefined) continue;
-      const step = parameterStep(S, parameter.name, value, "critical", flipDependsOn);
+      if (value === undefined) return [];
+      const step = parameterStep(S, parameter.name, value, phase, dependsOn);
       add(step);
-      sourceParameterIds.push(step.id);
-    }
-    const afterFlip = [...targetParameterIds, ...sourceParameterIds];
-    for (const consumer of source.consumers) add(mappingStep(S, consumer, false, "critical", afterFlip));
-    for (const trigger of source.lakeTriggers) add(notificationStep(S, passiveNotifications(trigger.bucket), "critical", afterFlip));
+      return [step.id];
+    });
+  const fenceSource = (phase: PlanStep["phase"], dependsOn: string[]) => {
+    for (const consumer of source.consumers) add(mappingStep(S, consumer, false, phase, dependsOn));
+    for (const trigger of source.lakeTriggers) add(notificationStep(S, passiveNotifications(trigger.bucket), phase, dependsOn));
+  };
+
+  // 4. The source hands over: on the critical path when it answers, as fencing follow-ups when not.
+  if (planned) {
+    const sourceParameterIds = pointSourceParameters("critical", flipDependsOn);
+    fenceSource("critical", [...targetParameterIds, ...sourceParameterIds]);
   }
 
   // 5. Health: the target takes writes, runs its consumers, and producers are pointed at it.
@@ -254,12 +260,8 @@ export function buildSteps({ stacks, mode, warehouseSnapshot, runId }: StepInput
     // Fencing once the old region answers: its consumers stop, its buckets stop triggering,
     // and its producers' parameter copies point at the new active region.
     const afterHealth = [HEALTH_CHECK_STEP];
-    for (const consumer of source.consumers) add(mappingStep(S, consumer, false, "follow-up", afterHealth));
-    for (const trigger of source.lakeTriggers) add(notificationStep(S, passiveNotifications(trigger.bucket), "follow-up", afterHealth));
-    for (const parameter of source.endpointParameters) {
-      const value = valueOf(parameter.name);
-      if (value !== undefined) add(parameterStep(S, parameter.name, value, "follow-up", afterHealth));
-    }
+    fenceSource("follow-up", afterHealth);
+    pointSourceParameters("follow-up", afterHealth);
     if (source.aurora) {
       const copyId = failoverSnapshotCopyId(source.aurora.clusterIdentifier, runId);
       add({

@@ -27,8 +27,6 @@ export const execRunner: CommandRunner = (command, args) =>
     });
   });
 
-export { shortStackName };
-
 /** Checks the shape of a drTopology document; names the first field that is wrong. */
 export function parseTopology(value: unknown, origin: string): StackTopology {
   const fail = (problem: string): never => {

@@ -11,3 +11,10 @@ export function requiredEnv(env: Environment, name: string): string {
   if (value === undefined || value === "") throw new Error(`${name} is not set`);
   return value;
 }
+
+/** A required setting that must be a whole number of at least 1 (a count, a TTL, a timeout). */
+export function positiveIntegerEnv(env: Environment, name: string): number {
+  const value = Number(requiredEnv(env, name));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not "${env[name]}"`);
+  return value;
+}

@@ -24,7 +24,7 @@
  */
 import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
+import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
 import { Claim, ClaimStore, claimEvents, takeOverClaim } from "./event-claims";
 import { IngestEvent, validateIngestEvent } from "./ingestion-events";
 import { rawApiObjectKey } from "./lake-layout";
@@ -55,18 +55,12 @@ export interface QueueConsumerSettings {
   readonly staleClaimMs: number;
 }
 
-function positiveInteger(env: Environment, name: string): number {
-  const value = Number(requiredEnv(env, name));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not "${env[name]}"`);
-  return value;
-}
-
 export function queueConsumerSettings(env: Environment): QueueConsumerSettings {
   return {
     rawBucket: requiredEnv(env, "RAW_BUCKET"),
     claimsTable: requiredEnv(env, "CLAIMS_TABLE"),
-    claimTtlSeconds: positiveInteger(env, "CLAIM_TTL_SECONDS"),
-    staleClaimMs: positiveInteger(env, "STALE_CLAIM_MS"),
+    claimTtlSeconds: positiveIntegerEnv(env, "CLAIM_TTL_SECONDS"),
+    staleClaimMs: positiveIntegerEnv(env, "STALE_CLAIM_MS"),
   };
 }
 

@@ -21,7 +21,7 @@
 import { AttributeValue, BatchWriteItemCommand, BatchWriteItemCommandInput, BatchWriteItemCommandOutput, DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
-import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
+import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
 import { EventValidation, IngestEvent, parseIngestEvent } from "./ingestion-events";
 
 /** BatchWriteItem takes at most 25 requests. */
@@ -64,10 +64,7 @@ export interface StreamConsumerSettings {
 
 /** What the deployed function reads from its environment (set by IngestionLayer). */
 export function streamConsumerSettings(env: Environment): StreamConsumerSettings {
-  const tableName = requiredEnv(env, "SPEED_LAYER_TABLE");
-  const ttlDays = Number(requiredEnv(env, "SPEED_LAYER_TTL_DAYS"));
-  if (!Number.isInteger(ttlDays) || ttlDays < 1) throw new Error(`SPEED_LAYER_TTL_DAYS must be a positive integer, not "${env.SPEED_LAYER_TTL_DAYS}"`);
-  return { tableName, ttlDays };
+  return { tableName: requiredEnv(env, "SPEED_LAYER_TABLE"), ttlDays: positiveIntegerEnv(env, "SPEED_LAYER_TTL_DAYS") };
 }
 
 export function decodeStreamRecord(record: KinesisStreamRecord): EventValidation {

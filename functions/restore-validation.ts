@@ -77,7 +77,6 @@ export interface ValidationOutcome {
   readonly message: string;
 }
 
-/** A restored resource that did not become usable in time. */
 /** A resource still not ready when the validation window closed (a named Error: it survives serialisation). */
 const NOT_READY_IN_TIME = "NotReadyInTime";
 

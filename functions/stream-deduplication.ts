@@ -17,7 +17,7 @@
  * "Ok" or "Dropped" per recordId, data base64).
  */
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult } from "aws-lambda";
-import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
+import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
 import { ClaimStore, claimEvents } from "./event-claims";
 import { parseIngestEvent } from "./ingestion-events";
 
@@ -31,9 +31,7 @@ export interface StreamDeduplicationDeps {
 }
 
 export function streamDeduplicationSettings(env: Environment): { claimsTable: string; claimTtlSeconds: number } {
-  const claimTtlSeconds = Number(requiredEnv(env, "CLAIM_TTL_SECONDS"));
-  if (!Number.isInteger(claimTtlSeconds) || claimTtlSeconds < 1) throw new Error(`CLAIM_TTL_SECONDS must be a positive integer, not "${env.CLAIM_TTL_SECONDS}"`);
-  return { claimsTable: requiredEnv(env, "CLAIMS_TABLE"), claimTtlSeconds };
+  return { claimsTable: requiredEnv(env, "CLAIMS_TABLE"), claimTtlSeconds: positiveIntegerEnv(env, "CLAIM_TTL_SECONDS") };
 }
 
 /** Where a record sits on the stream: the same for every retry of it, different for a producer's second put. */

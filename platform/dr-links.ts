@@ -11,7 +11,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { StageConfig, activeRegionOf, isActiveStack, partnerRegion, partnerStackName } from "../config";
 import { DrControl, ProducerEndpoint } from "../components/dr/dr-control";
-import { DrReplication, LakeZoneSource, snapshotIntervalForRpo } from "../components/dr/dr-replication";
+import { DrReplication, LakeReplicationArgs, snapshotIntervalForRpo } from "../components/dr/dr-replication";
 import { KeyReplicas } from "../components/dr/key-replicas";
 import { PlatformKeys, dataKeyPolicy, logsKeyPolicy } from "../components/foundation/keys";
 import { LakeBucket } from "../components/lake/data-lake";
@@ -103,9 +103,22 @@ function lakeHandoff(dataPath: DataPath): pulumi.Output<Record<ReplicatedZone, B
   return resolvedObject<Record<ReplicatedZone, BucketHandoff>>({ raw: bucket(raw), transformed: bucket(transformed), staged: bucket(staged) });
 }
 
-function lakeSources(dataPath: DataPath): LakeZoneSource[] {
+/**
+ * This stack's outbound lake rules into the partner's buckets, encrypted there with
+ * `destinationKeyArn`: the same on both sides, except where they point.
+ */
+function lakeReplication(context: PlatformContext, dataPath: DataPath, destinations: Record<ReplicatedZone, BucketHandoff>, destinationKeyArn: pulumi.Input<string>): LakeReplicationArgs {
+  const { config } = context;
   const zones = lakeZones(dataPath);
-  return REPLICATED_ZONES.map((zone) => ({ zone, bucket: zones[zone], versioning: zones[zone].versioning }));
+  return {
+    sources: REPLICATED_ZONES.map((zone) => ({ zone, bucket: zones[zone], versioning: zones[zone].versioning })),
+    destinations,
+    sourceKeyArn: context.keys.dataKeyArn,
+    destinationKeyArn,
+    enabled: isActiveStack(config),
+    replicationTimeControl: config.s3ReplicationTimeControl,
+    latencyAlarmSeconds: config.drRpoBatchMinutes * 60,
+  };
 }
 
 function drControl(context: PlatformContext, endpoints: ProducerEndpoint[]): DrControl {
@@ -139,15 +152,7 @@ export function linkPrimary(context: PlatformContext, dataPath: DataPath, stores
   const replication = new DrReplication(`${prefix}-dr-replication`, {
     region: context.region,
     partnerRegion: drRegion,
-    lake: standby && {
-      sources: lakeSources(dataPath),
-      destinations: standby.lake,
-      sourceKeyArn: context.keys.dataKeyArn,
-      destinationKeyArn: prep.keyReplicas.arns.data,
-      enabled: isActiveStack(config),
-      replicationTimeControl: config.s3ReplicationTimeControl,
-      latencyAlarmSeconds: config.drRpoBatchMinutes * 60,
-    },
+    lake: standby && lakeReplication(context, dataPath, standby.lake, prep.keyReplicas.arns.data),
     alarmTopicArn: context.alarmTopicArn,
     warehouseCopies: standby && stores.warehouse.clusterIdentifier && {
       clusterIdentifier: stores.warehouse.clusterIdentifier,
@@ -213,15 +218,7 @@ export function linkStandby(context: PlatformContext, dataPath: DataPath, stores
   const replication = new DrReplication(`${prefix}-dr-replication`, {
     region: context.region,
     partnerRegion: partnerRegion(config),
-    lake: {
-      sources: lakeSources(dataPath),
-      destinations: primary.lake,
-      sourceKeyArn: context.keys.dataKeyArn,
-      destinationKeyArn: primary.keys.dataKeyArn,
-      enabled: isActiveStack(config),
-      replicationTimeControl: config.s3ReplicationTimeControl,
-      latencyAlarmSeconds: config.drRpoBatchMinutes * 60,
-    },
+    lake: lakeReplication(context, dataPath, primary.lake, primary.keys.dataKeyArn),
     alarmTopicArn: context.alarmTopicArn,
     copyGrant: { name: names.copyGrant, kmsKeyArn: context.keys.dataKeyArn },
   }, context.componentOpts);

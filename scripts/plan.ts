@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
-import { PROJECT_DIR, PlannedResource, StackEvaluation } from "./engine";
+import { PROJECT_DIR, PlannedResource, StackEvaluation, ofType } from "./engine";
 import { summarisePolicies } from "./policy";
 import { evaluateStage } from "./stage-evaluation";
 
@@ -84,7 +84,7 @@ export function renderProviderTargets(targets: ProviderTarget[]): string[] {
   });
 }
 
-const ofTypeIn = (evaluation: StackEvaluation | undefined, type: string) => (evaluation?.resources ?? []).filter((r) => r.type === type);
+const ofTypeIn = (evaluation: StackEvaluation | undefined, type: string) => (evaluation ? ofType(evaluation, type) : []);
 
 /**
  * What links this stack to its partner's region, read from both graphs: the Global

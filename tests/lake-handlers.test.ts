@@ -285,29 +285,17 @@ describe("lake handlers against s3rver", () => {
     });
 
     it.each([
-      ["raw", RAW, "api/", "Transformation"],
-      ["transformed", TRANSFORMED, "clean/", "Staging"],
-    ] as const)("skips the folder marker a console 'Create folder' puts in the %s zone", async (_zone, bucket, folder, handler) => {
-      await putText(bucket, folder, "");
-      const before = await allKeys();
-      for (const fixture of S3_NOTIFICATIONS) {
-        const event = s3NotificationFor(fixture, bucket, folder, 0);
-        const [outcome] = handler === "Transformation" ? await handleRawObjectsCreated(event, transformDeps()) : await handleCleanObjectsCreated(event, stagingDeps());
-        expect(outcome).toMatchObject({ input: folder, skipped: expect.stringMatching(/folder marker/) });
-      }
-      expect(await allKeys()).toEqual(before);
-    });
-
-    it.each([
-      ["raw", RAW, "api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Transformation"],
-      ["transformed", TRANSFORMED, "clean/api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Staging"],
-    ] as const)("skips a zero-byte upload in the %s zone and writes nothing", async (_zone, bucket, key, handler) => {
+      ["the folder marker a console 'Create folder' puts in", "raw", RAW, "api/", "Transformation", /folder marker/],
+      ["the folder marker a console 'Create folder' puts in", "transformed", TRANSFORMED, "clean/", "Staging", /folder marker/],
+      ["a zero-byte upload in", "raw", RAW, "api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Transformation", /zero-byte/],
+      ["a zero-byte upload in", "transformed", TRANSFORMED, "clean/api/year=2026/month=08/day=20/hour=00/empty.jsonl", "Staging", /zero-byte/],
+    ] as const)("skips %s the %s zone and writes nothing", async (_what, _zone, bucket, key, handler, reason) => {
       await putText(bucket, key, "");
       const before = await allKeys();
       for (const fixture of S3_NOTIFICATIONS) {
         const event = s3NotificationFor(fixture, bucket, key, 0);
         const [outcome] = handler === "Transformation" ? await handleRawObjectsCreated(event, transformDeps()) : await handleCleanObjectsCreated(event, stagingDeps());
-        expect(outcome).toMatchObject({ input: key, skipped: expect.stringMatching(/zero-byte/) });
+        expect(outcome).toMatchObject({ input: key, skipped: expect.stringMatching(reason) });
       }
       expect(await allKeys()).toEqual(before);
     });

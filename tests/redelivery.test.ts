@@ -13,7 +13,7 @@ import { KinesisClient, PutRecordCommand } from "@aws-sdk/client-kinesis";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { FirehoseTransformationEvent, KinesisStreamEvent, SQSEvent, SQSRecord } from "aws-lambda";
 import { gunzipSync, gzipSync } from "zlib";
-import { queueConsumerFactory, streamDeduplicationFactory } from "../components/ingestion/ingestion-layer";
+import { queueConsumerFactory, streamConsumerFactory, streamDeduplicationFactory } from "../components/ingestion/ingestion-layer";
 import { ClaimStore } from "../functions/event-claims";
 import { handleIngestQueueBatch } from "../functions/ingestion-queue-consumer";
 import { handleStreamBatch } from "../functions/ingestion-stream-consumer";
@@ -38,6 +38,7 @@ import {
   startKinesalite,
   startS3rver,
 } from "./support/aws-emulators";
+import { ShippedInvocationFailed, invokeAsShipped } from "./support/shipped";
 import { s3NotificationFor, thirdPartyEvent } from "./support/third-party-events";
 
 const RAW = "zone-raw";
@@ -378,5 +379,25 @@ describe("each lake zone holds one row per event id under redelivery", () => {
     expect(response).toEqual({ batchItemFailures: [] });
     const items = (await scanAll(db, SPEED_LAYER)).filter((item) => String(item.eventId).startsWith(`run${run}-`));
     expect(items.map((item) => item.eventId).sort()).toEqual([...eventFor.values()].map((event) => event.eventId).sort());
+  });
+});
+
+describe("a setting the component would never set, as shipped", () => {
+  const published = thirdPartyEvent<KinesisStreamEvent>(KINESIS_EVENTS[0]);
+  const firehose: FirehoseTransformationEvent = {
+    invocationId: "inv-cold-start",
+    deliveryStreamArn: "arn:aws:firehose:eu-west-1:123456789012:deliverystream/dp-dev-ingestion-firehose",
+    region: "eu-west-1",
+    records: published.Records.map((record) => ({ recordId: record.eventID, approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp * 1000, data: record.kinesis.data })),
+  };
+
+  it.each([
+    ["stream consumer", streamConsumerFactory, { SPEED_LAYER_TABLE: "speed", SPEED_LAYER_TTL_DAYS: "7.5" }, published, 'SPEED_LAYER_TTL_DAYS must be a positive integer, not "7.5"'],
+    ["queue consumer", queueConsumerFactory, { RAW_BUCKET: "raw", CLAIMS_TABLE: "claims", CLAIM_TTL_SECONDS: "3600", STALE_CLAIM_MS: "0" }, thirdPartyEvent<SQSEvent>(SQS_EVENTS[0]), 'STALE_CLAIM_MS must be a positive integer, not "0"'],
+    ["stream deduplication", streamDeduplicationFactory, { CLAIMS_TABLE: "claims", CLAIM_TTL_SECONDS: "soon" }, firehose, 'CLAIM_TTL_SECONDS must be a positive integer, not "soon"'],
+  ] as const)("fails the %s's cold start with an Error that names the setting and its value", async (_name, factory, env, event, message) => {
+    const failure = await invokeAsShipped(factory, env, event).then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(ShippedInvocationFailed);
+    expect((failure as ShippedInvocationFailed).response).toMatchObject({ errorType: "Error", errorMessage: message });
   });
 });

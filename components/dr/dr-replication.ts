@@ -75,15 +75,19 @@ export interface DeclaredReplicationRule {
   readonly enabled: boolean;
 }
 
-/** Redshift snapshot schedules run between once an hour and once a day. */
+/** Whole hours within what Redshift snapshot schedules allow: between once an hour and once a day. */
+function scheduleHours(hours: number): number {
+  return Math.min(24, Math.max(1, Math.floor(hours)));
+}
+
 export function snapshotScheduleDefinition(intervalHours: number): string {
-  const hours = Math.min(24, Math.max(1, Math.floor(intervalHours)));
+  const hours = scheduleHours(intervalHours);
   return `rate(${hours} hour${hours === 1 ? "" : "s"})`;
 }
 
 /** The hours between warehouse snapshots that meet a batch RPO, within what Redshift allows. */
 export function snapshotIntervalForRpo(rpoMinutes: number): number {
-  return Math.min(24, Math.max(1, Math.floor(rpoMinutes / 60)));
+  return scheduleHours(rpoMinutes / 60);
 }
 
 export function replicationRuleId(zone: string, destinationRegion: string): string {

@@ -335,7 +335,6 @@ function firehoseDataKeyStatements(
   ];
 }
 
-
 /**
  * The ingestion layer. Real time: a KMS-encrypted Kinesis stream → a consumer Lambda
  * writing the DynamoDB speed layer (partial batch failures, bisect, bounded retries,
@@ -380,7 +379,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
     this.stream = new aws.kinesis.Stream(`${name}-stream`, {
       encryptionType: "KMS",
       kmsKeyId: args.dataKeyArn,
-      retentionPeriod: stream.retentionHours ?? INGESTION_DEFAULTS.retentionHours,
+      retentionPeriod: this.streamRetentionHours,
       streamModeDetails: { streamMode: mode },
       shardCount: mode === "PROVISIONED" ? (stream.shardCount ?? INGESTION_DEFAULTS.shardCount) : undefined,
     }, stateful);
@@ -391,7 +390,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
     this.speedLayerTableName = pulumi.output(table.name);
     this.speedLayerTableArn = pulumi.output(table.arn);
 
-    this.claimsTable = this.claims(stream.retentionHours ?? INGESTION_DEFAULTS.retentionHours, stateful);
+    this.claimsTable = this.claims(stateful);
     this.streamDlq = createEncryptedQueue(`${name}-stream-dlq`, { dataKeyArn: args.dataKeyArn, messageRetentionSeconds: DLQ_RETENTION_SECONDS }, stateful);
     ({ consumer: this.streamConsumer, mapping: this.streamMapping } = this.consumeStream(speedLayer.ttlDays ?? INGESTION_DEFAULTS.ttlDays));
     this.streamDeduplication = this.deduplicateStream();
@@ -399,10 +398,9 @@ export class IngestionLayer extends pulumi.ComponentResource {
 
     const queue = args.queue ?? {};
     this.ingestDlq = createEncryptedQueue(`${name}-ingest-dlq`, { dataKeyArn: args.dataKeyArn, messageRetentionSeconds: DLQ_RETENTION_SECONDS }, stateful);
-    const timeoutSeconds = args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds;
     this.ingestQueue = createEncryptedQueue(`${name}-ingest`, {
       dataKeyArn: args.dataKeyArn,
-      visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(timeoutSeconds),
+      visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(this.functionTimeoutSeconds),
       messageRetentionSeconds: INGEST_QUEUE_RETENTION_SECONDS,
       receiveWaitTimeSeconds: 20,
       redrivePolicy: pulumi.jsonStringify({
@@ -460,7 +458,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
    * removed by TTL once no redelivery can bring the event back. Encrypted and backed up
    * like the speed layer.
    */
-  private claims(streamRetentionHours: number, stateful: pulumi.CustomResourceOptions): aws.dynamodb.Table {
+  private claims(stateful: pulumi.CustomResourceOptions): aws.dynamodb.Table {
     const idempotency = this.args.idempotency ?? {};
     const speedLayer = this.args.speedLayer ?? {};
     return new aws.dynamodb.Table(`${this.layerName}-claims`, {
@@ -477,8 +475,16 @@ export class IngestionLayer extends pulumi.ComponentResource {
   }
 
   private claimTtlSeconds(): string {
-    const retentionHours = this.args.stream?.retentionHours ?? INGESTION_DEFAULTS.retentionHours;
-    return String((this.args.idempotency?.ttlDays ?? claimTtlDays(retentionHours)) * 86_400);
+    return String((this.args.idempotency?.ttlDays ?? claimTtlDays(this.streamRetentionHours)) * 86_400);
+  }
+
+  private get streamRetentionHours(): number {
+    return this.args.stream?.retentionHours ?? INGESTION_DEFAULTS.retentionHours;
+  }
+
+  /** The data-path functions' timeout: the queue's visibility and the stale-claim age follow it. */
+  private get functionTimeoutSeconds(): number {
+    return this.args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds;
   }
 
   /** A consumer Lambda with the shared data-path settings; its statements are followed by use of the data key. */
@@ -607,11 +613,10 @@ export class IngestionLayer extends pulumi.ComponentResource {
 
   /** Firehose's record transformation: claims each stream event id and drops a record whose id another record holds. */
   private deduplicateStream(): InlineFunction {
-    const timeoutSeconds = this.args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds;
     return this.consumerFunction("stream-dedup", {
       description: "Firehose record transformation: drops stream records whose event another record already delivered",
       // Firehose waits at most 5 minutes for a transformation (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html).
-      timeoutSeconds: Math.min(timeoutSeconds, FIREHOSE_TRANSFORMATION_MAX_SECONDS),
+      timeoutSeconds: Math.min(this.functionTimeoutSeconds, FIREHOSE_TRANSFORMATION_MAX_SECONDS),
       callbackFactory: streamDeduplicationFactory,
       environment: { CLAIMS_TABLE: this.claimsTable.name, CLAIM_TTL_SECONDS: this.claimTtlSeconds() },
       statements: [useClaims("ClaimStreamEvents", this.claimsTable.arn, RAW_STREAM_CLAIM_SCOPE)],
@@ -621,7 +626,6 @@ export class IngestionLayer extends pulumi.ComponentResource {
   /** Queue → consumer → raw bucket: partial batch failures, no starting position (SQS mappings take none). */
   private consumeQueue(queue: IngestQueueArgs): ConsumerWiring {
     const rawArn = pulumi.output(this.args.rawBucket.arn);
-    const timeoutSeconds = this.args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds;
     const fn = this.consumerFunction("queue-consumer", {
       description: "Lands ingest queue batches in the raw bucket, each event once",
       callbackFactory: queueConsumerFactory,
@@ -629,7 +633,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
         RAW_BUCKET: this.args.rawBucket.name,
         CLAIMS_TABLE: this.claimsTable.name,
         CLAIM_TTL_SECONDS: this.claimTtlSeconds(),
-        STALE_CLAIM_MS: String(staleClaimMs(timeoutSeconds)),
+        STALE_CLAIM_MS: String(staleClaimMs(this.functionTimeoutSeconds)),
       },
       statements: [
         allow("ConsumeIngestQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], this.ingestQueue.arn),
@@ -721,7 +725,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
     createQueueDepthAlarm(`${this.layerName}-ingest-dlq`, this.ingestDlq, topicArn, this);
     createFunctionAlarms(`${this.layerName}-stream-consumer`, this.streamConsumer, topicArn, this);
     const speedLayer = this.args.speedLayer ?? {};
-    for (const replica of this.speedLayerTable ? (speedLayer.replicas ?? []) : []) {
+    for (const replica of speedLayer.replicas ?? []) {
       const threshold = speedLayer.replicationLatencyAlarmMs ?? 60_000;
       createMetricAlarm(`${this.layerName}-speed-layer-replication-${replica.region}`, {
         description: `${this.layerName}: the speed layer's replica in ${replica.region} trails by more than ${threshold} ms`,

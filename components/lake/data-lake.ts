@@ -402,20 +402,30 @@ export class DataLake extends pulumi.ComponentResource {
       maximumEventAgeInSeconds: ASYNC_MAX_EVENT_AGE_SECONDS,
       destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
     }, { parent: this });
-    const trigger: LakeTrigger = {
+    this.notify(zone, bucket, {
       bucket: bucket.name,
       lambdaFunctions: prefixes.map((filterPrefix) => ({ functionArn: fn.function.arn, events: ["s3:ObjectCreated:*"], filterPrefix })),
       topics: [],
       // AWS Backup's continuous backups of S3 rely on the bucket's EventBridge events (s3-backups.html).
       eventBridge: true,
-    };
+    }, [permission]);
+  }
+
+  /**
+   * Records a bucket's notification configuration (the stack's drTopology describes it
+   * either way) and declares it when triggers are enabled.
+   */
+  private notify(id: string, bucket: LakeBucket, trigger: LakeTrigger, dependsOn: pulumi.Resource[]): void {
     this.triggers.push(trigger);
     if (!(this.args.triggersEnabled ?? true)) return;
-    new aws.s3.BucketNotification(`${this.lakeName}-${zone}-notification`, {
+    new aws.s3.BucketNotification(`${this.lakeName}-${id}-notification`, {
       bucket: bucket.bucket.id,
       eventbridge: trigger.eventBridge,
-      lambdaFunctions: trigger.lambdaFunctions.map(({ functionArn, ...filter }) => ({ lambdaFunctionArn: functionArn, ...filter })),
-    }, { parent: this, dependsOn: [permission] });
+      ...(trigger.lambdaFunctions.length > 0
+        ? { lambdaFunctions: trigger.lambdaFunctions.map(({ functionArn, ...filter }) => ({ lambdaFunctionArn: functionArn, ...filter })) }
+        : {}),
+      ...(trigger.topics.length > 0 ? { topics: trigger.topics } : {}),
+    }, { parent: this, dependsOn });
   }
 
   /**
@@ -442,20 +452,12 @@ export class DataLake extends pulumi.ComponentResource {
       ]),
     }, { parent: this });
     // A bucket has one notification configuration, so every consumer of staged events is wired here.
-    const trigger: LakeTrigger = {
+    this.notify("staged", this.staged, {
       bucket: this.staged.name,
       lambdaFunctions: [],
       topics: [{ topicArn: topic.arn, events: ["s3:ObjectCreated:*"], filterPrefix: MANIFEST_PREFIX, filterSuffix: MANIFEST_SUFFIX }],
       eventBridge: this.args.stagedEventsToEventBridge ?? true,
-    };
-    this.triggers.push(trigger);
-    if (this.args.triggersEnabled ?? true) {
-      new aws.s3.BucketNotification(`${this.lakeName}-staged-notification`, {
-        bucket: this.staged.bucket.id,
-        eventbridge: trigger.eventBridge,
-        topics: trigger.topics,
-      }, { parent: this, dependsOn: [topicPolicy] });
-    }
+    }, [topicPolicy]);
     return topic.arn;
   }
 

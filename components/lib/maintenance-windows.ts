@@ -23,3 +23,14 @@ export function windowsOverlap(dailyWindow: string, weeklyWindow: string): boole
   }
   return false;
 }
+
+/** Whether two daily windows "hh:mm-hh:mm" meet on any day; a window that ends at or before its start runs past midnight. */
+export function dailyWindowsOverlap(first: string, second: string): boolean {
+  const span = (window: string) => {
+    const [start, end] = window.split("-").map(minutesOf);
+    return { start, end: end <= start ? end + 1440 : end };
+  };
+  const a = span(first);
+  const b = span(second);
+  return [-1440, 0, 1440].some((shift) => a.start + shift < b.end && b.start < a.end + shift);
+}

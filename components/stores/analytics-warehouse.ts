@@ -205,7 +205,6 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
   readonly mode: WarehouseMode;
   /** Cluster identifier or workgroup name. */
   readonly identifier: pulumi.Output<string>;
-  /** ARN of the cluster (provisioned) or namespace (Serverless), which hold the data. */
   /** The cluster's or namespace's ARN (what AWS Backup selects); undefined while a standby has no cluster. */
   readonly resourceArn?: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
@@ -348,20 +347,20 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, { parent: this });
     return {
       endpoint: {
-      dataApiTarget: { WAREHOUSE_CLUSTER_ID: cluster.clusterIdentifier },
-      statements: [
-        allow("RunLoadBatches", "redshift-data:BatchExecuteStatement", cluster.arn),
-        pulumi.all([region.region, identity.accountId, cluster.clusterIdentifier]).apply(([regionName, account, id]) => ({
-          Sid: "ConnectAsOwnIamIdentity",
-          Effect: "Allow",
-          Action: "redshift:GetClusterCredentialsWithIAM",
-          Resource: `arn:aws:redshift:${regionName}:${account}:dbname:${id}/${this.databaseName}`,
-        })),
-      ],
-      address: cluster.dnsName,
-      identifier: cluster.clusterIdentifier,
-      resourceArn: cluster.arn,
-      adminSecretArn: cluster.masterPasswordSecretArn,
+        dataApiTarget: { WAREHOUSE_CLUSTER_ID: cluster.clusterIdentifier },
+        statements: [
+          allow("RunLoadBatches", "redshift-data:BatchExecuteStatement", cluster.arn),
+          pulumi.all([region.region, identity.accountId, cluster.clusterIdentifier]).apply(([regionName, account, id]) => ({
+            Sid: "ConnectAsOwnIamIdentity",
+            Effect: "Allow",
+            Action: "redshift:GetClusterCredentialsWithIAM",
+            Resource: `arn:aws:redshift:${regionName}:${account}:dbname:${id}/${this.databaseName}`,
+          })),
+        ],
+        address: cluster.dnsName,
+        identifier: cluster.clusterIdentifier,
+        resourceArn: cluster.arn,
+        adminSecretArn: cluster.masterPasswordSecretArn,
       },
     };
   }
