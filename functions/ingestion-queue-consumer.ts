@@ -1,9 +1,12 @@
 /**
  * SQS ingest queue → raw bucket. Each message body is one event object or a JSON array
- * of them. The valid messages of a batch land as one JSON-lines object under `api/`; a
- * poison message (not JSON, or any event off-contract) is reported in
- * `batchItemFailures`, so SQS redelivers it and, after maxReceiveCount receives, moves it
- * to the DLQ, while the rest of its batch lands now.
+ * of them. The valid events of a batch land as one JSON-lines object under `api/`. What
+ * cannot succeed on a redelivery goes to the quarantine (functions/quarantine.ts) with its
+ * reason and is acknowledged: a body that is not JSON, an empty or oversized array, or a
+ * single event off the contract (whole body), and each off-contract event of an array
+ * (that event alone; the others land). Only transient failures (claims or S3 after the
+ * SDK's retries, or the quarantine write itself) are reported in `batchItemFailures`, so
+ * SQS redelivers them and, after maxReceiveCount receives, moves them to the DLQ.
  *
  * Exactly once per event id in the raw zone, however SQS groups redeliveries (one
  * message alone after its visibility timed out, or a batch split differently): before
@@ -27,8 +30,9 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
 import { Claim, ClaimStore, claimEvents, takeOverClaim } from "./event-claims";
 import { IngestEvent, validateIngestEvent } from "./ingestion-events";
-import { rawApiObjectKey } from "./lake-layout";
+import { rawApiObjectKey, shortHash } from "./lake-layout";
 import { jsonLines, writeObject } from "./lake-objects";
+import { QuarantineStore, QuarantinedRecord, SqsOrigin, quarantineBeforeAcknowledging, quarantineObjectKey, quarantinedRecord } from "./quarantine";
 
 /** Producers batch events into messages; more than this in one message is refused rather than half-taken. */
 export const MAX_EVENTS_PER_MESSAGE = 500;
@@ -36,7 +40,18 @@ export const MAX_EVENTS_PER_MESSAGE = 500;
 /** Claims of the API channel's raw objects (the stream channel claims under "raw-stream"). */
 export const RAW_API_CLAIM_SCOPE = "raw-api";
 
-export type MessageParse = { readonly ok: true; readonly events: IngestEvent[] } | { readonly ok: false; readonly reason: string };
+/** One event of an array body refused on its own. */
+export interface RejectedEvent {
+  readonly index: number;
+  readonly reason: string;
+  /** The event's JSON. */
+  readonly json: string;
+}
+
+/** A body refused whole, or its valid events and the ones refused one by one. */
+export type MessageParse =
+  | { readonly ok: true; readonly events: IngestEvent[]; readonly rejected: RejectedEvent[] }
+  | { readonly ok: false; readonly reason: string };
 
 export interface QueueConsumerDeps {
   readonly s3: S3Client;
@@ -44,6 +59,8 @@ export interface QueueConsumerDeps {
   readonly claims: ClaimStore;
   /** A claim older than this belongs to an attempt that has ended (the component sets twice the function timeout). */
   readonly staleClaimMs: number;
+  /** Where poison messages and events go (the lake's transformed bucket). */
+  readonly quarantine: QuarantineStore;
   /** @default console.log of one JSON line */
   readonly log?: LogLine;
 }
@@ -71,16 +88,20 @@ export function parseIngestMessage(body: string): MessageParse {
   } catch (error) {
     return { ok: false, reason: `body is not JSON: ${(error as Error).message}` };
   }
-  const candidates = Array.isArray(value) ? value : [value];
-  if (candidates.length === 0) return { ok: false, reason: "body is an empty array" };
-  if (candidates.length > MAX_EVENTS_PER_MESSAGE) return { ok: false, reason: `body holds more than ${MAX_EVENTS_PER_MESSAGE} events` };
-  const events: IngestEvent[] = [];
-  for (const [index, candidate] of candidates.entries()) {
-    const validation = validateIngestEvent(candidate);
-    if (!validation.ok) return { ok: false, reason: `event ${index}: ${validation.reason}` };
-    events.push(validation.event);
+  if (!Array.isArray(value)) {
+    const validation = validateIngestEvent(value);
+    return validation.ok ? { ok: true, events: [validation.event], rejected: [] } : { ok: false, reason: validation.reason };
   }
-  return { ok: true, events };
+  if (value.length === 0) return { ok: false, reason: "body is an empty array" };
+  if (value.length > MAX_EVENTS_PER_MESSAGE) return { ok: false, reason: `body holds more than ${MAX_EVENTS_PER_MESSAGE} events` };
+  const events: IngestEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  for (const [index, candidate] of value.entries()) {
+    const validation = validateIngestEvent(candidate);
+    if (validation.ok) events.push(validation.event);
+    else rejected.push({ index, reason: `event ${index}: ${validation.reason}`, json: JSON.stringify(candidate) });
+  }
+  return { ok: true, events, rejected };
 }
 
 /** SentTimestamp is fixed when the producer sends, so it partitions a redelivered batch the same way. */
@@ -136,23 +157,52 @@ function distinctEvents(landing: readonly LandingMessage[]): IngestEvent[] {
   return [...seen.values()];
 }
 
+function sqsOrigin(record: SQSRecord, eventIndex?: number): SqsOrigin {
+  return {
+    kind: "sqs",
+    queueArn: record.eventSourceARN,
+    messageId: record.messageId,
+    sentAt: new Date(sentAt(record)).toISOString(),
+    receiveCount: Number(record.attributes.ApproximateReceiveCount),
+    ...(eventIndex === undefined ? {} : { eventIndex }),
+  };
+}
+
+/** What a batch holds for the quarantine, and the messages it came from. */
+interface PoisonMessage {
+  readonly record: SQSRecord;
+  readonly quarantined: QuarantinedRecord[];
+}
+
+function poisonOf(record: SQSRecord, parsed: MessageParse, functionVersion: string): PoisonMessage | undefined {
+  const entry = (origin: SqsOrigin, text: string, reason: string) => quarantinedRecord("raw-api", origin, Buffer.from(text, "utf8"), reason, functionVersion, "queue");
+  if (!parsed.ok) return { record, quarantined: [entry(sqsOrigin(record), record.body, parsed.reason)] };
+  if (parsed.rejected.length === 0) return undefined;
+  return { record, quarantined: parsed.rejected.map((rejected) => entry(sqsOrigin(record, rejected.index), rejected.json, rejected.reason)) };
+}
+
+/** One quarantine object per invocation, named by its messages: a redelivered batch rewrites the same object. */
+async function quarantineMessages(poison: readonly PoisonMessage[], deps: QueueConsumerDeps, log: LogLine): Promise<boolean> {
+  if (poison.length === 0) return true;
+  const records = poison.flatMap(({ quarantined }) => quarantined);
+  const name = `batch-${shortHash(poison.map(({ record }) => record.messageId).sort().join("\n"))}`;
+  const key = quarantineObjectKey("raw-api", new Date(Math.min(...poison.map(({ record }) => sentAt(record)))), name);
+  return quarantineBeforeAcknowledging(deps.quarantine, "raw-api", key, records, log);
+}
+
 export async function handleIngestQueueBatch(event: SQSEvent, deps: QueueConsumerDeps): Promise<SQSBatchResponse> {
   const log = deps.log ?? logJson;
-  const poison: SQSRecord[] = [];
+  const poison: PoisonMessage[] = [];
   const landing: LandingMessage[] = [];
   for (const record of event.Records) {
     const parsed = parseIngestMessage(record.body);
-    if (parsed.ok) {
-      landing.push({ record, events: parsed.events });
-    } else {
-      poison.push(record);
-      const receiveCount = record.attributes.ApproximateReceiveCount;
-      log({ level: "WARN", message: "Poison ingest message", messageId: record.messageId, receiveCount, reason: parsed.reason });
-    }
+    const refused = poisonOf(record, parsed, deps.quarantine.functionVersion);
+    if (refused) poison.push(refused);
+    if (parsed.ok && parsed.events.length > 0) landing.push({ record, events: parsed.events });
   }
-
+  const unquarantined = (await quarantineMessages(poison, deps, log)) ? [] : poison.map(({ record }) => record);
   const failed = (records: readonly SQSRecord[]): SQSBatchResponse => ({
-    batchItemFailures: [...poison, ...records].map((record) => ({ itemIdentifier: record.messageId })),
+    batchItemFailures: [...new Set([...unquarantined, ...records])].map((record) => ({ itemIdentifier: record.messageId })),
   });
   if (landing.length === 0) return failed([]);
 
@@ -186,6 +236,7 @@ export async function handleIngestQueueBatch(event: SQSEvent, deps: QueueConsume
     key,
     messages: landing.length,
     events: toLand.length,
+    quarantined: poison.reduce((sum, { quarantined }) => sum + quarantined.length, 0),
     alreadyLanded: [...placements.values()].filter((placement) => placement === "landed-elsewhere").length,
     waitingForRedelivery: waiting.map(({ record }) => record.messageId),
   });

@@ -8,21 +8,22 @@
  * the event alone (entity, time, event id), and replaying a record writes the same item.
  *
  * Poison records (not JSON, not the event contract, or an item DynamoDB cannot store,
- * such as a number outside its range or an item above 400 KB) are reported as failures,
- * not dropped: Lambda retries from the lowest failed sequence number at most
- * maximumRetryAttempts times (maximumRecordAgeInSeconds bounds it too), then sends the
- * batch's shard and sequence range to the on-failure DLQ and moves on, so one bad record
- * cannot block its shard for ever. The reason is logged with the sequence number, which
- * with the stream's retention is enough to fetch and inspect the record. The valid
- * records around it are written on every attempt, so none of them waits on it: DynamoDB
- * refuses a whole BatchWriteItem for one invalid item, so a refused chunk is written
- * again item by item and only the refused items fail.
+ * such as a number outside its range or an item above 400 KB) cannot succeed on a retry,
+ * so they are not reported as failures: they go to the quarantine (functions/quarantine.ts)
+ * with their reason, payload and stream position, and are acknowledged, so one bad record
+ * never holds up its shard. Only what may succeed later is reported in
+ * `batchItemFailures`: throttling, timeouts and 5xx answers still left after the bounded
+ * retries, and the poison records themselves when the quarantine write fails (they come
+ * back with the retry; nothing is dropped). DynamoDB refuses a whole BatchWriteItem for
+ * one invalid item, so a refused chunk is written again item by item and only the
+ * refused items are quarantined.
  */
 import { AttributeValue, BatchWriteItemCommand, BatchWriteItemCommandInput, BatchWriteItemCommandOutput, DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
-import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
+import { Environment, LogLine, WORST_SDK_CALL_MS, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
 import { EventValidation, IngestEvent, parseIngestEvent } from "./ingestion-events";
+import { QuarantineStore, QuarantinedRecord, quarantineBeforeAcknowledging, quarantineObjectKey, quarantinedRecord } from "./quarantine";
 
 /** BatchWriteItem takes at most 25 requests. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -45,6 +46,8 @@ export interface StreamConsumerDeps {
   readonly dynamodb: DynamoDBClient;
   readonly tableName: string;
   readonly ttlDays: number;
+  /** Where poison records go (the lake's transformed bucket). */
+  readonly quarantine: QuarantineStore;
   /** @default DEFAULT_RETRY_POLICY */
   readonly retry?: RetryPolicy;
   /** Seam for the BatchWriteItem call. @default sends BatchWriteItemCommand through `dynamodb` */
@@ -55,7 +58,16 @@ export interface StreamConsumerDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** @default Math.random */
   readonly random?: () => number;
+  /** Milliseconds the invocation has left (the Lambda context's getRemainingTimeInMillis). @default unbounded */
+  readonly remainingMs?: () => number;
 }
+
+/**
+ * Retries stop this long before the function's timeout, so the invocation returns its
+ * failures instead of being killed (a killed invocation fails its whole batch): room for
+ * one more stalled BatchWriteItem and the quarantine write, with a second to spare.
+ */
+export const RETRY_DEADLINE_MARGIN_MS = 2 * WORST_SDK_CALL_MS + 1_000;
 
 export interface StreamConsumerSettings {
   readonly tableName: string;
@@ -118,41 +130,57 @@ export function isRefusedRequest(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === "ValidationException";
 }
 
+/** What did not land of a chunk: items to retry later, and items DynamoDB refused, with its reason. */
+export interface ChunkOutcome {
+  readonly unwritten: Set<string>;
+  readonly refused: Map<string, string>;
+}
+
+/** How chunks are written: the table, the call, the retry policy and the time the invocation has left. */
+export interface ChunkWriting {
+  readonly tableName: string;
+  readonly writeBatch: BatchWriter;
+  readonly policy: RetryPolicy;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly log: LogLine;
+  /** Whether another attempt still fits before the function times out. */
+  readonly hasTimeForAnotherAttempt: () => boolean;
+}
+
 /**
- * Writes one chunk, resubmitting UnprocessedItems until none are left or the attempts
- * run out. Returns the item keys that never landed. A thrown error (after the SDK's own
- * retries) fails the whole chunk rather than the invocation, so other chunks still count,
- * except a refused request (ValidationException): that is not retried as it is, but split
- * so each item is written on its own and only the items DynamoDB refuses fail.
+ * Writes one chunk, resubmitting UnprocessedItems until none are left, the attempts run
+ * out or the invocation's time does; what is left is `unwritten`. A thrown error (after
+ * the SDK's own retries) fails the whole chunk rather than the invocation, so other
+ * chunks still count, except a refused request (ValidationException): that is not
+ * retried as it is, but split so each item is written on its own, and the items
+ * DynamoDB still refuses are `refused`.
  */
-export async function writeChunkWithRetry(
-  requests: readonly WriteRequest[],
-  tableName: string,
-  writeBatch: BatchWriter,
-  policy: RetryPolicy,
-  sleep: (ms: number) => Promise<void>,
-  random: () => number,
-  log: LogLine,
-): Promise<Set<string>> {
+export async function writeChunkWithRetry(requests: readonly WriteRequest[], writing: ChunkWriting): Promise<ChunkOutcome> {
+  const { tableName, policy, log } = writing;
   let pending = [...requests];
   for (let attempt = 1; pending.length > 0 && attempt <= policy.maxAttempts; attempt++) {
-    if (attempt > 1) await sleep(backoffDelayMs(attempt - 1, policy, random));
+    if (attempt > 1) {
+      if (!writing.hasTimeForAnotherAttempt()) break;
+      await writing.sleep(backoffDelayMs(attempt - 1, policy, writing.random));
+    }
     try {
-      const output = await writeBatch({ RequestItems: { [tableName]: pending } });
+      const output = await writing.writeBatch({ RequestItems: { [tableName]: pending } });
       pending = output.UnprocessedItems?.[tableName] ?? [];
     } catch (error) {
       log({ level: "ERROR", message: "BatchWriteItem failed", attempt, items: pending.length, error: (error as Error).message });
-      if (isRefusedRequest(error)) {
-        if (pending.length === 1) break;
-        const unwritten = new Set<string>();
-        for (const request of pending) {
-          for (const itemKey of await writeChunkWithRetry([request], tableName, writeBatch, policy, sleep, random, log)) unwritten.add(itemKey);
-        }
-        return unwritten;
+      if (!isRefusedRequest(error)) continue;
+      if (pending.length === 1) return { unwritten: new Set(), refused: new Map([[itemKeyOf(pending[0].PutRequest?.Item), `DynamoDB refused the item: ${(error as Error).message}`]]) };
+      const outcome: ChunkOutcome = { unwritten: new Set(), refused: new Map() };
+      for (const request of pending) {
+        const single = await writeChunkWithRetry([request], writing);
+        single.unwritten.forEach((itemKey) => outcome.unwritten.add(itemKey));
+        single.refused.forEach((reason, itemKey) => outcome.refused.set(itemKey, reason));
       }
+      return outcome;
     }
   }
-  return new Set(pending.map((request) => itemKeyOf(request.PutRequest?.Item)));
+  return { unwritten: new Set(pending.map((request) => itemKeyOf(request.PutRequest?.Item))), refused: new Map() };
 }
 
 /**
@@ -183,43 +211,81 @@ function pendingItems(
   return [...byKey.values()];
 }
 
+/** A record refused for good, with why. */
+interface PoisonRecord {
+  readonly record: KinesisStreamRecord;
+  readonly reason: string;
+}
+
+function streamQuarantineRecord(poison: PoisonRecord, functionVersion: string): QuarantinedRecord {
+  const { record } = poison;
+  const origin = {
+    kind: "kinesis" as const,
+    streamArn: record.eventSourceARN,
+    shardId: record.eventID.split(":")[0],
+    sequenceNumber: record.kinesis.sequenceNumber,
+    partitionKey: record.kinesis.partitionKey,
+    arrivedAt: new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
+  };
+  return quarantinedRecord("speed-layer", origin, Buffer.from(record.kinesis.data, "base64"), poison.reason, functionVersion, "stream");
+}
+
+/**
+ * One quarantine object per invocation, named by its first poison record's position:
+ * a retried batch that holds the same records rewrites the same object.
+ */
+async function quarantinePoison(poison: readonly PoisonRecord[], deps: StreamConsumerDeps, log: LogLine): Promise<boolean> {
+  if (poison.length === 0) return true;
+  const records = poison.map((entry) => streamQuarantineRecord(entry, deps.quarantine.functionVersion));
+  const first = records[0].origin as { shardId: string; sequenceNumber: string; arrivedAt: string };
+  const key = quarantineObjectKey("speed-layer", new Date(first.arrivedAt), `${first.shardId}-${first.sequenceNumber}`);
+  return quarantineBeforeAcknowledging(deps.quarantine, "speed-layer", key, records, log);
+}
+
 export async function handleStreamBatch(event: KinesisStreamEvent, deps: StreamConsumerDeps): Promise<KinesisStreamBatchResponse> {
   const log = deps.log ?? logJson;
   const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
   const writeBatch = deps.writeBatch ?? ((input) => deps.dynamodb.send(new BatchWriteItemCommand(input)));
   const sleep = deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = deps.random ?? Math.random;
+  const remainingMs = deps.remainingMs ?? (() => Number.POSITIVE_INFINITY);
+  const writing: ChunkWriting = { tableName: deps.tableName, writeBatch, policy, sleep, random, log, hasTimeForAnotherAttempt: () => remainingMs() > RETRY_DEADLINE_MARGIN_MS };
 
+  const bySequenceNumber = new Map(event.Records.map((record) => [record.kinesis.sequenceNumber, record]));
   const failed = new Set<string>();
+  const poison: PoisonRecord[] = [];
+  const refuse = (sequenceNumber: string, reason: string) => poison.push({ record: bySequenceNumber.get(sequenceNumber)!, reason });
   const valid: { event: IngestEvent; sequenceNumber: string }[] = [];
   for (const record of event.Records) {
-    const sequenceNumber = record.kinesis.sequenceNumber;
     const decoded = decodeStreamRecord(record);
-    if (decoded.ok) {
-      valid.push({ event: decoded.event, sequenceNumber });
-    } else {
-      failed.add(sequenceNumber);
-      log({ level: "WARN", message: "Invalid stream record", sequenceNumber, partitionKey: record.kinesis.partitionKey, reason: decoded.reason });
-    }
+    if (decoded.ok) valid.push({ event: decoded.event, sequenceNumber: record.kinesis.sequenceNumber });
+    else poison.push({ record, reason: decoded.reason });
   }
 
-  const pending = pendingItems(valid, deps.ttlDays, (sequenceNumber, reason) => {
-    failed.add(sequenceNumber);
-    log({ level: "WARN", message: "Stream record cannot be stored in the speed layer", sequenceNumber, reason });
-  });
+  const pending = pendingItems(valid, deps.ttlDays, refuse);
   // Chunks go one after another: parallel chunks would only make throttling (and so UnprocessedItems) likelier.
   for (const items of chunk(pending, BATCH_WRITE_LIMIT)) {
-    const unwritten = await writeChunkWithRetry(items.map((item) => item.request), deps.tableName, writeBatch, policy, sleep, random, log);
-    for (const item of items.filter((candidate) => unwritten.has(candidate.itemKey))) {
+    const { unwritten, refused } = await writeChunkWithRetry(items.map((item) => item.request), writing);
+    for (const item of items) {
+      const reason = refused.get(item.itemKey);
+      if (reason !== undefined) item.sequenceNumbers.forEach((sequenceNumber) => refuse(sequenceNumber, reason));
+      if (!unwritten.has(item.itemKey)) continue;
       item.sequenceNumbers.forEach((sequenceNumber) => failed.add(sequenceNumber));
       log({ level: "ERROR", message: "Item not written after retries", sequenceNumbers: item.sequenceNumbers });
     }
   }
+  poison.sort((a, b) => compareSequenceNumbers(a.record.kinesis.sequenceNumber, b.record.kinesis.sequenceNumber));
+  if (!(await quarantinePoison(poison, deps, log))) poison.forEach(({ record }) => failed.add(record.kinesis.sequenceNumber));
 
   const batchItemFailures = event.Records
     .map((record) => record.kinesis.sequenceNumber)
     .filter((sequenceNumber) => failed.has(sequenceNumber))
     .map((itemIdentifier) => ({ itemIdentifier }));
-  log({ level: "INFO", message: "Stream batch processed", records: event.Records.length, failed: batchItemFailures.length });
+  log({ level: "INFO", message: "Stream batch processed", records: event.Records.length, quarantined: poison.length, failed: batchItemFailures.length });
   return { batchItemFailures };
+}
+
+/** Kinesis sequence numbers are decimal strings of up to 128 bits: compare by length, then text. */
+export function compareSequenceNumbers(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }

@@ -16,6 +16,8 @@ export const RAW_STREAM_ERROR_PREFIX = "stream-errors/";
 /** Transformed zone: clean rows for staging, and the rows refused with their reasons. */
 export const CLEAN_PREFIX = "clean/";
 export const QUARANTINE_PREFIX = "quarantine/";
+/** The Transformation function's own part of the quarantine (functions/quarantine.ts has the other stages'). */
+export const LAKE_TRANSFORM_QUARANTINE_PREFIX = `${QUARANTINE_PREFIX}lake-transform/`;
 
 /** Staged zone: load-ready CSV partitioned by event date, and one Redshift COPY manifest per input object. */
 export const STAGED_EVENTS_PREFIX = "events/";
@@ -58,9 +60,9 @@ export function cleanKeyFor(rawKey: string): string {
   return `${CLEAN_PREFIX}${withoutExtension(rawKey)}.jsonl`;
 }
 
-/** raw `api/year=…/batch-x.jsonl` → transformed `quarantine/api/year=…/batch-x.jsonl`. */
+/** raw `api/year=…/batch-x.jsonl` → transformed `quarantine/lake-transform/api/year=…/batch-x.jsonl`. */
 export function quarantineKeyFor(rawKey: string): string {
-  return `${QUARANTINE_PREFIX}${withoutExtension(rawKey)}.jsonl`;
+  return `${LAKE_TRANSFORM_QUARANTINE_PREFIX}${withoutExtension(rawKey)}.jsonl`;
 }
 
 /** A short stable name for an input object: its base name plus a hash of the full key, unique across partitions. */

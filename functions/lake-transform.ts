@@ -3,7 +3,7 @@
  * or records Firehose concatenated without a delimiter, gzipped or not), validates each
  * against the ingest event contract, cleans the good ones into the lake's snake_case
  * schema and writes them to the transformed zone; refused rows go to the quarantine
- * prefix with their reason. Output keys derive from the input key only, and the output
+ * (functions/quarantine.ts) with their reason, the row as received and its object and row. Output keys derive from the input key only, and the output
  * is a pure function of the input bytes, so a repeated notification rewrites the same
  * objects with the same content.
  */
@@ -11,8 +11,9 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { S3Event } from "aws-lambda";
 import { Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
 import { IngestEvent, parseIngestEvent } from "./ingestion-events";
-import { cleanKeyFor, quarantineKeyFor } from "./lake-layout";
+import { RAW_STREAM_PREFIX, cleanKeyFor, quarantineKeyFor } from "./lake-layout";
 import { decodeObjectText, forEachCreatedObject, isParquet, jsonLines, readObjectBytes, writeObject } from "./lake-objects";
+import { QuarantinedRecord, functionIdentityOf, quarantinedRecord, writeQuarantine } from "./quarantine";
 
 /** A cleaned row: the lake's column names, as the Glue tables and the staging CSV use them. */
 export interface CleanEventRow {
@@ -30,7 +31,7 @@ export interface QuarantinedRow {
   /** 1-based position of the row in the object. */
   readonly row: number;
   readonly reason: string;
-  /** The row as received, cut to MAX_QUARANTINED_CHARS. */
+  /** The row as received. */
   readonly raw: string;
 }
 
@@ -40,8 +41,6 @@ export interface TransformedRows {
   /** Rows dropped because an earlier row in the same object had the same event id (at-least-once producers). */
   readonly duplicates: number;
 }
-
-export const MAX_QUARANTINED_CHARS = 10_000;
 
 /**
  * Splits text that holds several JSON values back to back ("{…}{…}": Firehose
@@ -122,7 +121,7 @@ export function transformText(text: string): TransformedRows {
   splitRows(text).forEach((raw, index) => {
     const validation = parseIngestEvent(raw);
     if (!validation.ok) {
-      quarantined.push({ row: index + 1, reason: validation.reason, raw: raw.slice(0, MAX_QUARANTINED_CHARS) });
+      quarantined.push({ row: index + 1, reason: validation.reason, raw });
     } else if (seen.has(validation.event.eventId)) {
       duplicates++;
     } else {
@@ -136,6 +135,10 @@ export function transformText(text: string): TransformedRows {
 export interface TransformDeps {
   readonly s3: S3Client;
   readonly transformedBucket: string;
+  /** Who is writing, for the quarantine records and metric. @default { functionName: "local", functionVersion: "local:$LATEST" } */
+  readonly identity?: { functionName: string; functionVersion: string };
+  /** @default printMetric (EMF on stdout) */
+  readonly metric?: (document: Record<string, unknown>) => void;
   /** @default console.log of one JSON line */
   readonly log?: LogLine;
 }
@@ -151,8 +154,14 @@ export interface TransformOutcome {
   readonly skipped?: string;
 }
 
-export function transformSettings(env: Environment): { transformedBucket: string } {
-  return { transformedBucket: requiredEnv(env, "TRANSFORMED_BUCKET") };
+export function transformSettings(env: Environment): { transformedBucket: string; identity: { functionName: string; functionVersion: string } } {
+  return { transformedBucket: requiredEnv(env, "TRANSFORMED_BUCKET"), identity: functionIdentityOf(env) };
+}
+
+/** Rows of a raw object refused by the contract, as quarantine records; a fixed one goes back the way it came in. */
+export function lakeQuarantineRecords(bucket: string, key: string, rows: readonly QuarantinedRow[], functionVersion: string): QuarantinedRecord[] {
+  const replayTo = key.startsWith(RAW_STREAM_PREFIX) ? "stream" : "queue";
+  return rows.map(({ row, reason, raw }) => quarantinedRecord("lake-transform", { kind: "s3", bucket, key, row }, Buffer.from(raw, "utf8"), reason, functionVersion, replayTo));
 }
 
 function nothingTransformed(input: string, skipped: string): TransformOutcome {
@@ -168,7 +177,11 @@ export async function transformRawObject(deps: TransformDeps, bucket: string, ke
   const cleanKey = rows.clean.length > 0 ? cleanKeyFor(key) : undefined;
   const quarantineKey = rows.quarantined.length > 0 ? quarantineKeyFor(key) : undefined;
   // Quarantine first: once the clean object exists, staging may run, and the refused rows should already be on record.
-  if (quarantineKey) await writeObject(deps.s3, deps.transformedBucket, quarantineKey, jsonLines(rows.quarantined), "application/x-ndjson");
+  if (quarantineKey) {
+    const identity = deps.identity ?? functionIdentityOf({});
+    const store = { s3: deps.s3, bucket: deps.transformedBucket, ...identity, metric: deps.metric };
+    await writeQuarantine(store, "lake-transform", quarantineKey, lakeQuarantineRecords(bucket, key, rows.quarantined, identity.functionVersion), deps.log ?? logJson);
+  }
   if (cleanKey) await writeObject(deps.s3, deps.transformedBucket, cleanKey, jsonLines(rows.clean), "application/x-ndjson");
   return { input: key, cleanKey, quarantineKey, cleanRows: rows.clean.length, quarantinedRows: rows.quarantined.length, duplicates: rows.duplicates };
 }

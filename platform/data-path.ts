@@ -69,6 +69,7 @@ export function defineDataPath(context: PlatformContext, replication: DataPathRe
   const ingestion = new IngestionLayer(`${context.prefix}-ingestion`, {
     dataKeyArn: keys.dataKeyArn,
     rawBucket: { name: lake.raw.name, arn: lake.raw.arn },
+    quarantineBucket: { name: lake.transformed.name, arn: lake.transformed.arn },
     functions,
     stream: {
       mode: config.kinesisStreamMode,

@@ -171,7 +171,7 @@ describe.each(["dev", "prod"])("DataLake in %s", (stack) => {
     // Only what the notification fires for: Parquet stream output is catalogued as delivered and never read.
     const transformedPrefixes = stageValue(stack, "firehoseFormat", "GZIP") === "PARQUET" ? ["api/"] : ["api/", "stream/"];
     expect(transform.ReadRawObjects).toEqual({ Sid: "ReadRawObjects", Effect: "Allow", Action: "s3:GetObject", Resource: transformedPrefixes.map((prefix) => `${raw}/${prefix}*`) });
-    expect(transform.WriteTransformedObjects).toMatchObject({ Action: "s3:PutObject", Resource: [`${transformed}/clean/*`, `${transformed}/quarantine/*`] });
+    expect(transform.WriteTransformedObjects).toMatchObject({ Action: "s3:PutObject", Resource: [`${transformed}/clean/*`, `${transformed}/quarantine/lake-transform/*`] });
     expect(transform.UseDataKey.Resource).toBe(dataKey());
     expect(transform.RecordFailedInvocations).toMatchObject({ Action: "sqs:SendMessage", Resource: arnOf(get(T.queue, "-failures")) });
     const staging = Object.fromEntries(statementsOf(get(T.rolePolicy, "-staging-policy")).map((s) => [s.Sid, s]));
@@ -230,7 +230,7 @@ describe.each(["dev", "prod"])("DataLake in %s", (stack) => {
 
   it("alarms on the failure queue and both functions only when the stage enables alarms", () => {
     const alarms = ofType(plan, T.alarm).filter((alarm) => alarm.name.startsWith(prefix)).map((alarm) => alarm.name.slice(prefix.length + 1)).sort();
-    expect(alarms).toEqual(prod ? ["failures-depth", "staging-errors", "staging-throttles", "transform-errors", "transform-throttles"] : []);
+    expect(alarms).toEqual(prod ? ["failures-depth", "staging-errors", "staging-throttles", "transform-errors", "transform-quarantined", "transform-throttles"] : []);
   });
 });
 
@@ -239,7 +239,7 @@ describe("DataLake stage differences come from config alone", () => {
     const plan = await evaluate("dev", { firehoseFormat: "PARQUET", firehoseBufferMb: 64, alarmsEnabled: true });
     expect(plan.errors).toEqual([]);
     expect(single(plan, T.notification, "dp-dev-lake-raw-notification").inputs.lambdaFunctions.map((f: { filterPrefix: string }) => f.filterPrefix)).toEqual(["api/"]);
-    expect(ofType(plan, T.alarm).filter((alarm) => alarm.name.startsWith("dp-dev-lake"))).toHaveLength(5);
+    expect(ofType(plan, T.alarm).filter((alarm) => alarm.name.startsWith("dp-dev-lake"))).toHaveLength(6);
   });
 });
 

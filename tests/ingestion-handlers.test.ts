@@ -13,6 +13,7 @@ import { handleIngestQueueBatch, parseIngestMessage } from "../functions/ingesti
 import {
   BatchWriter,
   DEFAULT_RETRY_POLICY,
+  RETRY_DEADLINE_MARGIN_MS,
   RetryPolicy,
   backoffDelayMs,
   chunk,
@@ -40,6 +41,7 @@ import {
   startKinesalite,
   startS3rver,
 } from "./support/aws-emulators";
+import { quarantinedUnder, testQuarantine } from "./support/quarantine";
 
 const quiet = () => undefined;
 const noSleep = async () => undefined;
@@ -87,22 +89,27 @@ describe("retry helpers", () => {
   });
 });
 
-describe("stream consumer against dynalite and kinesalite", () => {
+describe("stream consumer against dynalite, kinesalite and s3rver", () => {
+  const QUARANTINE = "transformed-bucket";
   let dynamo: RunningEmulator;
   let kinesis: RunningEmulator;
+  let s3Server: RunningEmulator;
   let db: DynamoDBClient;
   let streams: KinesisClient;
+  let s3: S3Client;
   let tableCounter = 0;
 
   beforeAll(async () => {
-    [dynamo, kinesis] = await Promise.all([startDynalite(), startKinesalite()]);
+    [dynamo, kinesis, s3Server] = await Promise.all([startDynalite(), startKinesalite(), startS3rver([QUARANTINE])]);
     db = dynamoDbClient(dynamo);
     streams = kinesisClient(kinesis);
+    s3 = s3Client(s3Server);
   });
   afterAll(async () => {
     db.destroy();
     streams.destroy();
-    await Promise.all([dynamo.stop(), kinesis.stop()]);
+    s3.destroy();
+    await Promise.all([dynamo.stop(), kinesis.stop(), s3Server.stop()]);
   });
 
   /** A fresh speed-layer table shaped like the component's (pk/sk strings). */
@@ -133,8 +140,12 @@ describe("stream consumer against dynalite and kinesalite", () => {
     return kinesisEventOf(records, streamArn);
   }
 
+  const metrics: Record<string, unknown>[] = [];
   const deps = (tableName: string, extra: Partial<Parameters<typeof handleStreamBatch>[1]> = {}) =>
-    ({ dynamodb: db, tableName, ttlDays: 30, retry: FAST_RETRY, log: quiet, ...extra });
+    ({ dynamodb: db, tableName, ttlDays: 30, retry: FAST_RETRY, log: quiet, quarantine: testQuarantine(s3, QUARANTINE, "stream-consumer", metrics), ...extra });
+  /** The quarantine records of a batch (its stream is its own, so its shard's records are only its). */
+  const quarantinedFrom = async (batch: KinesisStreamEvent) =>
+    (await quarantinedUnder(s3, QUARANTINE, "quarantine/speed-layer/")).filter((record) => record.origin.kind === "kinesis" && record.origin.streamArn === batch.Records[0].eventSourceARN);
 
   it("writes every valid record as one keyed item with a TTL", async () => {
     const tableName = await freshTable();
@@ -158,7 +169,7 @@ describe("stream consumer against dynalite and kinesalite", () => {
     expect(items.filter((item) => item.pk === "ENTITY#order-e1")).toHaveLength(2);
   });
 
-  it("reports poison records in batchItemFailures while the rest of the batch lands", async () => {
+  it("quarantines poison records with their reason, payload and stream position, acknowledges them, and lands the rest", async () => {
     const tableName = await freshTable();
     const batch = await streamBatch([
       ingestEvent("good-1"),
@@ -167,15 +178,58 @@ describe("stream consumer against dynalite and kinesalite", () => {
       ingestEvent("good-2"),
       JSON.stringify([ingestEvent("in-an-array")]),
     ]);
-    const logged: Record<string, unknown>[] = [];
+    metrics.length = 0;
 
-    const response = await handleStreamBatch(batch, deps(tableName, { log: (entry) => logged.push(entry) }));
+    const response = await handleStreamBatch(batch, deps(tableName));
 
-    const sequence = (index: number) => batch.Records[index].kinesis.sequenceNumber;
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequence(1) }, { itemIdentifier: sequence(2) }, { itemIdentifier: sequence(4) }]);
+    // Nothing is retried for a record that cannot succeed.
+    expect(response.batchItemFailures).toEqual([]);
     expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["good-1", "good-2"]);
-    // The reason is logged with the sequence number, so the record can be found in the stream.
-    expect(logged).toContainEqual(expect.objectContaining({ sequenceNumber: sequence(2), reason: expect.stringContaining("occurredAt") }));
+    const record = (index: number) => batch.Records[index];
+    const quarantined = await quarantinedFrom(batch);
+    expect(quarantined.map(({ reason }) => reason)).toEqual([expect.stringMatching(/^not JSON/), expect.stringContaining("occurredAt"), "event must be a JSON object"]);
+    expect(quarantined[0]).toEqual({
+      version: 1,
+      id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      stage: "speed-layer",
+      reason: expect.any(String),
+      payload: { encoding: "utf8", data: "{not json", bytes: 9, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      origin: {
+        kind: "kinesis",
+        streamArn: record(1).eventSourceARN,
+        shardId: "shardId-000000000000",
+        sequenceNumber: record(1).kinesis.sequenceNumber,
+        partitionKey: "pk-1",
+        arrivedAt: new Date(record(1).kinesis.approximateArrivalTimestamp * 1000).toISOString(),
+      },
+      functionVersion: "stream-consumer:$LATEST",
+      replayTo: "stream",
+    });
+    expect(Buffer.from(quarantined[1].payload.data)).toEqual(Buffer.from(record(2).kinesis.data, "base64"));
+    expect(metrics).toEqual([expect.objectContaining({ FunctionName: "stream-consumer", QuarantinedRecords: 3, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: "DataPlatform/Quarantine" })] }) })]);
+  });
+
+  it("keeps the exact bytes of a payload that is not UTF-8, in base64", async () => {
+    const tableName = await freshTable();
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x7b]);
+    const batch = await streamBatch([ingestEvent("text")]);
+    const poisoned: KinesisStreamEvent = { Records: [...batch.Records, { ...batch.Records[0], kinesis: { ...batch.Records[0].kinesis, sequenceNumber: `${batch.Records[0].kinesis.sequenceNumber}9`, data: binary.toString("base64") } }] };
+
+    const response = await handleStreamBatch(poisoned, deps(tableName));
+
+    expect(response.batchItemFailures).toEqual([]);
+    const [quarantined] = await quarantinedFrom(batch);
+    expect(quarantined.payload).toMatchObject({ encoding: "base64", data: binary.toString("base64"), bytes: 4 });
+  });
+
+  it("reports the poison records as failed when the quarantine cannot be written, so nothing is dropped", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([ingestEvent("lands"), "poison", ingestEvent("lands-too")]);
+
+    const response = await handleStreamBatch(batch, deps(tableName, { quarantine: testQuarantine(s3, "bucket-that-does-not-exist", "stream-consumer") }));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: batch.Records[1].kinesis.sequenceNumber }]);
+    expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["lands", "lands-too"]);
   });
 
   it("is idempotent: replaying the same batch leaves the same table", async () => {
@@ -272,7 +326,7 @@ describe("stream consumer against dynalite and kinesalite", () => {
     expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["ok-1", "ok-2"]);
   });
 
-  it("isolates an item DynamoDB refuses: only its record fails, the rest of its chunk lands", async () => {
+  it("isolates an item DynamoDB refuses: only its record is quarantined, the rest of its chunk lands", async () => {
     const tableName = await freshTable();
     // DynamoDB (and dynalite) refuse a number below 1E-130 with a ValidationException that rejects the whole BatchWriteItem.
     const batch = await streamBatch([ingestEvent("fine-a"), ingestEvent("underflow", { payload: { tiny: 1e-200 } }), ingestEvent("fine-b")]);
@@ -281,27 +335,36 @@ describe("stream consumer against dynalite and kinesalite", () => {
       sizes.push(Object.values(input.RequestItems!)[0].length);
       return db.send(new BatchWriteItemCommand(input));
     };
-    const logged: Record<string, unknown>[] = [];
 
-    const response = await handleStreamBatch(batch, deps(tableName, { writeBatch: counting, sleep: noSleep, log: (entry) => logged.push(entry) }));
+    const response = await handleStreamBatch(batch, deps(tableName, { writeBatch: counting, sleep: noSleep }));
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: batch.Records[1].kinesis.sequenceNumber }]);
+    expect(response.batchItemFailures).toEqual([]);
     expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["fine-a", "fine-b"]);
     // The refused chunk is written again item by item, and the refused item is not retried as it is.
     expect(sizes).toEqual([3, 1, 1, 1]);
-    expect(logged).toContainEqual(expect.objectContaining({ level: "ERROR", sequenceNumbers: [batch.Records[1].kinesis.sequenceNumber] }));
+    expect(await quarantinedFrom(batch)).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^DynamoDB refused the item: /), origin: expect.objectContaining({ sequenceNumber: batch.Records[1].kinesis.sequenceNumber }) })]);
   });
 
-  it("reports a record whose item cannot be built (an integer beyond 2^53) and still writes the rest of the batch", async () => {
+  it("quarantines a record whose item cannot be built (an integer beyond 2^53) and still writes the rest of the batch", async () => {
     const tableName = await freshTable();
     const batch = await streamBatch([ingestEvent("before"), `{"eventId":"huge","source":"orders","entityId":"o-1","eventType":"t","occurredAt":"2026-03-04T05:06:07Z","payload":{"orderNumber":123456789012345678901}}`, ingestEvent("after")]);
-    const logged: Record<string, unknown>[] = [];
 
-    const response = await handleStreamBatch(batch, deps(tableName, { log: (entry) => logged.push(entry) }));
+    const response = await handleStreamBatch(batch, deps(tableName));
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: batch.Records[1].kinesis.sequenceNumber }]);
+    expect(response.batchItemFailures).toEqual([]);
     expect((await scanAll(db, tableName)).map((item) => item.eventId).sort()).toEqual(["after", "before"]);
-    expect(logged).toContainEqual(expect.objectContaining({ sequenceNumber: batch.Records[1].kinesis.sequenceNumber, reason: expect.stringContaining("MAX_SAFE_INTEGER") }));
+    expect(await quarantinedFrom(batch)).toEqual([expect.objectContaining({ reason: expect.stringContaining("MAX_SAFE_INTEGER"), origin: expect.objectContaining({ sequenceNumber: batch.Records[1].kinesis.sequenceNumber }) })]);
+  });
+
+  it("stops retrying before the function's timeout and reports what is left", async () => {
+    const tableName = await freshTable();
+    const batch = await streamBatch([ingestEvent("late-1"), ingestEvent("late-2")]);
+    const writer = throttlingWriter(() => () => true);
+
+    const response = await handleStreamBatch(batch, deps(tableName, { writeBatch: writer, sleep: noSleep, remainingMs: () => RETRY_DEADLINE_MARGIN_MS }));
+
+    expect(writer.calls()).toBe(1);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(batch.Records.map((record) => record.kinesis.sequenceNumber));
   });
 
   it("reports the whole chunk, without throwing, when DynamoDB refuses the request", async () => {
@@ -319,10 +382,15 @@ describe("stream consumer against dynalite and kinesalite", () => {
     const response = await invokeShipped(streamConsumerFactory, {
       SPEED_LAYER_TABLE: tableName,
       SPEED_LAYER_TTL_DAYS: "7",
+      QUARANTINE_BUCKET: QUARANTINE,
+      AWS_LAMBDA_FUNCTION_NAME: "dp-dev-ingestion-stream-consumer",
+      AWS_LAMBDA_FUNCTION_VERSION: "12",
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_S3: s3Server.endpoint,
     }, batch);
 
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[1].kinesis.sequenceNumber }] });
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await quarantinedFrom(batch)).toEqual([expect.objectContaining({ payload: expect.objectContaining({ data: "poison" }), functionVersion: "dp-dev-ingestion-stream-consumer:12" })]);
     expect(await scanAll(db, tableName)).toEqual([expect.objectContaining({ eventId: "shipped-1", expiresAt: Date.parse("2026-03-04T04:06:07Z") / 1000 + 7 * 86_400 })]);
   });
 });
@@ -344,6 +412,7 @@ describe("consumer factories", () => {
 
 describe("queue consumer against s3rver and dynalite", () => {
   const RAW = "raw-bucket";
+  const QUARANTINE = "transformed-bucket";
   const CLAIMS = "claims";
   let s3Server: RunningEmulator;
   let dynamo: RunningEmulator;
@@ -352,7 +421,7 @@ describe("queue consumer against s3rver and dynalite", () => {
   let prefixCounter = 0;
 
   beforeAll(async () => {
-    [s3Server, dynamo] = await Promise.all([startS3rver([RAW]), startDynalite()]);
+    [s3Server, dynamo] = await Promise.all([startS3rver([RAW, QUARANTINE]), startDynalite()]);
     s3 = s3Client(s3Server);
     db = dynamoDbClient(dynamo);
     await createClaimsTable(db, CLAIMS);
@@ -388,7 +457,12 @@ describe("queue consumer against s3rver and dynalite", () => {
   }
 
   const START = new Date("2026-05-06T00:00:00Z");
-  const deps = (bucket = RAW) => ({ s3, rawBucket: bucket, claims: { dynamodb: db, tableName: CLAIMS, ttlSeconds: 3600 }, staleClaimMs: 60_000, log: quiet });
+  const deps = (bucket = RAW, quarantineBucket = QUARANTINE) =>
+    ({ s3, rawBucket: bucket, claims: { dynamodb: db, tableName: CLAIMS, ttlSeconds: 3600 }, staleClaimMs: 60_000, log: quiet, quarantine: testQuarantine(s3, quarantineBucket, "queue-consumer") });
+  const quarantinedFrom = async (event: SQSEvent) => {
+    const ids = new Set(event.Records.map((record) => record.messageId));
+    return (await quarantinedUnder(s3, QUARANTINE, "quarantine/raw-api/")).filter((record) => record.origin.kind === "sqs" && ids.has(record.origin.messageId));
+  };
   const hourPrefix = (event: SQSEvent) => {
     const at = new Date(Number(event.Records[0].attributes.SentTimestamp));
     return `api/year=2026/month=05/day=${String(at.getUTCDate()).padStart(2, "0")}/hour=${String(at.getUTCHours()).padStart(2, "0")}/`;
@@ -408,26 +482,49 @@ describe("queue consumer against s3rver and dynalite", () => {
     expect(lines[0].occurredAt).toBe("2026-03-04T04:06:07.000Z");
   });
 
-  it("reports poison messages so they reach the DLQ after maxReceiveCount, and lands the rest", async () => {
+  it("quarantines poison messages, and the bad events of an array one by one, and lands the rest", async () => {
+    const broken = ingestEvent("broken", { entityId: "" });
     const event = sqsEvent([
       JSON.stringify(ingestEvent("fine-1")),
       "<xml/>",
-      JSON.stringify([ingestEvent("fine-in-bad-message"), ingestEvent("broken", { entityId: "" })]),
+      JSON.stringify([ingestEvent("fine-in-mixed-message"), broken]),
       "[]",
       JSON.stringify(ingestEvent("fine-2")),
     ], START);
 
     const response = await handleIngestQueueBatch(event, deps());
 
-    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([
-      event.Records[1].messageId,
-      event.Records[2].messageId,
-      event.Records[3].messageId,
-    ]);
+    expect(response.batchItemFailures).toEqual([]);
     const [key] = await listKeys(s3, RAW, hourPrefix(event));
     const landed = (await readText(s3, RAW, key)).trim().split("\n").map((line) => JSON.parse(line).eventId);
-    // A poison message is refused whole: none of its events land, so a redrive cannot duplicate them.
-    expect(landed).toEqual(["fine-1", "fine-2"]);
+    expect(landed).toEqual(["fine-1", "fine-in-mixed-message", "fine-2"]);
+    const message = (index: number) => event.Records[index];
+    expect(await quarantinedFrom(event)).toEqual([
+      expect.objectContaining({ stage: "raw-api", reason: expect.stringMatching(/^body is not JSON/), payload: expect.objectContaining({ data: "<xml/>" }), origin: expect.not.objectContaining({ eventIndex: expect.anything() }), replayTo: "queue" }),
+      expect.objectContaining({
+        reason: "event 1: entityId must not be empty",
+        payload: expect.objectContaining({ data: JSON.stringify(broken) }),
+        origin: {
+          kind: "sqs",
+          queueArn: message(2).eventSourceARN,
+          messageId: message(2).messageId,
+          sentAt: new Date(Number(message(2).attributes.SentTimestamp)).toISOString(),
+          receiveCount: 1,
+          eventIndex: 1,
+        },
+      }),
+      expect.objectContaining({ reason: "body is an empty array", payload: expect.objectContaining({ data: "[]" }) }),
+    ]);
+  });
+
+  it("reports the poison messages as failed when the quarantine cannot be written, and still lands the rest", async () => {
+    const event = sqsEvent([JSON.stringify(ingestEvent("kept")), "{oops"], START);
+
+    const response = await handleIngestQueueBatch(event, deps(RAW, "bucket-that-does-not-exist"));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1].messageId }]);
+    const [key] = await listKeys(s3, RAW, hourPrefix(event));
+    expect(JSON.parse(await readText(s3, RAW, key)).eventId).toBe("kept");
   });
 
   it("is idempotent: the same batch delivered twice overwrites its own object", async () => {
@@ -442,12 +539,13 @@ describe("queue consumer against s3rver and dynalite", () => {
     expect(await readText(s3, RAW, first[0])).toBe(firstBody);
   });
 
-  it("reports every message when the raw bucket cannot be written", async () => {
-    const event = sqsEvent([JSON.stringify(ingestEvent("w1")), "nope"], START);
+  it("reports every landing message when the raw bucket cannot be written, and quarantines the poison one", async () => {
+    const event = sqsEvent([JSON.stringify(ingestEvent("w1")), JSON.stringify(ingestEvent("w2")), "nope"], START);
 
     const response = await handleIngestQueueBatch(event, deps("bucket-that-does-not-exist"));
 
-    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(event.Records.map((record) => record.messageId).sort());
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([event.Records[0].messageId, event.Records[1].messageId]);
+    expect(await quarantinedFrom(event)).toEqual([expect.objectContaining({ payload: expect.objectContaining({ data: "nope" }) })]);
   });
 
   it("ships as a serialisable factory that runs from its serialised text", async () => {
@@ -459,17 +557,19 @@ describe("queue consumer against s3rver and dynalite", () => {
       CLAIMS_TABLE: CLAIMS,
       CLAIM_TTL_SECONDS: "3600",
       STALE_CLAIM_MS: "120000",
+      QUARANTINE_BUCKET: QUARANTINE,
       AWS_ENDPOINT_URL_S3: s3Server.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     }, event);
 
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1].messageId }] });
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await quarantinedFrom(event)).toEqual([expect.objectContaining({ payload: expect.objectContaining({ data: "poison" }), functionVersion: "local:$LATEST" })]);
     const [key] = await listKeys(s3, RAW, hourPrefix(event));
     expect(JSON.parse(await readText(s3, RAW, key)).eventId).toBe("shipped");
   });
 
   it("parses one event or an array of events per message, and refuses oversized arrays", () => {
-    expect(parseIngestMessage(JSON.stringify(ingestEvent("a")))).toMatchObject({ ok: true, events: [expect.objectContaining({ eventId: "a" })] });
+    expect(parseIngestMessage(JSON.stringify(ingestEvent("a")))).toMatchObject({ ok: true, events: [expect.objectContaining({ eventId: "a" })], rejected: [] });
     expect(parseIngestMessage(JSON.stringify(Array.from({ length: 501 }, (_, i) => ingestEvent(`n${i}`))))).toMatchObject({ ok: false });
   });
 });

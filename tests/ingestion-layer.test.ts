@@ -44,6 +44,7 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
   const prefix = `dp-${stack}-ingestion`;
   const prod = stack === "prod";
   const get = (type: string, suffix: string) => single(plan, type, `${prefix}${suffix}`);
+  const transformedBucket = () => single(plan, "aws:s3/bucket:Bucket", `dp-${stack}-lake-transformed`);
 
   beforeAll(async () => {
     plan = await evaluate(stack);
@@ -157,7 +158,23 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
     expect(byId.WriteSpeedLayer).toMatchObject({ Action: "dynamodb:BatchWriteItem", Resource: arnOf(get(T.table, "-speed-layer")) });
     expect(byId.SendFailedBatchesToDlq).toMatchObject({ Action: "sqs:SendMessage", Resource: arnOf(get(T.queue, "-stream-dlq")) });
     expect(byId.UseDataKey).toMatchObject({ Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: arnOf(single(plan, T.key, "-keys-data")) });
-    expect(Object.keys(byId).sort()).toEqual(["ManageVpcNetworkInterfaces", "ReadStream", "SendFailedBatchesToDlq", "UseDataKey", "WriteOwnLogs", "WriteSpeedLayer", "WriteTraces"]);
+    expect(byId.QuarantinePoisonRecords).toEqual({ Sid: "QuarantinePoisonRecords", Effect: "Allow", Action: "s3:PutObject", Resource: `${arnOf(transformedBucket())}/quarantine/speed-layer/*` });
+    expect(Object.keys(byId).sort()).toEqual(["ManageVpcNetworkInterfaces", "QuarantinePoisonRecords", "ReadStream", "SendFailedBatchesToDlq", "UseDataKey", "WriteOwnLogs", "WriteSpeedLayer", "WriteTraces"]);
+  });
+
+  it("keeps the quarantine encrypted with the data key and, where the stage alarms, alarmed on every function that writes it", () => {
+    const bucket = transformedBucket();
+    const writers = ofType(plan, T.fn).filter((fn) => fn.inputs.environment?.variables?.QUARANTINE_BUCKET !== undefined);
+    expect(writers.map((fn) => fn.name).sort()).toEqual([`${prefix}-queue-consumer-fn`, `${prefix}-stream-consumer-fn`]);
+    const encryption = single(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `dp-${stack}-lake-transformed-encryption`);
+    expect([bucket.id, bucket.state.bucket]).toContain(encryption.inputs.bucket);
+    expect(encryption.inputs.rules).toEqual([expect.objectContaining({ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: arnOf(single(plan, T.key, "-keys-data")) } })]);
+    const alarmed = ofType(plan, T.alarm).filter((alarm) => alarm.inputs.namespace === "DataPlatform/Quarantine" && alarm.inputs.metricName === "QuarantinedRecords");
+    const lakeTransform = single(plan, T.fn, `dp-${stack}-lake-transform-fn`);
+    const expected = prod ? [...writers, lakeTransform].map((fn) => fn.state.name).sort() : [];
+    expect(alarmed.map((alarm) => alarm.inputs.dimensions.FunctionName).sort()).toEqual(expected);
+    for (const alarm of alarmed) expect(alarm.inputs).toMatchObject({ statistic: "Sum", threshold: 0, comparisonOperator: "GreaterThanThreshold", alarmActions: [plan.outputs.alarmTopicArn] });
+    for (const fn of writers) expect(fn.inputs.environment.variables.QUARANTINE_BUCKET).toBe(bucket.state.bucket);
   });
 
   it("encrypts every queue with the data key and refuses non-TLS access to each", () => {
@@ -341,10 +358,12 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
       "ingest-dlq-depth",
       "iterator-age",
       "queue-consumer-errors",
+      "queue-consumer-quarantined",
       "queue-consumer-throttles",
       // The global table's replica in the DR region (the streaming RPO).
       "speed-layer-replication-eu-central-1",
       "stream-consumer-errors",
+      "stream-consumer-quarantined",
       "stream-consumer-throttles",
       "stream-dedup-errors",
       "stream-dedup-throttles",
@@ -392,7 +411,12 @@ describe("the Firehose transformation's timeout", () => {
 });
 
 describe("validateIngestionLayerArgs", () => {
-  const base: IngestionLayerArgs = { dataKeyArn: "key", rawBucket: { name: "raw", arn: "arn:aws:s3:::raw" }, functions: { logRetentionDays: 7, logsKeyArn: "logs" } };
+  const base: IngestionLayerArgs = {
+    dataKeyArn: "key",
+    rawBucket: { name: "raw", arn: "arn:aws:s3:::raw" },
+    quarantineBucket: { name: "transformed", arn: "arn:aws:s3:::transformed" },
+    functions: { logRetentionDays: 7, logsKeyArn: "logs" },
+  };
 
   it("accepts the defaults", () => {
     expect(validateIngestionLayerArgs(base)).toEqual([]);

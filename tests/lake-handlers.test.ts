@@ -104,7 +104,7 @@ describe("lake handlers against s3rver", () => {
   });
 
   const put = (bucket: string, key: string, body: string | Uint8Array) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  const transformDeps = () => ({ s3, transformedBucket: TRANSFORMED, log: quiet });
+  const transformDeps = () => ({ s3, transformedBucket: TRANSFORMED, log: quiet, metric: quiet });
   const stagingDeps = () => ({ s3, stagedBucket: STAGED, log: quiet });
   /** A raw api/ key of its own per test, so tests never read each other's output. */
   const freshRawKey = () => rawApiObjectKey([`message-${++batch}`], new Date(Date.UTC(2026, 6, 1, batch % 24)));
@@ -139,9 +139,10 @@ describe("lake handlers against s3rver", () => {
 
     expect(outcome).toMatchObject({ cleanRows: 2, quarantinedRows: 2, duplicates: 1, quarantineKey: quarantineKeyFor(rawKey) });
     expect((await linesOf(TRANSFORMED, outcome.cleanKey!)).map((row) => row.event_id)).toEqual(["good-1", "good-2"]);
+    expect(outcome.quarantineKey).toMatch(/^quarantine\/lake-transform\/api\/year=2026\//);
     expect(await linesOf(TRANSFORMED, outcome.quarantineKey!)).toEqual([
-      { row: 2, reason: expect.stringMatching(/^not JSON/), raw: "{broken" },
-      { row: 3, reason: "entityId must not be empty", raw: JSON.stringify(ingestEvent("no-entity", { entityId: "" })) },
+      expect.objectContaining({ stage: "lake-transform", reason: expect.stringMatching(/^not JSON/), payload: expect.objectContaining({ encoding: "utf8", data: "{broken" }), origin: { kind: "s3", bucket: RAW, key: rawKey, row: 2 }, replayTo: "queue" }),
+      expect.objectContaining({ reason: "entityId must not be empty", payload: expect.objectContaining({ data: JSON.stringify(ingestEvent("no-entity", { entityId: "" })) }), origin: expect.objectContaining({ row: 3 }) }),
     ]);
   });
 
@@ -165,8 +166,8 @@ describe("lake handlers against s3rver", () => {
     expect(outcome).toMatchObject({ cleanRows: 3, quarantinedRows: 2 });
     expect((await linesOf(TRANSFORMED, outcome.cleanKey!)).map((row) => row.event_id)).toEqual(["p1", "p2", "p3"]);
     expect(await linesOf(TRANSFORMED, outcome.quarantineKey!)).toEqual([
-      { row: 2, reason: expect.stringMatching(/^not JSON/), raw: "<not-json/>" },
-      { row: 4, reason: expect.stringContaining("occurredAt"), raw: records[3] },
+      expect.objectContaining({ reason: expect.stringMatching(/^not JSON/), payload: expect.objectContaining({ data: "<not-json/>" }), origin: expect.objectContaining({ key: rawKey, row: 2 }), replayTo: "stream" }),
+      expect.objectContaining({ reason: expect.stringContaining("occurredAt"), payload: expect.objectContaining({ data: records[3] }), origin: expect.objectContaining({ row: 4 }), replayTo: "stream" }),
     ]);
   });
 

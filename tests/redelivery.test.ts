@@ -38,6 +38,7 @@ import {
   startKinesalite,
   startS3rver,
 } from "./support/aws-emulators";
+import { quarantinedIn, testQuarantine } from "./support/quarantine";
 import { ShippedInvocationFailed, invokeAsShipped } from "./support/shipped";
 import { s3NotificationFor, thirdPartyEvent } from "./support/third-party-events";
 
@@ -137,7 +138,7 @@ describe("each lake zone holds one row per event id under redelivery", () => {
   async function runLakeOn(rawPrefix: string) {
     for (const rawKey of await listKeys(s3, RAW, rawPrefix)) {
       const size = Buffer.byteLength(await text(RAW, rawKey));
-      const [transformed] = await handleRawObjectsCreated(s3NotificationFor(KINESIS_S3_FIXTURE, RAW, rawKey, size), { s3, transformedBucket: TRANSFORMED, log: quiet });
+      const [transformed] = await handleRawObjectsCreated(s3NotificationFor(KINESIS_S3_FIXTURE, RAW, rawKey, size), { s3, transformedBucket: TRANSFORMED, log: quiet, metric: quiet });
       if (transformed.cleanKey === undefined) continue;
       await handleCleanObjectsCreated(s3NotificationFor(KINESIS_S3_FIXTURE, TRANSFORMED, transformed.cleanKey, 1), { s3, stagedBucket: STAGED, log: quiet });
     }
@@ -160,7 +161,7 @@ describe("each lake zone holds one row per event id under redelivery", () => {
       })),
     };
   }
-  const consumer = (rawBucket = RAW) => ({ s3, rawBucket, claims, staleClaimMs: STALE_CLAIM_MS, log: quiet });
+  const consumer = (rawBucket = RAW) => ({ s3, rawBucket, claims, staleClaimMs: STALE_CLAIM_MS, log: quiet, quarantine: testQuarantine(s3, TRANSFORMED, "queue-consumer") });
   const ids = (...names: string[]) => names.map((name) => `run${run}-${name}`);
   const apiPrefix = () => `api/year=2026/month=09/day=01/hour=${String(8 + run).padStart(2, "0")}/`;
 
@@ -225,10 +226,14 @@ describe("each lake zone holds one row per event id under redelivery", () => {
     expect(await listKeys(s3, RAW, apiPrefix())).toEqual([]);
   });
 
-  it.each(SQS_EVENTS)("reports the published sample's messages, which are not ingest events, as poison (%s)", async (fixture) => {
+  it.each(SQS_EVENTS)("quarantines the published sample's messages, which are not ingest events, and acknowledges them (%s)", async (fixture) => {
     const published = thirdPartyEvent<SQSEvent>(fixture);
-    const response = await handleIngestQueueBatch(published, consumer());
-    expect(response.batchItemFailures).toEqual(published.Records.map((record) => ({ itemIdentifier: record.messageId })));
+    const logged: Record<string, unknown>[] = [];
+    const response = await handleIngestQueueBatch(published, { ...consumer(), log: (entry) => logged.push(entry) });
+    expect(response.batchItemFailures).toEqual([]);
+    const quarantined = await quarantinedIn(s3, TRANSFORMED, logged);
+    expect(quarantined.map((record) => (record.origin as { messageId: string }).messageId)).toEqual(published.Records.map((record) => record.messageId));
+    expect(quarantined.map((record) => record.payload.data)).toEqual(published.Records.map((record) => record.body));
   });
 
   it.each(SQS_EVENTS)("lands the published sample's messages once their bodies are ingest events, and a redelivery adds nothing (%s)", async (fixture) => {
@@ -244,6 +249,7 @@ describe("each lake zone holds one row per event id under redelivery", () => {
       CLAIMS_TABLE: CLAIMS,
       CLAIM_TTL_SECONDS: "3600",
       STALE_CLAIM_MS: String(STALE_CLAIM_MS),
+      QUARANTINE_BUCKET: TRANSFORMED,
       AWS_ENDPOINT_URL_S3: s3Server.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     };
@@ -301,7 +307,7 @@ describe("each lake zone holds one row per event id under redelivery", () => {
     const event = ingestEvent(`run${run}-s1`);
     const { records, streamArn } = await streamRecords([event, event]);
     expect(new Set(records.map(({ record }) => record.SequenceNumber)).size).toBe(2);
-    const deps = { dynamodb: db, tableName: SPEED_LAYER, ttlDays: 30, log: quiet };
+    const deps = { dynamodb: db, tableName: SPEED_LAYER, ttlDays: 30, log: quiet, quarantine: testQuarantine(s3, TRANSFORMED, "stream-consumer") };
 
     await handleStreamBatch(kinesisEventOf(records, streamArn), deps);
     await handleStreamBatch(kinesisEventOf([records[1]], streamArn), deps);
@@ -361,10 +367,17 @@ describe("each lake zone holds one row per event id under redelivery", () => {
     expect(result.records.map((record) => record.result)).toEqual(["Ok", "Dropped"]);
   });
 
-  it.each(KINESIS_EVENTS)("reports each record of the published Kinesis sample, which is not an ingest event, by its sequence number (%s)", async (fixture) => {
+  it.each(KINESIS_EVENTS)("quarantines each record of the published Kinesis sample, which is not an ingest event, with its stream position (%s)", async (fixture) => {
     const published = thirdPartyEvent<KinesisStreamEvent>(fixture);
-    const response = await handleStreamBatch(published, { dynamodb: db, tableName: SPEED_LAYER, ttlDays: 30, log: quiet });
-    expect(response.batchItemFailures).toEqual(published.Records.map((record) => ({ itemIdentifier: record.kinesis.sequenceNumber })));
+    const metrics: Record<string, unknown>[] = [];
+    const logged: Record<string, unknown>[] = [];
+    const quarantine = testQuarantine(s3, TRANSFORMED, "stream-consumer", metrics);
+    const response = await handleStreamBatch(published, { dynamodb: db, tableName: SPEED_LAYER, ttlDays: 30, log: (entry) => logged.push(entry), quarantine });
+    expect(response.batchItemFailures).toEqual([]);
+    const quarantined = await quarantinedIn(s3, TRANSFORMED, logged);
+    expect(quarantined.map((record) => (record.origin as { sequenceNumber: string }).sequenceNumber)).toEqual(published.Records.map((record) => record.kinesis.sequenceNumber));
+    expect(quarantined.map((record) => record.payload.data)).toEqual(published.Records.map((record) => Buffer.from(record.kinesis.data, "base64").toString("utf8")));
+    expect(metrics).toEqual([expect.objectContaining({ QuarantinedRecords: published.Records.length })]);
   });
 
   it.each(KINESIS_EVENTS)("writes one speed-layer item per event once the published sample's data is ingest events (%s)", async (fixture) => {
@@ -375,7 +388,7 @@ describe("each lake zone holds one row per event id under redelivery", () => {
       if (!eventFor.has(record.kinesis.data)) eventFor.set(record.kinesis.data, ingestEvent(`run${run}-k${eventFor.size}`));
       record.kinesis.data = Buffer.from(JSON.stringify(eventFor.get(record.kinesis.data))).toString("base64");
     }
-    const response = await handleStreamBatch(published, { dynamodb: db, tableName: SPEED_LAYER, ttlDays: 30, log: quiet });
+    const response = await handleStreamBatch(published, { dynamodb: db, tableName: SPEED_LAYER, ttlDays: 30, log: quiet, quarantine: testQuarantine(s3, TRANSFORMED, "stream-consumer") });
     expect(response).toEqual({ batchItemFailures: [] });
     const items = (await scanAll(db, SPEED_LAYER)).filter((item) => String(item.eventId).startsWith(`run${run}-`));
     expect(items.map((item) => item.eventId).sort()).toEqual([...eventFor.values()].map((event) => event.eventId).sort());

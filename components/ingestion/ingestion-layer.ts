@@ -2,13 +2,15 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { FirehoseTransformationEvent, KinesisStreamEvent, SQSEvent } from "aws-lambda";
+import type { Context, FirehoseTransformationEvent, KinesisStreamEvent, SQSEvent } from "aws-lambda";
+import { DATA_PATH_CLIENT_SETTINGS } from "../../functions/data-path-runtime";
 import { CLAIM_ATTRIBUTES } from "../../functions/event-claims";
 import { RAW_API_CLAIM_SCOPE, handleIngestQueueBatch, queueConsumerSettings } from "../../functions/ingestion-queue-consumer";
 import { TTL_ATTRIBUTE, handleStreamBatch, streamConsumerSettings } from "../../functions/ingestion-stream-consumer";
-import { FIREHOSE_HOUR_PARTITION, RAW_API_PREFIX, RAW_STREAM_ERROR_PREFIX, RAW_STREAM_PREFIX } from "../../functions/lake-layout";
+import { FIREHOSE_HOUR_PARTITION, QUARANTINE_PREFIX, RAW_API_PREFIX, RAW_STREAM_ERROR_PREFIX, RAW_STREAM_PREFIX } from "../../functions/lake-layout";
+import { QuarantineStage, quarantineStoreSettings } from "../../functions/quarantine";
 import { RAW_STREAM_CLAIM_SCOPE, dropRepeatedStreamEvents, streamDeduplicationSettings } from "../../functions/stream-deduplication";
-import { createFunctionAlarms, createMetricAlarm, createQueueDepthAlarm } from "../lib/alarms";
+import { createFunctionAlarms, createMetricAlarm, createQuarantineAlarm, createQueueDepthAlarm } from "../lib/alarms";
 import { DATA_PATH_FUNCTION_DEFAULTS, DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "../lib/data-path-functions";
 import { StreamObjectFormat, eventColumnJsonKeys } from "../lib/event-schema";
 import { Statement, allow, createScopedRole, useDataKey } from "../lib/iam";
@@ -119,6 +121,8 @@ export interface IngestionLayerArgs {
   dataKeyArn: pulumi.Input<string>;
   /** The lake's raw bucket: Firehose writes under `stream/`, the queue consumer under `api/`. */
   rawBucket: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** The lake's transformed bucket: the consumers quarantine poison records under `quarantine/<stage>/` (functions/quarantine.ts). */
+  quarantineBucket: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   functions: DataPathFunctionSettings;
   /** @default {} (every field at its default) */
   stream?: StreamArgs;
@@ -256,25 +260,28 @@ export function firehosePrefixes(): { prefix: string; errorOutputPrefix: string 
   };
 }
 
-/** Cold start of the stream consumer: a DynamoDB client and the table settings from the environment. */
+/** Cold start of the stream consumer: DynamoDB and S3 clients, the table and the quarantine from the environment. */
 export function streamConsumerFactory() {
-  const dynamodb = new DynamoDBClient({});
+  const dynamodb = new DynamoDBClient(DATA_PATH_CLIENT_SETTINGS);
   const settings = streamConsumerSettings(process.env);
-  return (event: KinesisStreamEvent) => handleStreamBatch(event, { dynamodb, ...settings });
+  const quarantine = { s3: new S3Client(DATA_PATH_CLIENT_SETTINGS), ...quarantineStoreSettings(process.env) };
+  return (event: KinesisStreamEvent, context?: Context) =>
+    handleStreamBatch(event, { dynamodb, ...settings, quarantine, remainingMs: context ? () => context.getRemainingTimeInMillis() : undefined });
 }
 
-/** Cold start of the queue consumer: S3 and DynamoDB clients, the raw bucket and the claims table from the environment. */
+/** Cold start of the queue consumer: S3 and DynamoDB clients, the raw bucket, the claims table and the quarantine from the environment. */
 export function queueConsumerFactory() {
-  const s3 = new S3Client({});
+  const s3 = new S3Client(DATA_PATH_CLIENT_SETTINGS);
   const settings = queueConsumerSettings(process.env);
-  const claims = { dynamodb: new DynamoDBClient({}), tableName: settings.claimsTable, ttlSeconds: settings.claimTtlSeconds };
-  return (event: SQSEvent) => handleIngestQueueBatch(event, { s3, rawBucket: settings.rawBucket, claims, staleClaimMs: settings.staleClaimMs });
+  const claims = { dynamodb: new DynamoDBClient(DATA_PATH_CLIENT_SETTINGS), tableName: settings.claimsTable, ttlSeconds: settings.claimTtlSeconds };
+  const quarantine = { s3, ...quarantineStoreSettings(process.env) };
+  return (event: SQSEvent) => handleIngestQueueBatch(event, { s3, rawBucket: settings.rawBucket, claims, staleClaimMs: settings.staleClaimMs, quarantine });
 }
 
 /** Cold start of Firehose's record transformation: a DynamoDB client and the claims table from the environment. */
 export function streamDeduplicationFactory() {
   const settings = streamDeduplicationSettings(process.env);
-  const claims = { dynamodb: new DynamoDBClient({}), tableName: settings.claimsTable, ttlSeconds: settings.claimTtlSeconds };
+  const claims = { dynamodb: new DynamoDBClient(DATA_PATH_CLIENT_SETTINGS), tableName: settings.claimsTable, ttlSeconds: settings.claimTtlSeconds };
   return (event: FirehoseTransformationEvent) => dropRepeatedStreamEvents(event, { claims });
 }
 
@@ -505,11 +512,12 @@ export class IngestionLayer extends pulumi.ComponentResource {
     const fn = this.consumerFunction("stream-consumer", {
       description: "Writes stream records to the DynamoDB speed layer",
       callbackFactory: streamConsumerFactory,
-      environment: { SPEED_LAYER_TABLE: this.speedLayerTableName, SPEED_LAYER_TTL_DAYS: String(ttlDays) },
+      environment: { SPEED_LAYER_TABLE: this.speedLayerTableName, SPEED_LAYER_TTL_DAYS: String(ttlDays), QUARANTINE_BUCKET: this.args.quarantineBucket.name },
       statements: [
         allow("ReadStream", KINESIS_READ_ACTIONS, this.stream.arn),
         allow("WriteSpeedLayer", "dynamodb:BatchWriteItem", this.speedLayerTableArn),
         allow("SendFailedBatchesToDlq", "sqs:SendMessage", this.streamDlq.arn),
+        this.quarantineStatement("speed-layer"),
       ],
     });
     const mapping = new aws.lambda.EventSourceMapping(`${this.layerName}-stream-mapping`, {
@@ -623,6 +631,11 @@ export class IngestionLayer extends pulumi.ComponentResource {
     });
   }
 
+  /** Writing quarantine objects under this consumer's own stage prefix only. */
+  private quarantineStatement(stage: QuarantineStage): pulumi.Output<Statement> {
+    return allow("QuarantinePoisonRecords", "s3:PutObject", pulumi.output(this.args.quarantineBucket.arn).apply((arn) => `${arn}/${QUARANTINE_PREFIX}${stage}/*`));
+  }
+
   /** Queue → consumer → raw bucket: partial batch failures, no starting position (SQS mappings take none). */
   private consumeQueue(queue: IngestQueueArgs): ConsumerWiring {
     const rawArn = pulumi.output(this.args.rawBucket.arn);
@@ -634,12 +647,14 @@ export class IngestionLayer extends pulumi.ComponentResource {
         CLAIMS_TABLE: this.claimsTable.name,
         CLAIM_TTL_SECONDS: this.claimTtlSeconds(),
         STALE_CLAIM_MS: String(staleClaimMs(this.functionTimeoutSeconds)),
+        QUARANTINE_BUCKET: this.args.quarantineBucket.name,
       },
       statements: [
         allow("ConsumeIngestQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], this.ingestQueue.arn),
         // Reading is how a redelivery finds out whether another raw object already holds an event.
         allow("ReadAndWriteRawApiObjects", ["s3:PutObject", "s3:GetObject"], rawArn.apply((arn) => `${arn}/${RAW_API_PREFIX}*`)),
         useClaims("ClaimApiEvents", this.claimsTable.arn, RAW_API_CLAIM_SCOPE),
+        this.quarantineStatement("raw-api"),
       ],
     });
     const mapping = new aws.lambda.EventSourceMapping(`${this.layerName}-queue-mapping`, {
@@ -724,6 +739,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
     createQueueDepthAlarm(`${this.layerName}-stream-dlq`, this.streamDlq, topicArn, this);
     createQueueDepthAlarm(`${this.layerName}-ingest-dlq`, this.ingestDlq, topicArn, this);
     createFunctionAlarms(`${this.layerName}-stream-consumer`, this.streamConsumer, topicArn, this);
+    createQuarantineAlarm(`${this.layerName}-stream-consumer`, this.streamConsumer, topicArn, this);
     const speedLayer = this.args.speedLayer ?? {};
     for (const replica of speedLayer.replicas ?? []) {
       const threshold = speedLayer.replicationLatencyAlarmMs ?? 60_000;
@@ -739,6 +755,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
       }, topicArn, this);
     }
     createFunctionAlarms(`${this.layerName}-queue-consumer`, this.queueConsumer, topicArn, this);
+    createQuarantineAlarm(`${this.layerName}-queue-consumer`, this.queueConsumer, topicArn, this);
     createFunctionAlarms(`${this.layerName}-stream-dedup`, this.streamDeduplication, topicArn, this);
   }
 }

@@ -1,4 +1,5 @@
 import { S3Client } from "@aws-sdk/client-s3";
+import { DATA_PATH_CLIENT_SETTINGS } from "../../functions/data-path-runtime";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { S3Event } from "aws-lambda";
@@ -6,14 +7,14 @@ import {
   CLEAN_PREFIX,
   MANIFEST_PREFIX,
   MANIFEST_SUFFIX,
-  QUARANTINE_PREFIX,
+  LAKE_TRANSFORM_QUARANTINE_PREFIX,
   RAW_API_PREFIX,
   RAW_STREAM_PREFIX,
   STAGED_EVENTS_PREFIX,
 } from "../../functions/lake-layout";
 import { handleCleanObjectsCreated, stagingSettings } from "../../functions/lake-staging";
 import { handleRawObjectsCreated, transformSettings } from "../../functions/lake-transform";
-import { createFunctionAlarms, createQueueDepthAlarm } from "../lib/alarms";
+import { createFunctionAlarms, createQuarantineAlarm, createQueueDepthAlarm } from "../lib/alarms";
 import { DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "../lib/data-path-functions";
 import { EVENT_COLUMNS, StreamObjectFormat, eventColumnJsonKeys } from "../lib/event-schema";
 import { Statement, allow, denyInsecureTransport, policyDocument, useDataKey } from "../lib/iam";
@@ -188,14 +189,14 @@ export interface CatalogTables {
 
 /** Cold start of the Transformation function: an S3 client and its bucket from the environment. */
 export function transformFunctionFactory() {
-  const s3 = new S3Client({});
+  const s3 = new S3Client(DATA_PATH_CLIENT_SETTINGS);
   const settings = transformSettings(process.env);
   return (event: S3Event) => handleRawObjectsCreated(event, { s3, ...settings });
 }
 
 /** Cold start of the Staging function: an S3 client and its bucket from the environment. */
 export function stagingFunctionFactory() {
-  const s3 = new S3Client({});
+  const s3 = new S3Client(DATA_PATH_CLIENT_SETTINGS);
   const settings = stagingSettings(process.env);
   return (event: S3Event) => handleCleanObjectsCreated(event, { s3, ...settings });
 }
@@ -276,7 +277,7 @@ export class DataLake extends pulumi.ComponentResource {
       statements: [
         // Only the prefixes its notification fires for: Parquet stream output is never read.
         s3Statement("ReadRawObjects", "s3:GetObject", this.raw.arn, rawPrefixesToTransform(streamFormat)),
-        s3Statement("WriteTransformedObjects", "s3:PutObject", this.transformed.arn, [CLEAN_PREFIX, QUARANTINE_PREFIX]),
+        s3Statement("WriteTransformedObjects", "s3:PutObject", this.transformed.arn, [CLEAN_PREFIX, LAKE_TRANSFORM_QUARANTINE_PREFIX]),
       ],
     });
     this.stagingFunction = this.lakeFunction("staging", {
@@ -303,6 +304,7 @@ export class DataLake extends pulumi.ComponentResource {
     if (args.alarmTopicArn !== undefined) {
       createQueueDepthAlarm(`${name}-failures`, this.failureQueue, args.alarmTopicArn, this);
       createFunctionAlarms(`${name}-transform`, this.transformFunction, args.alarmTopicArn, this);
+      createQuarantineAlarm(`${name}-transform`, this.transformFunction, args.alarmTopicArn, this);
       createFunctionAlarms(`${name}-staging`, this.stagingFunction, args.alarmTopicArn, this);
     }
 

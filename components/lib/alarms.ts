@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { QUARANTINE_METRIC } from "../../functions/quarantine";
 import type { InlineFunction } from "./inline-function";
 
 export interface MetricAlarmArgs {
@@ -62,6 +63,21 @@ export function createQueueDepthAlarm(name: string, queue: aws.sqs.Queue, alarmT
     namespace: "AWS/SQS",
     metricName: "ApproximateNumberOfMessagesVisible",
     dimensions: { QueueName: queue.name },
+    threshold: 0,
+  }, alarmTopicArn, parent);
+}
+
+/**
+ * Records a function quarantined (functions/quarantine.ts prints the metric as EMF):
+ * each one is data an operator has to look at and replay, so the first one alarms.
+ */
+export function createQuarantineAlarm(name: string, fn: InlineFunction, alarmTopicArn: pulumi.Input<string>, parent: pulumi.Resource): void {
+  createMetricAlarm(`${name}-quarantined`, {
+    description: `${name}: records quarantined (list and replay them with npm run quarantine)`,
+    namespace: QUARANTINE_METRIC.namespace,
+    metricName: QUARANTINE_METRIC.name,
+    dimensions: { FunctionName: fn.function.name },
+    statistic: "Sum",
     threshold: 0,
   }, alarmTopicArn, parent);
 }
