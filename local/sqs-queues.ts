@@ -85,6 +85,7 @@ const INTEGER_ATTRIBUTES: Readonly<Record<string, { min: number; max: number; de
 };
 /** Accepted and echoed, not interpreted: this server does not encrypt or authorise. */
 const OPAQUE_ATTRIBUTES = new Set(["KmsMasterKeyId", "Policy", "RedriveAllowPolicy", "SqsManagedSseEnabled"]);
+const FIFO_ATTRIBUTES = new Set(["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"]);
 /** Read-only attributes GetQueueAttributes computes. */
 export const COMPUTED_ATTRIBUTES = [
   "QueueArn",
@@ -132,9 +133,10 @@ export function normaliseQueueAttributes(requested: Record<string, unknown> | un
   const attributes: Record<string, string> = base ? { ...base } : defaultAttributes();
   for (const [name, raw] of Object.entries(requested ?? {})) {
     const value = String(raw);
-    if (name === "FifoQueue" || name === "ContentBasedDeduplication" || name === "DeduplicationScope" || name === "FifoThroughputLimit") {
-      if (value === "false" && name !== "DeduplicationScope" && name !== "FifoThroughputLimit") continue;
-      throw new SqsError("UnsupportedOperation", `Attribute ${name}: FIFO queues are not supported by this local server.`);
+    if (FIFO_ATTRIBUTES.has(name)) {
+      // "false" describes a standard queue, which is what this server makes.
+      if (value === "false") continue;
+      throw new SqsError("UnsupportedOperation", `Attribute ${name}=${value}: FIFO queues are not supported by this local server.`);
     }
     const range = INTEGER_ATTRIBUTES[name];
     if (range) {

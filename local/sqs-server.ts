@@ -118,7 +118,7 @@ interface LongPoll {
   wake(): void;
   /** Answers with no messages now (stop, queue deleted). */
   end(): void;
-  /** The client went away: unregister without answering. */
+  /** The client went away: unregister, receive nothing for it. */
   cancel(): void;
 }
 
@@ -156,7 +156,8 @@ async function handleRequest(state: Server, request: http.IncomingMessage, respo
   state.openResponses.add(response);
   response.once("close", () => state.openResponses.delete(response));
   const answer = (status: number, body: Output, headers: Record<string, string> = {}) => {
-    if (response.headersSent || response.destroyed) return;
+    // A client that went away (an abandoned long poll) gets nothing.
+    if (response.headersSent || response.destroyed || !response.socket || response.socket.destroyed) return;
     response.writeHead(status, {
       "content-type": JSON_CONTENT_TYPE,
       "x-amzn-requestid": requestId,
@@ -539,11 +540,11 @@ function receiveMessage(state: Server, input: Input, { response }: { response: h
   return new Promise<Output>((resolve) => {
     const deadline = Date.now() + request.waitSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
-    const finish = (output: Output | undefined) => {
+    const finish = (output: Output) => {
       if (timer) clearTimeout(timer);
       state.waiters.delete(poll);
       response.off("close", onClientGone);
-      if (output) resolve(output);
+      resolve(output);
     };
     const armTimer = () => {
       if (timer) clearTimeout(timer);
@@ -554,14 +555,14 @@ function receiveMessage(state: Server, input: Input, { response }: { response: h
     const poll: LongPoll = {
       queueName: request.queue.name,
       wake: () => {
-        if (!state.queues.has(request.queue.name)) return finish({});
+        if (state.queues.get(request.queue.name) !== request.queue) return finish({});
         const received = tryReceive(state, request);
         if (received) return finish(received);
         if (Date.now() >= deadline) return finish({});
         armTimer();
       },
       end: () => finish({}),
-      cancel: () => finish(undefined),
+      cancel: () => finish({}),
     };
     // A client that gave up must not have messages received (and hidden) on its behalf.
     const onClientGone = () => poll.cancel();

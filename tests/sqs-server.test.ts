@@ -124,7 +124,7 @@ describe("messages", () => {
     expect(await counts(queue.url)).toEqual({ visible: 0, inFlight: 2 });
 
     // The long poll returns when the 1 s visibility timeout ends.
-    const again = await receive(queue.url, { WaitTimeSeconds: 5, AttributeNames: ["ApproximateReceiveCount"] });
+    const again = await receive(queue.url, { WaitTimeSeconds: 5, AttributeNames: ["All"] });
     expect(bodies(again)).toEqual(["b", "d"]);
     expect(again.map((message) => message.Attributes?.ApproximateReceiveCount)).toEqual(["2", "2"]);
     expect(again.map((message) => message.ReceiptHandle)).not.toContain(byBody.get("b")!.ReceiptHandle);
@@ -212,6 +212,19 @@ describe("long polling", () => {
     const polling = receive(queue.url, { WaitTimeSeconds: 20 });
     await client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "arrived" }));
     expect(bodies(await polling)).toEqual(["arrived"]);
+  });
+
+  it("receives nothing for a client that gave up its long poll", async () => {
+    const queue = await createQueue();
+    const abandon = new AbortController();
+    const abandoned = client.send(new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 20 }), { abortSignal: abandon.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    abandon.abort();
+    await expect(abandoned).rejects.toMatchObject({ name: "AbortError" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "for the next poll" }));
+    expect(await counts(queue.url)).toEqual({ visible: 1, inFlight: 0 });
+    expect(bodies(await receive(queue.url))).toEqual(["for the next poll"]);
   });
 
   it("returns empty when the wait ends with no message", async () => {
