@@ -100,6 +100,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   let counts: Record<string, number> = {};
   let seen = 0;
   let forwarded = 0;
+  let stopping: Promise<void> | undefined;
 
   const server = http.createServer((request, response) => {
     seen++;
@@ -133,15 +134,21 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
       seen = 0;
       forwarded = 0;
     },
-    stop: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const request of stalled) request.socket.destroy();
-      stalled.clear();
-      server.closeAllConnections();
-      upstreamAgent.destroy();
-      await closed;
+    stop: () => {
+      stopping ??= stopProxy(server, stalled, upstreamAgent);
+      return stopping;
     },
   };
+}
+
+/** Idempotent through the caller: stalled requests are cut, every socket closes, both ways. */
+async function stopProxy(server: http.Server, stalled: Set<http.IncomingMessage>, upstreamAgent: http.Agent): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const request of stalled) request.socket.destroy();
+  stalled.clear();
+  server.closeAllConnections();
+  upstreamAgent.destroy();
+  await closed;
 }
 
 function injectFault(action: FaultAction, request: http.IncomingMessage, response: http.ServerResponse, stalled: Set<http.IncomingMessage>): void {

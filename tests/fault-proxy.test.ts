@@ -5,7 +5,9 @@
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import * as http from "http";
+import { startSqsServer } from "../local/sqs-server";
 import {
   chooseFault,
   connectionReset,
@@ -209,6 +211,27 @@ describe("connection faults", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     await proxy.stop();
     await expect(waiting).rejects.toThrow(/socket hang up|ECONNRESET/);
+  });
+});
+
+describe("in front of the local SQS server", () => {
+  it("a reset ReceiveMessage never reached the queue, so the SDK's retry gets the message", async () => {
+    const sqs = await startSqsServer();
+    const proxy = await startFaultProxy(sqs.endpoint);
+    proxies.push(proxy);
+    const client = new SQSClient({ region: EMULATOR_REGION, credentials: EMULATOR_CREDENTIALS, endpoint: proxy.endpoint, maxAttempts: 2 });
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: "through-proxy" }));
+    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: "once" }));
+    const isReceive = (request: ProxiedRequest) => request.headers["x-amz-target"] === "AmazonSQS.ReceiveMessage";
+    proxy.setRules([{ ...connectionReset(1, isReceive), maxFaults: 1 }]);
+
+    const { Messages = [], $metadata } = await client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+    expect(Messages.map((message) => message.Body)).toEqual(["once"]);
+    expect($metadata.attempts).toBe(2);
+    expect(proxy.faultCounts()).toEqual({ "connection-reset": 1 });
+    client.destroy();
+    await proxy.stop();
+    await sqs.stop();
   });
 });
 
