@@ -1,10 +1,11 @@
 /**
  * Real local AWS-compatible servers for handler tests, each on 127.0.0.1 with an
- * ephemeral port: dynalite (DynamoDB), kinesalite (Kinesis) and s3rver (S3). Start them
- * in beforeAll and stop them in afterAll; nothing is shared between test files. Also
- * here: SDK clients for them, waits for CREATING → ACTIVE, `invokeShipped`, which
- * runs a Lambda factory from the exact text CallbackFunction would ship, and
- * `expectShipsAsFactory`, which checks that text's shape.
+ * ephemeral port: dynalite (DynamoDB), kinesalite (Kinesis) and s3rver (S3), started by
+ * local/servers.ts (re-exported here). Start them in beforeAll and stop them in
+ * afterAll; nothing is shared between test files. Also here: SDK clients for them,
+ * waits for CREATING → ACTIVE, `invokeShipped`, which runs a Lambda factory from the
+ * exact text CallbackFunction would ship, and `expectShipsAsFactory`, which checks that
+ * text's shape.
  */
 import {
   CreateTableCommand,
@@ -28,65 +29,11 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as pulumi from "@pulumi/pulumi";
 import type { KinesisStreamEvent } from "aws-lambda";
-import * as fs from "fs";
-import type * as http from "http";
-import type { AddressInfo } from "net";
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator } from "../../local/servers";
 import { invokeAsShipped } from "./shipped";
-import * as os from "os";
-import * as path from "path";
 
-export const EMULATOR_REGION = "us-east-1";
-/** s3rver's default key pair; dynalite and kinesalite accept any credentials. */
-export const EMULATOR_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-const LOOPBACK = "127.0.0.1";
-
-export interface RunningEmulator {
-  /** e.g. "http://127.0.0.1:41234" */
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-type ServerFactory = (options: Record<string, unknown>) => http.Server;
-const dynalite: ServerFactory = require("dynalite");
-const kinesalite: ServerFactory = require("kinesalite");
-const S3rver: new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> } = require("s3rver");
-
-function listenOnLoopback(server: http.Server): Promise<RunningEmulator> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        endpoint: `http://${LOOPBACK}:${port}`,
-        stop: () => new Promise<void>((done, fail) => server.close((error?: Error) => (error ? fail(error) : done()))),
-      });
-    });
-  });
-}
-
-/** DynamoDB in memory; tables still pass through CREATING, so use createTableAndWait. */
-export function startDynalite(): Promise<RunningEmulator> {
-  return listenOnLoopback(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
-}
-
-/** Kinesis in memory; streams still pass through CREATING, so use createStreamAndWait. */
-export function startKinesalite(): Promise<RunningEmulator> {
-  return listenOnLoopback(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 }));
-}
-
-/** S3 on a throwaway directory, with the given buckets created; the directory goes when it stops. */
-export async function startS3rver(buckets: readonly string[]): Promise<RunningEmulator> {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), "s3rver-"));
-  const server = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
-  const { port } = await server.run();
-  return {
-    endpoint: `http://${LOOPBACK}:${port}`,
-    stop: async () => {
-      await server.close();
-      fs.rmSync(directory, { recursive: true, force: true });
-    },
-  };
-}
+export { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynalite, startKinesalite, startS3rver } from "../../local/servers";
+export type { LocalS3, RunningEmulator } from "../../local/servers";
 
 const clientConfig = (endpoint: string) => ({ region: EMULATOR_REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
 
