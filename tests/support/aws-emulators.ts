@@ -28,12 +28,12 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 // The Kinesis client defaults to HTTP/2, which kinesalite does not speak.
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as pulumi from "@pulumi/pulumi";
-import type { KinesisStreamEvent } from "aws-lambda";
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator } from "../../local/servers";
 import { invokeAsShipped } from "./shipped";
 
 export { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynalite, startKinesalite, startS3rver } from "../../local/servers";
 export type { LocalS3, RunningEmulator } from "../../local/servers";
+export { kinesisEventOf } from "../../local/event-sources";
 
 const clientConfig = (endpoint: string) => ({ region: EMULATOR_REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
 
@@ -87,28 +87,6 @@ export async function readAllRecords(client: KinesisClient, streamName: string):
     all.push(...Records.map((record) => ({ shardId, record })));
   }
   return all;
-}
-
-/** The event Lambda's Kinesis poller would build from these records. */
-export function kinesisEventOf(records: { shardId: string; record: _Record }[], streamArn: string): KinesisStreamEvent {
-  return {
-    Records: records.map(({ shardId, record }) => ({
-      awsRegion: EMULATOR_REGION,
-      eventID: `${shardId}:${record.SequenceNumber}`,
-      eventName: "aws:kinesis:record",
-      eventSource: "aws:kinesis",
-      eventSourceARN: streamArn,
-      eventVersion: "1.0",
-      invokeIdentityArn: "arn:aws:iam::123456789012:role/test",
-      kinesis: {
-        kinesisSchemaVersion: "1.0",
-        partitionKey: record.PartitionKey!,
-        sequenceNumber: record.SequenceNumber!,
-        data: Buffer.from(record.Data!).toString("base64"),
-        approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp ?? new Date()).getTime() / 1000,
-      },
-    })),
-  };
 }
 
 /** Every item of a table, unmarshalled and sorted by key, for whole-table comparisons. */
