@@ -61,6 +61,7 @@ export interface ShippedFunction extends Invocable {
   /** The environment's process id while one is running. */
   readonly pid: number | undefined;
   readonly invocations: number;
+  /** Initialisations attempted (the factory run in a new environment), failed ones included. */
   readonly coldStarts: number;
   readonly timeouts: number;
   /** Kills the environment (waiting for it to exit) and removes the shipped text. */
@@ -87,15 +88,20 @@ export function lambdaTimeoutError(requestId: string, timeoutSeconds: number): R
  * host starts a new one for the next event.
  */
 const ENVIRONMENT_SCRIPT = `
+const fs = require("fs");
 const util = require("util");
 ${RUNTIME_ERROR_RESPONSE_JS}
 let handler;
-process.on("disconnect", () => process.exit(0));
+// The host died without stop(): take the shipped text with us, and go.
+process.on("disconnect", () => {
+  fs.rmSync(__dirname, { recursive: true, force: true });
+  process.exit(0);
+});
 process.on("message", async ({ requestId, event }) => {
   if (handler === undefined) {
+    process.send({ coldStart: true });
     try {
       handler = require("./__index.js").handler;
-      process.send({ coldStart: true });
     } catch (error) {
       process.send({ requestId, ok: false, error: runtimeErrorResponse(error), initFailed: true }, () => process.exit(1));
       return;
