@@ -56,6 +56,15 @@ function arnParts(arn: string): { region: string; account: string } {
   return { region, account };
 }
 
+/** An invocation that could not happen at all (e.g. the function was stopped) fails like one that ran and threw. */
+async function invokeSafely(fn: Invocable, event: unknown): Promise<InvocationOutcome> {
+  try {
+    return await fn.invoke(event);
+  } catch (error) {
+    return { ok: false, requestId: randomUUID(), error: { errorType: "Local.InvokeFailed", errorMessage: String((error as Error)?.message ?? error), trace: [] } };
+  }
+}
+
 const functionArnOf = (fn: Invocable, sourceArn: string) => {
   const { region, account } = arnParts(sourceArn);
   return `arn:aws:lambda:${region}:${account}:function:${fn.name}`;
@@ -340,7 +349,7 @@ export async function startKinesisMapping(options: KinesisMappingOptions): Promi
     if (plan.attempts > 0) stats.retries++;
     stats.invocations++;
     inFlight++;
-    const outcome = await fn.invoke(kinesisEventOf(batch.map((record) => ({ shardId: shard.shardId, record })), streamArn));
+    const outcome = await invokeSafely(fn, kinesisEventOf(batch.map((record) => ({ shardId: shard.shardId, record })), streamArn));
     inFlight--;
     const verdict = judgeStreamBatch(outcome, batch.map((record) => record.SequenceNumber!), options.reportBatchItemFailures);
     const step = nextBatchStep(verdict, plan, options);
@@ -524,12 +533,14 @@ export function startSqsMapping(options: SqsMappingOptions): RunningSource<SqsMa
       if (batch.length === 0) {
         caughtUpGeneration = generation;
         waiters.check();
+        // Short polling answers at once: pause so an empty queue is not asked in a tight loop.
+        if ((options.waitTimeSeconds ?? 20) === 0) await sleep(100);
         continue;
       }
       inFlight = true;
       stats.messagesReceived += batch.length;
       stats.invocations++;
-      const outcome = await fn.invoke({ Records: batch.map((message) => sqsEventRecordOf(message, queueArn)) });
+      const outcome = await invokeSafely(fn, { Records: batch.map((message) => sqsEventRecordOf(message, queueArn)) });
       const succeeded = judgeQueueBatch(outcome, batch.map((message) => message.MessageId!), options.reportBatchItemFailures);
       const toDelete = batch.filter((message) => succeeded.has(message.MessageId!));
       try {
@@ -594,6 +605,8 @@ export interface FirehoseDeliveryStats {
   recordsProcessingFailed: number;
   objectsWritten: number;
   errorObjectsWritten: number;
+  /** Deliveries that failed to write and went back to the buffer. */
+  deliveryErrors: number;
   pollErrors: number;
 }
 
@@ -687,8 +700,9 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const startingPosition = options.startingPosition ?? "LATEST";
   const transformArn = options.transform ? `${functionArnOf(options.transform, streamArn)}:$LATEST` : undefined;
-  const stats: FirehoseDeliveryStats = { recordsRead: 0, transformInvocations: 0, recordsOk: 0, recordsDropped: 0, recordsProcessingFailed: 0, objectsWritten: 0, errorObjectsWritten: 0, pollErrors: 0 };
+  const stats: FirehoseDeliveryStats = { recordsRead: 0, transformInvocations: 0, recordsOk: 0, recordsDropped: 0, recordsProcessingFailed: 0, objectsWritten: 0, errorObjectsWritten: 0, deliveryErrors: 0, pollErrors: 0 };
   let buffer: BufferedRecord[] = [];
+  let bufferStartedAt: number | undefined;
   let delivering: Promise<void> = Promise.resolve();
   let deliveriesInFlight = 0;
   let stopped = false;
@@ -716,7 +730,7 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
     let lastError: RuntimeErrorResponse | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       stats.transformInvocations++;
-      const outcome = await options.transform.invoke(firehoseTransformationEvent(records, recordIds, deliveryStreamArn, streamArn));
+      const outcome = await invokeSafely(options.transform, firehoseTransformationEvent(records, recordIds, deliveryStreamArn, streamArn));
       if (outcome.ok) return { verdicts: judgeTransformation(outcome.result, recordIds), attemptsMade: attempt };
       lastError = outcome.error;
     }
@@ -757,22 +771,30 @@ export async function startFirehoseDelivery(options: FirehoseDeliveryOptions): P
     const records = buffer;
     buffer = [];
     deliveriesInFlight++;
-    delivering = delivering.then(() => deliver(records)).catch(() => void stats.pollErrors++).finally(() => {
+    // A failed write loses nothing: the records go back to the front of the buffer for the next delivery
+    // (Firehose retries S3 writes for up to 24 hours; here the transformation runs again too).
+    const requeue = () => {
+      stats.deliveryErrors++;
+      buffer.unshift(...records);
+      bufferStartedAt ??= Date.now();
+    };
+    delivering = delivering.then(() => deliver(records)).catch(requeue).finally(() => {
       deliveriesInFlight--;
       waiters.check();
     });
     return delivering;
   };
 
-  let bufferStartedAt: number | undefined;
   const readShard = async (shard: ShardPoller) => {
     while (!stopped) {
       const generation = waiters.generation;
-      let found = false;
+      let found: boolean;
       try {
         found = await fetchRecords(kinesis, streamName, shard, startingPosition);
       } catch {
         stats.pollErrors++;
+        await sleep(pollIntervalMs);
+        continue;
       }
       const fetched = shard.records.splice(0);
       stats.recordsRead += fetched.length;
@@ -931,7 +953,7 @@ export function forwardS3Notifications(s3: { onEvent(listener: (record: S3rverEv
         await sleep(options.retryDelayMs ?? 1000);
       }
       stats.invocations++;
-      outcome = await rule.fn.invoke(event);
+      outcome = await invokeSafely(rule.fn, event);
       if (outcome.ok) return;
     }
     if (outcome === undefined || outcome.ok) return;
