@@ -591,7 +591,11 @@ export interface FirehoseDeliveryOptions {
   readonly deliveryStreamName?: string;
   /** Appended to object keys (the component sets ".json.gz"). @default ".gz" */
   readonly fileExtension?: string;
-  /** Firehose reads its Kinesis source from the stream's tip when it is created. @default "LATEST" */
+  /**
+   * Where reading starts. Firehose is understood to start a Kinesis source at LATEST when the
+   * delivery stream is created (not confirmed in the docs searched); TRIM_HORIZON replays the stream.
+   * @default "LATEST"
+   */
   readonly startingPosition?: "TRIM_HORIZON" | "LATEST";
   /** @default 250 */
   readonly pollIntervalMs?: number;
