@@ -28,7 +28,7 @@ import {
 } from "../local/event-sources";
 import { Invocable, InvocationOutcome, ShippedFunction, hostShippedFunction } from "../local/function-host";
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, LocalS3, RunningEmulator, startDynalite, startKinesalite, startS3rver } from "../local/servers";
-import { createClaimsTable, createStreamAndWait, createTableAndWait, dynamoDbClient, kinesisClient, listKeys, readText, s3Client, scanAll } from "./support/aws-emulators";
+import { createClaimsTable, createSpeedLayerTable, createStreamAndWait, dynamoDbClient, kinesisClient, listKeys, readText, s3Client, scanAll } from "./support/aws-emulators";
 
 const ingestEvent = (id: string) =>
   JSON.stringify({ eventId: id, source: "orders-api", entityId: `order-${id}`, eventType: "order.created", occurredAt: "2026-03-04T05:06:07Z", payload: { amount: 1 } });
@@ -160,12 +160,7 @@ describe("event sources on the local servers", () => {
   describe("a Kinesis event source mapping", () => {
     it("delivers every record once, in sequence order per shard, to the shipped stream consumer", async () => {
       const tableName = `speed-layer-${++counter}`;
-      await createTableAndWait(db, {
-        TableName: tableName,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
-      });
+      await createSpeedLayerTable(db, tableName);
       const { streamName, streamArn } = await freshStream(2);
       const consumer = recorded<KinesisStreamEvent>(await host(streamConsumerFactory, { SPEED_LAYER_TABLE: tableName, SPEED_LAYER_TTL_DAYS: "7" }));
       const mapping = await startKinesisMapping({ ...mappingRules, kinesis, streamName, streamArn, fn: consumer, batchSize: 7, maximumRetryAttempts: 2, bisectBatchOnFunctionError: true });

@@ -133,3 +133,13 @@ export function createClaimsTable(client: DynamoDBClient, tableName: string): Pr
     KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
   });
 }
+
+/** A speed-layer table shaped like IngestionLayer's (string keys "pk" and "sk"). */
+export function createSpeedLayerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return createTableAndWait(client, {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+  });
+}
