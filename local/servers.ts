@@ -5,8 +5,9 @@
  * started it. No jest here, so a script can use it.
  *
  * Exports: EMULATOR_REGION, EMULATOR_CREDENTIALS, RunningEmulator, startDynalite(),
- * startKinesalite(), LocalS3 / S3NotificationListener / startS3rver(buckets),
- * freePort(), LocalPostgres / startPostgres(), LocalRedis / startRedis(), REDIS_SERVER.
+ * startKinesalite(), LocalS3 / S3rverEventRecord / S3NotificationListener /
+ * startS3rver(buckets), freePort(), exited(child), LocalPostgres / startPostgres(),
+ * LocalRedis / startRedis(), REDIS_SERVER, requireRedisServer(binary?).
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
