@@ -25,11 +25,11 @@ import {
   EMULATOR_REGION,
   RunningEmulator,
   createStreamAndWait,
-  createTableAndWait,
   dynamoDbClient,
   expectShipsAsFactory,
   invokeShipped,
   createClaimsTable,
+  createSpeedLayerTable,
   kinesisClient,
   kinesisEventOf,
   listKeys,
@@ -115,12 +115,7 @@ describe("stream consumer against dynalite, kinesalite and s3rver", () => {
   /** A fresh speed-layer table shaped like the component's (pk/sk strings). */
   async function freshTable(): Promise<string> {
     const tableName = `speed-layer-${++tableCounter}`;
-    await createTableAndWait(db, {
-      TableName: tableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
-      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
-    });
+    await createSpeedLayerTable(db, tableName);
     return tableName;
   }
 

@@ -1,10 +1,11 @@
 /**
  * Real local AWS-compatible servers for handler tests, each on 127.0.0.1 with an
- * ephemeral port: dynalite (DynamoDB), kinesalite (Kinesis) and s3rver (S3). Start them
- * in beforeAll and stop them in afterAll; nothing is shared between test files. Also
- * here: SDK clients for them, waits for CREATING → ACTIVE, `invokeShipped`, which
- * runs a Lambda factory from the exact text CallbackFunction would ship, and
- * `expectShipsAsFactory`, which checks that text's shape.
+ * ephemeral port: dynalite (DynamoDB), kinesalite (Kinesis) and s3rver (S3), started by
+ * local/servers.ts (re-exported here). Start them in beforeAll and stop them in
+ * afterAll; nothing is shared between test files. Also here: SDK clients for them,
+ * waits for CREATING → ACTIVE, `invokeShipped`, which runs a Lambda factory from the
+ * exact text CallbackFunction would ship, and `expectShipsAsFactory`, which checks that
+ * text's shape.
  */
 import {
   CreateTableCommand,
@@ -27,66 +28,12 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 // The Kinesis client defaults to HTTP/2, which kinesalite does not speak.
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as pulumi from "@pulumi/pulumi";
-import type { KinesisStreamEvent } from "aws-lambda";
-import * as fs from "fs";
-import type * as http from "http";
-import type { AddressInfo } from "net";
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator } from "../../local/servers";
 import { invokeAsShipped } from "./shipped";
-import * as os from "os";
-import * as path from "path";
 
-export const EMULATOR_REGION = "us-east-1";
-/** s3rver's default key pair; dynalite and kinesalite accept any credentials. */
-export const EMULATOR_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-const LOOPBACK = "127.0.0.1";
-
-export interface RunningEmulator {
-  /** e.g. "http://127.0.0.1:41234" */
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-type ServerFactory = (options: Record<string, unknown>) => http.Server;
-const dynalite: ServerFactory = require("dynalite");
-const kinesalite: ServerFactory = require("kinesalite");
-const S3rver: new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> } = require("s3rver");
-
-function listenOnLoopback(server: http.Server): Promise<RunningEmulator> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        endpoint: `http://${LOOPBACK}:${port}`,
-        stop: () => new Promise<void>((done, fail) => server.close((error?: Error) => (error ? fail(error) : done()))),
-      });
-    });
-  });
-}
-
-/** DynamoDB in memory; tables still pass through CREATING, so use createTableAndWait. */
-export function startDynalite(): Promise<RunningEmulator> {
-  return listenOnLoopback(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
-}
-
-/** Kinesis in memory; streams still pass through CREATING, so use createStreamAndWait. */
-export function startKinesalite(): Promise<RunningEmulator> {
-  return listenOnLoopback(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 }));
-}
-
-/** S3 on a throwaway directory, with the given buckets created; the directory goes when it stops. */
-export async function startS3rver(buckets: readonly string[]): Promise<RunningEmulator> {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), "s3rver-"));
-  const server = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
-  const { port } = await server.run();
-  return {
-    endpoint: `http://${LOOPBACK}:${port}`,
-    stop: async () => {
-      await server.close();
-      fs.rmSync(directory, { recursive: true, force: true });
-    },
-  };
-}
+export { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynalite, startKinesalite, startS3rver } from "../../local/servers";
+export type { LocalS3, RunningEmulator } from "../../local/servers";
+export { kinesisEventOf } from "../../local/event-sources";
 
 const clientConfig = (endpoint: string) => ({ region: EMULATOR_REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
 
@@ -142,28 +89,6 @@ export async function readAllRecords(client: KinesisClient, streamName: string):
   return all;
 }
 
-/** The event Lambda's Kinesis poller would build from these records. */
-export function kinesisEventOf(records: { shardId: string; record: _Record }[], streamArn: string): KinesisStreamEvent {
-  return {
-    Records: records.map(({ shardId, record }) => ({
-      awsRegion: EMULATOR_REGION,
-      eventID: `${shardId}:${record.SequenceNumber}`,
-      eventName: "aws:kinesis:record",
-      eventSource: "aws:kinesis",
-      eventSourceARN: streamArn,
-      eventVersion: "1.0",
-      invokeIdentityArn: "arn:aws:iam::123456789012:role/test",
-      kinesis: {
-        kinesisSchemaVersion: "1.0",
-        partitionKey: record.PartitionKey!,
-        sequenceNumber: record.SequenceNumber!,
-        data: Buffer.from(record.Data!).toString("base64"),
-        approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp ?? new Date()).getTime() / 1000,
-      },
-    })),
-  };
-}
-
 /** Every item of a table, unmarshalled and sorted by key, for whole-table comparisons. */
 export async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
   const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
@@ -206,5 +131,15 @@ export function createClaimsTable(client: DynamoDBClient, tableName: string): Pr
     BillingMode: "PAY_PER_REQUEST",
     AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
     KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+  });
+}
+
+/** A speed-layer table shaped like IngestionLayer's (string keys "pk" and "sk"). */
+export function createSpeedLayerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return createTableAndWait(client, {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
   });
 }

@@ -4,46 +4,26 @@
  * `env` as its whole environment and the project's node_modules standing in for the
  * archive's (the Lambda runtime provides @aws-sdk/* the same way).
  *
- * A failed invocation is reported the way the Node.js Lambda runtime reports it to the
- * Runtime API, and so to callers, destinations and dead-letter queues: errorType,
- * errorMessage and trace. The rule mirrors toRapidResponse and _isError in
- * aws/aws-lambda-nodejs-runtime-interface-client, src/Errors.js (commit da5777a8963928cac4f6f93d88d6928262f6bd2a):
- * a native Error, or any object whose name, message and stack are non-empty strings,
- * reports its name, message and stack lines (DEL characters escaped as %7F); anything
- * else reports `typeof` and its string form with an empty trace. That second branch is
- * how a serialised `class X extends Error` used to surface: "object", "[object Object]".
+ * A failed invocation is reported with the runtime's rule (local/lambda-runtime.ts):
+ * errorType, errorMessage and trace.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { RUNTIME_ERROR_RESPONSE_JS, shippedText } from "../../local/lambda-runtime";
+import type { RuntimeErrorResponse } from "../../local/lambda-runtime";
 import { PROJECT_DIR } from "../../scripts/engine";
 
-/** What the runtime posts to /invocation/{id}/error for a rejected handler. */
-export interface RuntimeErrorResponse {
-  readonly errorType: string;
-  readonly errorMessage: string;
-  readonly trace: string[];
-}
+export { shippedText };
+export type { RuntimeErrorResponse };
 
 // The result goes to a file, not stdout, which the handler's own log lines share.
 const INVOKE_SCRIPT = `
 const fs = require("fs");
 const util = require("util");
 const [event, resultFile] = process.argv.slice(2);
-const escapeDel = (text) => String(text).split("\\x7F").join("%7F");
-const isErrorLike = (value) => Boolean(value) && [value.name, value.message, value.stack].every((part) => typeof part === "string" && part.length > 0);
-function runtimeErrorResponse(error) {
-  try {
-    if (util.types.isNativeError(error) || isErrorLike(error)) {
-      return { errorType: escapeDel(error.name), errorMessage: escapeDel(error.message), trace: escapeDel(error.stack).split("\\n") };
-    }
-    return { errorType: typeof error, errorMessage: String(error), trace: [] };
-  } catch {
-    return { errorType: "handled", errorMessage: "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack", trace: [] };
-  }
-}
+${RUNTIME_ERROR_RESPONSE_JS}
 const settle = (outcome) => fs.writeFileSync(resultFile, JSON.stringify(outcome));
 Promise.resolve()
   .then(() => require("./__index.js").handler(JSON.parse(event)))
@@ -66,11 +46,6 @@ export class ShippedInvocationFailed extends Error {
 export interface InvokeOptions {
   /** A module (absolute path) the process requires before the handler, e.g. a client-level SDK stub. @default none */
   readonly preload?: string;
-}
-
-/** The exact text CallbackFunction ships for a factory. */
-export async function shippedText(factory: () => unknown): Promise<string> {
-  return (await pulumi.runtime.serializeFunction(factory as (...args: unknown[]) => unknown, { isFactoryFunction: true })).text;
 }
 
 /**
