@@ -23,9 +23,11 @@ export function positiveIntegerEnv(env: Environment, name: string): number {
  * SDK client settings for every data-path handler: a connection that stalls fails after
  * these timeouts and is retried by the SDK, instead of hanging until the function's
  * timeout kills the invocation (which fails its whole batch). The request timeout is a
- * socket inactivity timeout, so large objects that keep flowing are not cut.
+ * socket inactivity timeout, so large objects that keep flowing are not cut. Current
+ * smithy handlers only log a request timeout unless throwOnRequestTimeout is set (the
+ * NodeHttpHandlerOptions docs; dr/clients.ts does the same).
  */
-export const DATA_PATH_CLIENT_SETTINGS = { maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 4_000 } } as const;
+export const DATA_PATH_CLIENT_SETTINGS = { maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 4_000, throwOnRequestTimeout: true } } as const;
 
 /** The longest one SDK call can take with DATA_PATH_CLIENT_SETTINGS when every attempt stalls (backoff aside). */
 export const WORST_SDK_CALL_MS =

@@ -6,7 +6,8 @@
  *
  * A record's claim is owned by its stream position (shard, sequence number and
  * subsequence number), so Firehose retrying an invocation with the same records passes
- * them again. Records that are not the event contract pass through unchanged: the
+ * them again. Every record it keeps ends with a newline (see newlineTerminated). Records
+ * that are not the event contract pass through otherwise unchanged: the
  * Transformation function quarantines them with their reason (GZIP mode), or Firehose's
  * format conversion refuses them into `stream-errors/` (Parquet mode). A failing claims
  * table fails the invocation, so Firehose retries it and, after its retries, writes the
@@ -40,6 +41,17 @@ export function streamPosition(record: FirehoseTransformationEventRecord): strin
   return metadata ? `${metadata.shardId}/${metadata.sequenceNumber}/${metadata.subsequenceNumber ?? "0"}` : `record/${record.recordId}`;
 }
 
+/**
+ * The record's data with a newline at its end (unless it has one). Firehose concatenates
+ * records with no delimiter, so without one a malformed record ("{not json") runs into
+ * the records after it, and the Transformation function's splitting would quarantine them
+ * with it; one record per line keeps a bad record to its own row. Found by `npm run local`.
+ */
+export function newlineTerminated(base64Data: string): string {
+  const bytes = Buffer.from(base64Data, "base64");
+  return bytes.length > 0 && bytes[bytes.length - 1] === 0x0a ? base64Data : Buffer.concat([bytes, Buffer.from("\n")]).toString("base64");
+}
+
 export async function dropRepeatedStreamEvents(event: FirehoseTransformationEvent, deps: StreamDeduplicationDeps): Promise<FirehoseTransformationResult> {
   const log = deps.log ?? logJson;
   const eventIds = new Map<string, string>();
@@ -61,7 +73,7 @@ export async function dropRepeatedStreamEvents(event: FirehoseTransformationEven
     const claim = eventId === undefined ? undefined : claims.get(eventId);
     const keep = claim === undefined || (claim.status === "claimed" && owners.get(eventId!) === streamPosition(record));
     if (!keep) dropped++;
-    return { recordId: record.recordId, result: keep ? ("Ok" as const) : ("Dropped" as const), data: record.data };
+    return { recordId: record.recordId, result: keep ? ("Ok" as const) : ("Dropped" as const), data: keep ? newlineTerminated(record.data) : record.data };
   });
   log({ level: "INFO", message: "Stream records deduplicated", records: records.length, dropped, invocationId: event.invocationId });
   return { records };

@@ -97,7 +97,15 @@ process.on("disconnect", () => {
   fs.rmSync(__dirname, { recursive: true, force: true });
   process.exit(0);
 });
-process.on("message", async ({ requestId, event }) => {
+// The parts of Lambda's context object the handlers use (getRemainingTimeInMillis bounds their retries).
+const contextOf = (requestId, deadline) => ({
+  awsRequestId: requestId,
+  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+  functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+  getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  callbackWaitsForEmptyEventLoop: true,
+});
+process.on("message", async ({ requestId, event, deadline }) => {
   if (handler === undefined) {
     process.send({ coldStart: true });
     try {
@@ -108,7 +116,7 @@ process.on("message", async ({ requestId, event }) => {
     }
   }
   try {
-    const result = await handler(event);
+    const result = await handler(event, contextOf(requestId, deadline));
     process.send({ requestId, ok: true, result: result === undefined ? null : result });
   } catch (error) {
     process.send({ requestId, ok: false, error: runtimeErrorResponse(error) });
@@ -177,7 +185,7 @@ export async function hostShippedFunction(name: string, factory: () => unknown, 
       }, options.timeoutSeconds * 1000);
       environment.on("message", onMessage);
       environment.once("exit", onExit);
-      environment.send({ requestId, event });
+      environment.send({ requestId, event, deadline: Date.now() + options.timeoutSeconds * 1000 });
     });
   };
 

@@ -19,7 +19,7 @@ import { handleIngestQueueBatch } from "../functions/ingestion-queue-consumer";
 import { handleStreamBatch } from "../functions/ingestion-stream-consumer";
 import { handleCleanObjectsCreated } from "../functions/lake-staging";
 import { handleRawObjectsCreated, splitRows } from "../functions/lake-transform";
-import { dropRepeatedStreamEvents } from "../functions/stream-deduplication";
+import { dropRepeatedStreamEvents, newlineTerminated } from "../functions/stream-deduplication";
 import {
   EMULATOR_REGION,
   RunningEmulator,
@@ -337,7 +337,7 @@ describe("each lake zone holds one row per event id under redelivery", () => {
     expect(await rowsPerZone(`run${run}-`)).toEqual({ raw: onceEach(all), transformed: onceEach(all), staged: onceEach(all) });
   });
 
-  it("passes records that are not ingest events through unchanged, for the Transformation function to quarantine", async () => {
+  it("passes records that are not ingest events through, one per line, for the Transformation function to quarantine", async () => {
     const published = thirdPartyEvent<KinesisStreamEvent>(KINESIS_EVENTS[3]);
     const firehose: FirehoseTransformationEvent = {
       invocationId: "inv-text",
@@ -351,7 +351,9 @@ describe("each lake zone holds one row per event id under redelivery", () => {
       })),
     };
     const result = await dropRepeatedStreamEvents(firehose, { claims, log: quiet });
-    expect(result.records).toEqual(firehose.records.map((record) => ({ recordId: record.recordId, result: "Ok", data: record.data })));
+    const asLine = (data: string) => Buffer.concat([Buffer.from(data, "base64"), Buffer.from("\n")]).toString("base64");
+    expect(result.records).toEqual(firehose.records.map((record) => ({ recordId: record.recordId, result: "Ok", data: asLine(record.data) })));
+    expect(newlineTerminated(asLine("e30="))).toBe(asLine("e30="));
   });
 
   it("fails the Firehose invocation, for Firehose to retry, when the claims table cannot be used", async () => {

@@ -7,16 +7,8 @@
  * exact text CallbackFunction would ship, and `expectShipsAsFactory`, which checks that
  * text's shape.
  */
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import {
-  CreateTableCommand,
-  CreateTableCommandInput,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ScanCommand,
-} from "@aws-sdk/client-dynamodb";
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
@@ -30,10 +22,12 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as pulumi from "@pulumi/pulumi";
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator } from "../../local/servers";
 import { invokeAsShipped } from "./shipped";
+import { createTableAndWait } from "../../local/aws-setup";
 
 export { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynalite, startKinesalite, startS3rver } from "../../local/servers";
 export type { LocalS3, RunningEmulator } from "../../local/servers";
 export { kinesisEventOf } from "../../local/event-sources";
+export { createStreamAndWait, createTableAndWait } from "../../local/aws-setup";
 
 const clientConfig = (endpoint: string) => ({ region: EMULATOR_REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
 
@@ -47,33 +41,6 @@ export function s3Client(emulator: RunningEmulator): S3Client {
 
 export function kinesisClient(emulator: RunningEmulator): KinesisClient {
   return new KinesisClient({ ...clientConfig(emulator.endpoint), requestHandler: new NodeHttpHandler() });
-}
-
-async function waitUntil(description: string, check: () => Promise<boolean>, attempts = 100): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`Gave up waiting for ${description}`);
-}
-
-export async function createTableAndWait(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
-  await client.send(new CreateTableCommand(input));
-  await waitUntil(`table ${input.TableName} to be ACTIVE`, async () => {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
-    return Table?.TableStatus === "ACTIVE";
-  });
-}
-
-export async function createStreamAndWait(client: KinesisClient, streamName: string, shardCount: number): Promise<string> {
-  await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
-  let streamArn = "";
-  await waitUntil(`stream ${streamName} to be ACTIVE`, async () => {
-    const { StreamDescriptionSummary } = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    streamArn = StreamDescriptionSummary?.StreamARN ?? "";
-    return StreamDescriptionSummary?.StreamStatus === "ACTIVE";
-  });
-  return streamArn;
 }
 
 /** Every record of every shard, from the start of the stream, in shard then sequence order. */
