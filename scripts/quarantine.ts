@@ -15,16 +15,21 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as fs from "fs";
 import { Listr } from "listr2";
 import { validateStageConfig } from "../config";
 import { execRunner } from "../dr/topology-source";
 import { QUARANTINE_STAGES, QuarantineStage } from "../functions/quarantine";
+import { EMULATOR_CREDENTIALS } from "../local/servers";
 import { QuarantineCase, ReplayDeps, ReplayOutcome, listQuarantine, parseFixes, replayQuarantined } from "../operations/quarantine";
 import { readStackConfig } from "./engine";
 
 const USAGE = "Usage: npm run quarantine -- --stack STACK [--outputs-file F] list [--stage S] [--since ISO] [--format text|json] | replay --ids ID[,ID...] [--fixes FILE] [--dry-run] [--force]";
 const BOOLEAN_FLAGS = new Set(["dry-run", "force"]);
+// A misspelt flag (--stages) must fail, not quietly list or replay everything.
+const VALUE_FLAGS = new Set(["stack", "outputs-file", "stage", "since", "format", "ids", "fixes"]);
+const FORMATS = ["text", "json"];
 
 export interface QuarantineArgs {
   readonly command: "list" | "replay";
@@ -48,14 +53,17 @@ export function parseQuarantineArgs(argv: readonly string[]): QuarantineArgs {
       switches.add(name);
       continue;
     }
+    if (!VALUE_FLAGS.has(name)) throw new Error(`Unknown flag --${name}. ${USAGE}`);
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value. ${USAGE}`);
+    // "--ids --force" would otherwise take "--force" as the ids.
+    if (value === undefined || value.startsWith("--")) throw new Error(`--${name} needs a value. ${USAGE}`);
     flags[name] = value;
   }
   if (words.length !== 1 || (words[0] !== "list" && words[0] !== "replay")) throw new Error(`Say list or replay. ${USAGE}`);
   if (!flags.stack) throw new Error(`--stack is required. ${USAGE}`);
   if (flags.stage !== undefined && !QUARANTINE_STAGES.includes(flags.stage as QuarantineStage)) throw new Error(`--stage must be one of ${QUARANTINE_STAGES.join(", ")}`);
   if (flags.since !== undefined && Number.isNaN(Date.parse(flags.since))) throw new Error(`--since must be an ISO-8601 date-time, not "${flags.since}"`);
+  if (flags.format !== undefined && !FORMATS.includes(flags.format)) throw new Error(`--format must be text or json, not "${flags.format}"`);
   if (words[0] === "replay" && !flags.ids) throw new Error(`replay needs --ids. ${USAGE}`);
   return { command: words[0], stack: flags.stack, flags, switches };
 }
@@ -96,12 +104,18 @@ async function resolveTarget(args: QuarantineArgs): Promise<QuarantineTarget> {
   return targetFromOutputs(JSON.parse(stdout), region, `pulumi stack output --stack ${args.stack}`);
 }
 
+/**
+ * Clients for the target. Endpoints mean the local servers (out/local/outputs.json): they
+ * take their own key pair (s3rver checks it; no AWS credentials are needed or used), and
+ * kinesalite speaks HTTP/1.1 only, where the Kinesis client defaults to HTTP/2.
+ */
 export function replayDepsFor(target: QuarantineTarget): ReplayDeps {
-  const base = { region: target.region };
+  const local = target.endpoints !== undefined;
+  const base = { region: target.region, ...(local ? { credentials: EMULATOR_CREDENTIALS } : {}) };
   return {
     s3: new S3Client({ ...base, endpoint: target.endpoints?.s3, forcePathStyle: target.endpoints?.s3 !== undefined }),
     bucket: target.transformedBucketName,
-    kinesis: new KinesisClient({ ...base, endpoint: target.endpoints?.kinesis }),
+    kinesis: new KinesisClient({ ...base, endpoint: target.endpoints?.kinesis, ...(local ? { requestHandler: new NodeHttpHandler() } : {}) }),
     streamName: target.ingestStreamName,
     sqs: new SQSClient({ ...base, endpoint: target.endpoints?.sqs }),
     queueUrl: target.ingestQueueUrl,
