@@ -16,7 +16,8 @@
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { KinesisClient, PutRecordCommand } from "@aws-sdk/client-kinesis";
 import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { parseIngestEvent } from "../functions/ingestion-events";
+import { IngestEvent, parseIngestEvent } from "../functions/ingestion-events";
+import { speedLayerItem } from "../functions/ingestion-stream-consumer";
 import { parseIngestMessage } from "../functions/ingestion-queue-consumer";
 import { QUARANTINE_PREFIX } from "../functions/lake-layout";
 import { readObjectText, writeObject } from "../functions/lake-objects";
@@ -131,12 +132,27 @@ export async function listQuarantine(s3: S3Client, bucket: string, options: List
   return casesOf(entries, marks);
 }
 
+/**
+ * Why the speed layer cannot build the event's item (an integer beyond 2^53), the one
+ * refusal of a contract-valid event that can be known without DynamoDB; the sequence
+ * number and TTL do not affect it. DynamoDB's own refusals (an item over 400 KB) show only on the wire.
+ */
+function speedLayerRefusal(event: IngestEvent): string | undefined {
+  try {
+    speedLayerItem(event, "0", 1);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /** Why these bytes would be quarantined again at `target`, or undefined when they would land. */
 export function wouldBeRefused(bytes: Buffer, target: ReplayTarget): string | undefined {
   const text = bytes.toString("utf8");
   if (target === "stream") {
     const parsed = parseIngestEvent(text);
-    return parsed.ok ? undefined : parsed.reason;
+    if (!parsed.ok) return parsed.reason;
+    return speedLayerRefusal(parsed.event);
   }
   const parsed = parseIngestMessage(text);
   if (!parsed.ok) return parsed.reason;

@@ -359,6 +359,27 @@ describe("quarantine operations against s3rver, kinesalite, dynalite and the SQS
     });
   });
 
+  it("skips replaying, as it was, a stream record the speed layer refused although it meets the contract", async () => {
+    const n = ++counter;
+    const bucket = `transformed-${n}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const streamName = `source-${n}`;
+    const streamArn = await createStreamAndWait(kinesis, streamName, 1);
+    // Valid JSON and a valid event, but DynamoDB's marshalling refuses an integer beyond 2^53 (written as text: a JS number would round it).
+    const tooBig = JSON.stringify(ingestEvent(`too-big-${n}`, { payload: { amount: 0 } })).replace('"amount":0', '"amount":12345678901234567890');
+    await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [{ PartitionKey: "too-big", Data: Buffer.from(tooBig) }] }));
+    await handleStreamBatch(kinesisEventOf(await readAllRecords(kinesis, streamName), streamArn), streamDeps(bucket));
+    const [quarantineCase] = await listQuarantine(s3, bucket);
+    expect(quarantineCase).toMatchObject({ stages: ["speed-layer"], reasons: [expect.stringContaining("MAX_SAFE_INTEGER")] });
+
+    const deps = { s3, bucket, kinesis, streamName: `replay-${n}`, sqs, queueUrl: "unused" };
+    await createStreamAndWait(kinesis, deps.streamName, 1);
+    expect(await replayQuarantined(deps, { ids: [quarantineCase.id] })).toEqual([
+      { id: quarantineCase.id, status: "skipped", reason: `the payload would be quarantined again: ${quarantineCase.reasons[0]}` },
+    ]);
+    expect(await replayed(deps.streamName)).toEqual([]);
+  });
+
   describe("replay into the queue", () => {
     it("sends the fixed body to the ingest queue and marks the case", async () => {
       const fixture = await quarantineFixture();
