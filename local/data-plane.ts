@@ -90,6 +90,12 @@ export interface DataPlaneOptions {
   readonly onLog?: (functionName: string, line: string) => void;
   /** Called as each piece starts. @default nothing */
   readonly onStep?: (step: string) => void;
+  /**
+   * Stops a start that is under way: the next step stops what has started and rejects,
+   * so a Ctrl-C during startup leaves no server, function environment or temp dir behind.
+   * @default never aborted
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface DataPlaneClients {
@@ -197,11 +203,19 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
   const stack = options.stack ?? "dev";
   const config = validateStageConfig(readStackConfig(stack), `Pulumi.${stack}.yaml`);
   const names = dataPlaneNames(config);
-  const step = options.onStep ?? (() => undefined);
-  const stoppers: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  const unlessAborted = (before: string) => {
+    if (options.signal?.aborted) throw new Error(`the local data plane's start was aborted before ${before}`);
   };
+  const step = (name: string) => {
+    unlessAborted(name);
+    options.onStep?.(name);
+  };
+  const stoppers: (() => Promise<void>)[] = [];
+  // Once only: a Ctrl-C and a failing task may both stop the plane, and the second must wait for the first.
+  let stopped: Promise<void> | undefined;
+  const stopAll = () => (stopped ??= (async () => {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  })());
   try {
     step("servers");
     const [dynamo, kinesis, s3, sqs, postgres, redis] = await Promise.all([
@@ -391,6 +405,7 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
       throw new Error("the local pipeline did not settle after 20 passes");
     };
 
+    unlessAborted("it was ready");
     return {
       config,
       names,

@@ -165,11 +165,16 @@ async function main(): Promise<void> {
   const args = parseLocalArgs(process.argv.slice(2));
   requireRedisServer();
   let plane: LocalDataPlane | undefined;
+  let starting: Promise<LocalDataPlane> | undefined;
+  const abort = new AbortController();
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write("\nStopping the local servers and functions...\n");
+    // A start under way stops what it started at its next step, then rejects: wait for that before exiting.
+    abort.abort();
+    await starting?.catch(() => undefined);
     await plane?.stop();
     process.exit(code);
   };
@@ -180,11 +185,13 @@ async function main(): Promise<void> {
   const poison = poisonSamples(args.poison).map((sample) => sample.payload);
   let produced: LocalSummary["produced"] | undefined;
   let summary: LocalSummary | undefined;
+  // registerSignalListeners off: listr2's own SIGINT listener exits 127 at once, before shutdown() has stopped anything.
   const run = new Listr([
     {
       title: "Start the servers, the dev stack's resources and the shipped functions",
       task: async (_context, task) => {
-        plane = await startLocalDataPlane({ onStep: (step) => (task.output = `starting ${step}`) });
+        starting = startLocalDataPlane({ signal: abort.signal, onStep: (step) => (task.output = `starting ${step}`) });
+        plane = await starting;
       },
     },
     {
@@ -211,10 +218,12 @@ async function main(): Promise<void> {
       },
     },
     { title: "Summarise", task: async () => void (summary = await summarise(plane!, produced!)) },
-  ], { renderer: process.stdout.isTTY ? "default" : "simple", rendererOptions: { collapseSubtasks: false }, exitOnError: true } as never);
+  ], { renderer: process.stdout.isTTY ? "default" : "simple", rendererOptions: { collapseSubtasks: false }, exitOnError: true, registerSignalListeners: false } as never);
   try {
     await run.run();
   } catch (error) {
+    // Stopping fails the running task; the shutdown under way exits with its own code.
+    if (stopping) return new Promise<never>(() => undefined);
     // Nothing may outlive a failed run: the servers and function environments go first.
     await plane?.stop();
     throw error;
