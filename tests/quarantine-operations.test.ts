@@ -11,12 +11,13 @@ import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { KinesisStreamEvent, S3Event, SQSEvent } from "aws-lambda";
+import type { KinesisStreamEvent, SQSEvent } from "aws-lambda";
 import { handleIngestQueueBatch } from "../functions/ingestion-queue-consumer";
 import { handleStreamBatch } from "../functions/ingestion-stream-consumer";
 import { handleRawObjectsCreated } from "../functions/lake-transform";
 import { FaultProxy, connectionReset, startFaultProxy } from "../local/fault-proxy";
-import { sqsEventRecordOf } from "../local/event-sources";
+import { s3NotificationMessage, sqsEventRecordOf } from "../local/event-sources";
+import type { S3rverEventRecord } from "../local/servers";
 import { LocalSqs, startSqsServer } from "../local/sqs-server";
 import { QuarantineCase, REPLAY_MARK_PREFIX, ReplayDeps, ReplayOutcome, listQuarantine, parseFixes, replayQuarantined } from "../operations/quarantine";
 import { parseQuarantineArgs, renderCases, replayDepsFor, targetFromOutputs } from "../scripts/quarantine";
@@ -63,27 +64,6 @@ type Poison = ReturnType<typeof poisonOf>;
 /** The stream's poison goes under partition keys of its own, so a replay's key is traceable to its origin. */
 const POISON_PARTITION_KEYS = { notJson: "poison-a", badTime: "poison-b", noEntity: "poison-c" } as const;
 
-function s3Event(bucket: string, key: string): S3Event {
-  return {
-    Records: [{
-      eventVersion: "2.1",
-      eventSource: "aws:s3",
-      awsRegion: EMULATOR_REGION,
-      eventTime: new Date().toISOString(),
-      eventName: "ObjectCreated:Put",
-      userIdentity: { principalId: "AWS:TEST" },
-      requestParameters: { sourceIPAddress: "127.0.0.1" },
-      responseElements: { "x-amz-request-id": "req", "x-amz-id-2": "id2" },
-      s3: {
-        s3SchemaVersion: "1.0",
-        configurationId: "lake",
-        bucket: { name: bucket, ownerIdentity: { principalId: "TEST" }, arn: `arn:aws:s3:::${bucket}` },
-        object: { key, size: 1, eTag: "etag", sequencer: "1" },
-      },
-    }],
-  };
-}
-
 /** Everything a fixture produced: its own quarantine (transformed) bucket, and the batches, so a test can hand them to a handler again. */
 interface Fixture {
   readonly n: number;
@@ -104,9 +84,12 @@ describe("quarantine operations against s3rver, kinesalite, dynalite and the SQS
   let db: DynamoDBClient;
   let sqs: SQSClient;
   let counter = 0;
+  // s3rver's notifications, so the Transformation function gets the event S3 would send for the raw object.
+  const s3Events: S3rverEventRecord[] = [];
 
   beforeAll(async () => {
     [s3Server, kinesisServer, dynamoServer, sqsServer] = await Promise.all([startS3rver([]), startKinesalite(), startDynalite(), startSqsServer()]);
+    s3Server.onEvent((record) => void s3Events.push(record));
     s3 = s3Client(s3Server);
     kinesis = kinesisClient(kinesisServer);
     db = dynamoDbClient(dynamoServer);
@@ -168,7 +151,10 @@ describe("quarantine operations against s3rver, kinesalite, dynalite and the SQS
     // Firehose delivers the same bytes to raw stream/, one record per line (the dedup transformation newline-terminates them).
     const rawKey = `stream/year=2026/month=12/day=01/hour=10/firehose-${n}.json`;
     await s3.send(new PutObjectCommand({ Bucket: rawBucket, Key: rawKey, Body: streamRecords.map(({ Data }) => `${Data.toString("utf8")}\n`).join("") }));
-    await handleRawObjectsCreated(s3Event(rawBucket, rawKey), { s3, transformedBucket: bucket, log: quiet, metric: quiet });
+    // s3rver emits the event before it answers the PUT.
+    const created = s3Events.find((record) => record.s3.bucket.name === rawBucket && record.s3.object.key === rawKey && record.eventName.startsWith("ObjectCreated"));
+    expect(created).toBeDefined();
+    await handleRawObjectsCreated(s3NotificationMessage(created!, "lake", EMULATOR_REGION), { s3, transformedBucket: bucket, log: quiet, metric: quiet });
 
     const queue = await createQueue(`ingest-${n}`);
     const bodies = [JSON.stringify(ingestEvent(`q1-${n}`)), poison.queueBody, JSON.stringify([ingestEvent(`q2-${n}`), poison.queueArrayEvent])];
