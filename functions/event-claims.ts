@@ -104,16 +104,31 @@ export async function takeOverClaim(store: ClaimStore, scope: string, request: C
   }
 }
 
-/** Claims every request, CLAIM_CONCURRENCY at a time; a DynamoDB failure rejects the whole call. */
-export async function claimEvents(store: ClaimStore, scope: string, requests: readonly ClaimRequest[]): Promise<Map<string, Claim>> {
-  const results = new Map<string, Claim>();
+/** A claim, or why none could be made (DynamoDB kept failing past the SDK's retries). */
+export type ClaimOutcome = Claim | { readonly status: "unavailable"; readonly error: string };
+
+/** Claims every request, CLAIM_CONCURRENCY at a time; a request DynamoDB keeps refusing is "unavailable", the others still count. */
+export async function claimEventsSettled(store: ClaimStore, scope: string, requests: readonly ClaimRequest[]): Promise<Map<string, ClaimOutcome>> {
+  const results = new Map<string, ClaimOutcome>();
   let next = 0;
   const worker = async () => {
     while (next < requests.length) {
       const request = requests[next++];
-      results.set(request.eventId, await claimEvent(store, scope, request));
+      try {
+        results.set(request.eventId, await claimEvent(store, scope, request));
+      } catch (error) {
+        results.set(request.eventId, { status: "unavailable", error: (error as Error).message });
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, requests.length) }, worker));
   return results;
+}
+
+/** Claims every request; a DynamoDB failure on any of them rejects the whole call. */
+export async function claimEvents(store: ClaimStore, scope: string, requests: readonly ClaimRequest[]): Promise<Map<string, Claim>> {
+  const outcomes = await claimEventsSettled(store, scope, requests);
+  const failed = [...outcomes.values()].find((outcome): outcome is Extract<ClaimOutcome, { status: "unavailable" }> => outcome.status === "unavailable");
+  if (failed) throw new Error(`Claiming failed: ${failed.error}`);
+  return outcomes as Map<string, Claim>;
 }

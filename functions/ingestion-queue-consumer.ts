@@ -6,7 +6,9 @@
  * single event off the contract (whole body), and each off-contract event of an array
  * (that event alone; the others land). Only transient failures (claims or S3 after the
  * SDK's retries, or the quarantine write itself) are reported in `batchItemFailures`, so
- * SQS redelivers them and, after maxReceiveCount receives, moves them to the DLQ.
+ * SQS redelivers them and, after maxReceiveCount receives, moves them to the DLQ. A claim
+ * DynamoDB keeps refusing fails only the messages holding that event: every event that
+ * was claimed lands now, so a throttled claims table slows a batch down without stalling it.
  *
  * Exactly once per event id in the raw zone, however SQS groups redeliveries (one
  * message alone after its visibility timed out, or a batch split differently): before
@@ -28,7 +30,7 @@
 import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
-import { Claim, ClaimStore, claimEvents, takeOverClaim } from "./event-claims";
+import { Claim, ClaimStore, claimEventsSettled, takeOverClaim } from "./event-claims";
 import { IngestEvent, validateIngestEvent } from "./ingestion-events";
 import { rawApiObjectKey, shortHash } from "./lake-layout";
 import { jsonLines, writeObject } from "./lake-objects";
@@ -213,8 +215,11 @@ export async function handleIngestQueueBatch(event: SQSEvent, deps: QueueConsume
   const events = distinctEvents(landing);
   let placements: Map<string, Placement>;
   try {
-    const claims = await claimEvents(deps.claims, RAW_API_CLAIM_SCOPE, events.map(({ eventId }) => ({ eventId, owner: key })));
+    const outcomes = await claimEventsSettled(deps.claims, RAW_API_CLAIM_SCOPE, events.map(({ eventId }) => ({ eventId, owner: key })));
+    const claims = new Map([...outcomes].filter((entry): entry is [string, Claim] => entry[1].status !== "unavailable"));
     placements = await placeEvents(deps, key, claims);
+    // An event DynamoDB would not claim (throttled past the SDK's retries) waits for its message's redelivery; the rest land now.
+    for (const [eventId, outcome] of outcomes) if (outcome.status === "unavailable") placements.set(eventId, "wait");
   } catch (error) {
     log({ level: "ERROR", message: "Claiming the batch's events failed; SQS will redeliver it", key, error: (error as Error).message });
     return failed(landing.map(({ record }) => record));

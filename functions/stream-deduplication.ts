@@ -9,9 +9,14 @@
  * them again. Every record it keeps ends with a newline (see newlineTerminated). Records
  * that are not the event contract pass through otherwise unchanged: the
  * Transformation function quarantines them with their reason (GZIP mode), or Firehose's
- * format conversion refuses them into `stream-errors/` (Parquet mode). A failing claims
- * table fails the invocation, so Firehose retries it and, after its retries, writes the
- * records to `stream-errors/processing-failed/`: nothing is dropped silently.
+ * format conversion refuses them into `stream-errors/` (Parquet mode).
+ *
+ * A claim DynamoDB keeps refusing (throttling or an outage past the SDK's retries) keeps
+ * its record: failing the invocation instead would, after Firehose's retries, send the
+ * whole buffer to `stream-errors/processing-failed/`, out of the lake, for one throttled
+ * write (the end-to-end fault suite showed exactly that). So exactly once degrades to at
+ * least once while the claims table is unavailable, and the record counts in the log's
+ * `unclaimed`; the warehouse loader's MERGE still keeps one row per event id.
  *
  * Per record: one conditional write; per Firehose buffer (1 MB or 60 s): one invocation.
  * https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html (result
@@ -19,7 +24,7 @@
  */
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult } from "aws-lambda";
 import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
-import { ClaimStore, claimEvents } from "./event-claims";
+import { ClaimStore, claimEventsSettled } from "./event-claims";
 import { parseIngestEvent } from "./ingestion-events";
 
 /** Claims of the stream channel's raw objects. */
@@ -65,16 +70,18 @@ export async function dropRepeatedStreamEvents(event: FirehoseTransformationEven
     const eventId = eventIds.get(record.recordId);
     if (eventId !== undefined && !owners.has(eventId)) owners.set(eventId, streamPosition(record));
   }
-  const claims = await claimEvents(deps.claims, RAW_STREAM_CLAIM_SCOPE, [...owners].map(([eventId, owner]) => ({ eventId, owner })));
+  const claims = await claimEventsSettled(deps.claims, RAW_STREAM_CLAIM_SCOPE, [...owners].map(([eventId, owner]) => ({ eventId, owner })));
 
   let dropped = 0;
+  const unclaimed = [...claims.values()].filter((claim) => claim.status === "unavailable");
   const records = event.records.map((record) => {
     const eventId = eventIds.get(record.recordId);
     const claim = eventId === undefined ? undefined : claims.get(eventId);
-    const keep = claim === undefined || (claim.status === "claimed" && owners.get(eventId!) === streamPosition(record));
+    const keep = claim === undefined || claim.status === "unavailable" || (claim.status === "claimed" && owners.get(eventId!) === streamPosition(record));
     if (!keep) dropped++;
     return { recordId: record.recordId, result: keep ? ("Ok" as const) : ("Dropped" as const), data: keep ? newlineTerminated(record.data) : record.data };
   });
-  log({ level: "INFO", message: "Stream records deduplicated", records: records.length, dropped, invocationId: event.invocationId });
+  if (unclaimed.length > 0) log({ level: "WARN", message: "Claims unavailable; records kept unclaimed", unclaimed: unclaimed.length, error: (unclaimed[0] as { error: string }).error });
+  log({ level: "INFO", message: "Stream records deduplicated", records: records.length, dropped, unclaimed: unclaimed.length, invocationId: event.invocationId });
   return { records };
 }

@@ -141,13 +141,24 @@ export interface LocalDataPlane {
   readonly sources: Record<string, RunningSource<object>>;
   readonly postgres: LocalPostgres;
   readonly redis: LocalRedis;
-  /** Waits until every source is idle and stays so: what a producer's data has fully passed through. */
-  idle(): Promise<void>;
+  /** Waits until every source is idle and stays so, and the ingest queue is empty: what a producer's data has fully passed through. @default limit 10 minutes */
+  idle(limitMs?: number): Promise<void>;
   /** Daily sales for a branch through the cache, as the reporting API answers it. */
   report(branch: string, from: string, to: string): Promise<ReportAnswer>;
   /** SQL on one of the two databases. */
   query<T = Record<string, unknown>>(database: "warehouse" | "oltp", sql: string, values?: unknown[]): Promise<T[]>;
   stop(): Promise<void>;
+}
+
+/**
+ * The ingest queue's visibility timeout here. The stack sets 6x the function timeout (AWS's
+ * advice, so retries of a slow batch never overlap); locally that would make a failed
+ * batch wait minutes. What must hold is that a redelivery comes after the failed
+ * attempt's claims are stale (staleClaimMs, 2x the timeout), or it would only wait again:
+ * one second past that keeps it.
+ */
+export function localVisibilityTimeoutSeconds(functionTimeoutSeconds: number): number {
+  return Math.ceil(staleClaimMs(functionTimeoutSeconds) / 1000) + 1;
 }
 
 const clientConfig = (endpoint: string) => ({ region: EMULATOR_REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
@@ -261,7 +272,7 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
     const ingestDlq = await queueUrl(names.ingestDlq, {});
     const streamDlq = await queueUrl(names.streamDlq, {});
     const ingest = await queueUrl(names.ingestQueue, {
-      VisibilityTimeout: String(Math.min(6 * timeoutSeconds, 30)),
+      VisibilityTimeout: String(localVisibilityTimeoutSeconds(timeoutSeconds)),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(ingestDlq), maxReceiveCount: config.sqsMaxReceiveCount }),
     });
     const ingestArn = await queueArn(ingest);
@@ -391,18 +402,29 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
     }, async (arn) => secrets.get(arn) ?? "");
     stoppers.push(reporting.close);
 
-    const idle = async () => {
-      // Each stage feeds the next, so wait until one whole pass finds every source idle.
-      for (let pass = 0; pass < 20; pass++) {
-        const before = JSON.stringify(Object.values(sources).map((source) => source.stats));
+    const queueDepth = async () => {
+      const { Attributes = {} } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: ingest, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+      return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+    };
+    const statsOfAll = () => JSON.stringify(Object.values(sources).map((source) => source.stats));
+    const idle = async (limitMs = 10 * 60_000) => {
+      // Each stage feeds the next, so settle only when one whole pass changes nothing and no
+      // message is left on the ingest queue (a failed batch waits out its visibility timeout there).
+      const deadline = Date.now() + limitMs;
+      while (Date.now() < deadline) {
+        const before = statsOfAll();
         await sources.stream.idle();
         await sources.queue.idle();
         await (sources.firehose as unknown as { flush(): Promise<void> }).flush();
         await sources.firehose.idle();
         await sources.lake.idle();
-        if (JSON.stringify(Object.values(sources).map((source) => source.stats)) === before) return;
+        if ((await queueDepth()) > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          continue;
+        }
+        if (statsOfAll() === before) return;
       }
-      throw new Error("the local pipeline did not settle after 20 passes");
+      throw new Error(`the local pipeline did not settle within ${limitMs / 1000} s`);
     };
 
     unlessAborted("it was ready");

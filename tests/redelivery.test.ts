@@ -356,9 +356,12 @@ describe("each lake zone holds one row per event id under redelivery", () => {
     expect(newlineTerminated(asLine("e30="))).toBe(asLine("e30="));
   });
 
-  it("fails the Firehose invocation, for Firehose to retry, when the claims table cannot be used", async () => {
-    const { records, streamArn } = await streamRecords([ingestEvent(`run${run}-x`)]);
-    await expect(dropRepeatedStreamEvents(firehoseEventOf(records, streamArn, "inv-x"), { claims: { ...claims, tableName: "no-such-table" }, log: quiet })).rejects.toThrow();
+  it("keeps the records, unclaimed, when the claims table cannot be used, rather than fail the buffer out of the lake", async () => {
+    const { records, streamArn } = await streamRecords([ingestEvent(`run${run}-x`), ingestEvent(`run${run}-y`)]);
+    const logged: Record<string, unknown>[] = [];
+    const result = await dropRepeatedStreamEvents(firehoseEventOf(records, streamArn, "inv-x"), { claims: { ...claims, tableName: "no-such-table" }, log: (entry) => logged.push(entry) });
+    expect(result.records.map((record) => record.result)).toEqual(["Ok", "Ok"]);
+    expect(logged).toContainEqual(expect.objectContaining({ level: "WARN", unclaimed: 2, error: "Requested resource not found" }));
   });
 
   it("deduplicates as shipped", async () => {
