@@ -4,8 +4,10 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testTimeout: 120000,
-  // Each file evaluates whole stacks; two workers match the machine's two cores.
-  maxWorkers: 2,
+  // Two cores. Three workers, because the end-to-end suites (e2e-*, local-run) spend most of
+  // their time waiting on pollers, visibility timeouts and SDK back-off: measured 2026-12-02,
+  // the whole run took 4 min 21 s with three workers and 5 min 0 s with two.
+  maxWorkers: 3,
   globalSetup: "<rootDir>/tests/support/global-setup.js",
   globalTeardown: "<rootDir>/tests/support/global-teardown.js",
   reporters: ["<rootDir>/tests/support/summary-reporter.js", "default"],

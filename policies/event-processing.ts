@@ -82,4 +82,35 @@ export const sqsQueueHasDeadLetterQueue: PlatformStackPolicy = {
   },
 };
 
-export const eventProcessingPolicies: (PlatformResourcePolicy | PlatformStackPolicy)[] = [kinesisConsumerFailureHandling, sqsQueueHasDeadLetterQueue];
+const FUNCTION_TYPE = "aws:lambda/function:Function";
+const ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm";
+/** The metric functions/quarantine.ts prints (EMF) for every record a function quarantines. */
+const QUARANTINE_METRIC = { namespace: "DataPlatform/Quarantine", name: "QuarantinedRecords" };
+
+/** Functions that write the quarantine: the component sets QUARANTINE_BUCKET on each. */
+function quarantiningFunctions(resources: PolicyResource[]): PolicyResource[] {
+  return ofTypes(resources, [FUNCTION_TYPE]).filter((fn) => isSet(peek(() => fn.props.environment?.variables?.QUARANTINE_BUCKET)));
+}
+
+export const quarantineAlarmed: PlatformStackPolicy = {
+  name: "quarantine-alarmed",
+  description:
+    "In a stack that alarms, every function that quarantines records (QUARANTINE_BUCKET in its environment) has an alarm on its QuarantinedRecords metric, so a refused record always reaches a person. (The quarantine bucket's encryption is s3-bucket-sse-kms's.)",
+  enforcementLevel: "mandatory",
+  remediationSteps:
+    "Call createQuarantineAlarm (components/lib/alarms.ts) for the function where its component creates its other alarms: namespace DataPlatform/Quarantine, metric QuarantinedRecords, dimension FunctionName, Sum > 0.",
+  validateStack: (args, report) => {
+    const alarms = ofTypes(args.resources, [ALARM_TYPE]);
+    // A stage with alarms off (alarmsEnabled: false) has none at all: nothing to hold this to.
+    if (alarms.length === 0) return;
+    const quarantineAlarms = alarms.filter((alarm) => peek(() => alarm.props.namespace) === QUARANTINE_METRIC.namespace && peek(() => alarm.props.metricName) === QUARANTINE_METRIC.name);
+    for (const fn of quarantiningFunctions(args.resources)) {
+      const alarmed = quarantineAlarms.some((alarm) =>
+        referencedResources(alarm, "dimensions", [fn], { referencesIn: (dimensions) => [dimensions?.FunctionName], identifiersOf: (candidate) => [peek(() => candidate.props.name)] }).length > 0,
+      );
+      if (!alarmed) report(`Function ${fn.name} quarantines records, but no alarm watches its ${QUARANTINE_METRIC.name} metric: refused records would go unseen.`, fn.urn);
+    }
+  },
+};
+
+export const eventProcessingPolicies: (PlatformResourcePolicy | PlatformStackPolicy)[] = [kinesisConsumerFailureHandling, sqsQueueHasDeadLetterQueue, quarantineAlarmed];

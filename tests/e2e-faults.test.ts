@@ -25,7 +25,7 @@ describe("the pipeline end to end with network faults between the handlers and t
   beforeAll(async () => {
     // A short function timeout (a stalled call must end inside it, through the SDK's own request
     // timeout), which also keeps the wait for a failed queue batch's redelivery short.
-    plane = await startLocalDataPlane({ faults: true, functionTimeoutSeconds: 12 });
+    plane = await startLocalDataPlane({ faults: true, functionTimeoutSeconds: 8 });
   });
   afterAll(async () => {
     await plane?.stop();
@@ -44,7 +44,7 @@ describe("the pipeline end to end with network faults between the handlers and t
   it("4. throttling: ~20% of DynamoDB calls throttled and ~10% of S3 PUTs slowed down are retried with backoff; nothing is lost and each fault is counted", async () => {
     plane.proxies!.dynamodb.setRules([dynamoDbThrottle(0.2)]);
     plane.proxies!.s3.setRules([s3SlowDown(0.1)]);
-    const events = sampleOrders(1000, 21, "throttled").map(orderEvent);
+    const events = sampleOrders(600, 21, "throttled").map(orderEvent);
 
     await ingest(events);
 
@@ -65,7 +65,7 @@ describe("the pipeline end to end with network faults between the handlers and t
     for (const proxy of Object.values(plane.proxies!)) proxy.resetCounters();
     plane.proxies!.dynamodb.setRules([{ ...connectionStall(1, isBatchWrite), maxFaults: 1 }, { ...connectionReset(0.3), maxFaults: 20 }]);
     plane.proxies!.s3.setRules([{ ...connectionStall(1, isObjectPut), maxFaults: 1 }, { ...connectionReset(0.3, isObjectPut), maxFaults: 5 }]);
-    const events = sampleOrders(400, 22, "reset").map(orderEvent);
+    const events = sampleOrders(300, 22, "reset").map(orderEvent);
     const before = { ...(plane.sources.stream.stats as Record<string, number>) };
 
     await ingest(events);

@@ -43,6 +43,7 @@ const T = {
   mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
   lambda: "aws:lambda/function:Function",
   role: "aws:iam/role:Role",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
 } as const;
 
 const bucket = (name: string) => subject(T.bucket, { id: `${name}-id`, bucket: name, arn: `arn:aws:s3:::${name}` }, { name });
@@ -57,6 +58,11 @@ const publicAccessBlock = (bucketName: string, flags: Partial<Record<string, boo
 const ALL_BLOCKED = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
 const clusterParameterGroup = (name: string, parameters: object[]) => subject(T.clusterParameterGroup, { id: name, name, family: "aurora-postgresql16", parameters }, { name });
 const queue = (name: string, props: Record<string, unknown> = {}) => subject(T.queue, { arn: `arn:aws:sqs:eu-west-1:123456789012:${name}`, kmsMasterKeyId: KEY_ARN, ...props }, { name });
+const quarantiner = (name: string, props: Record<string, unknown> = {}) =>
+  subject(T.lambda, { name, environment: { variables: { QUARANTINE_BUCKET: "dp-prod-lake-transformed" } }, ...props }, { name });
+const quarantineAlarm = (functionName: string) =>
+  subject(T.alarm, { namespace: "DataPlatform/Quarantine", metricName: "QuarantinedRecords", statistic: "Sum", threshold: 0, dimensions: { FunctionName: functionName } }, { name: `${functionName}-quarantined` });
+const otherAlarm = subject("aws:cloudwatch/metricAlarm:MetricAlarm", { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "consumer" } }, { name: "consumer-errors" });
 const goodMapping = {
   eventSourceArn: STREAM_ARN,
   startingPosition: "LATEST",
@@ -441,6 +447,24 @@ const CASES: Record<string, PolicyCases> = {
     violating: [
       { label: "defaults", resources: [r(T.mapping, { eventSourceArn: STREAM_ARN, startingPosition: "LATEST" })], expect: /ReportBatchItemFailures[\s\S]*bisect[\s\S]*unlimited[\s\S]*onFailure/ },
       { label: "stream ARN unknown, detected by startingPosition", resources: [r(T.mapping, { eventSourceArn: UNKNOWN_STRING, startingPosition: "TRIM_HORIZON" })], expect: /onFailure/ },
+    ],
+  },
+  "quarantine-alarmed": {
+    compliant: [
+      { label: "a quarantining function with its alarm", resources: [quarantiner("consumer"), quarantineAlarm("consumer"), otherAlarm] },
+      { label: "a stage with alarms off", resources: [quarantiner("consumer")] },
+      { label: "functions that do not quarantine", resources: [r(T.lambda, { name: "loader", environment: { variables: { STAGED_BUCKET: "s" } } }), otherAlarm] },
+      {
+        label: "an alarm matched by property dependencies during preview",
+        resources: [
+          quarantiner("consumer-new", { name: UNKNOWN_STRING }),
+          r(T.alarm, { namespace: "DataPlatform/Quarantine", metricName: "QuarantinedRecords", dimensions: { FunctionName: UNKNOWN_STRING } }, { propertyDependencies: { dimensions: [urnOf(T.lambda, "consumer-new")] } }),
+        ],
+      },
+    ],
+    violating: [
+      { label: "a quarantining function in an alarming stack without its alarm", resources: [quarantiner("consumer"), otherAlarm], expect: /Function consumer quarantines records, but no alarm watches its QuarantinedRecords metric/ },
+      { label: "an alarm on another function's metric", resources: [quarantiner("consumer"), quarantiner("other"), quarantineAlarm("other")], expect: /Function consumer quarantines records/ },
     ],
   },
   "sqs-queue-has-dead-letter-queue": {
