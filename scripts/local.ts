@@ -42,10 +42,19 @@ export function parseLocalArgs(argv: readonly string[]): LocalRunArgs {
 }
 
 /** Half the orders go through the stream, half through the ingest queue; poison is split the same way. */
-export async function produce(plane: LocalDataPlane, orders: readonly SampleOrder[], poison: readonly string[]): Promise<{ stream: number; queue: number }> {
+/** Events per ingest-queue message, as an API producer batches them. */
+export const EVENTS_PER_MESSAGE = 10;
+
+export async function produce(plane: LocalDataPlane, orders: readonly SampleOrder[], poison: readonly string[]): Promise<{ stream: number; queue: number; messages: number }> {
   const half = Math.ceil(orders.length / 2);
   const streamPayloads = [...orders.slice(0, half).map((order) => JSON.stringify(orderEvent(order))), ...poison.filter((_, index) => index % 2 === 0)];
-  const queueBodies = [...orders.slice(half).map((order) => JSON.stringify(orderEvent(order))), ...poison.filter((_, index) => index % 2 === 1)];
+  const queueOrders = orders.slice(half);
+  const queuePoison = poison.filter((_, index) => index % 2 === 1);
+  // API producers batch events, EVENTS_PER_MESSAGE to a message body (a JSON array); each poison record is a message of its own.
+  const queueBodies = [
+    ...Array.from({ length: Math.ceil(queueOrders.length / EVENTS_PER_MESSAGE) }, (_, i) => JSON.stringify(queueOrders.slice(i * EVENTS_PER_MESSAGE, (i + 1) * EVENTS_PER_MESSAGE).map(orderEvent))),
+    ...queuePoison,
+  ];
   for (let i = 0; i < streamPayloads.length; i += 500) {
     const records = streamPayloads.slice(i, i + 500).map((payload, index) => ({ PartitionKey: `producer-${(i + index) % 16}`, Data: Buffer.from(payload) }));
     const put = await plane.clients.kinesis.send(new PutRecordsCommand({ StreamName: plane.names.stream, Records: records }));
@@ -62,7 +71,7 @@ export async function produce(plane: LocalDataPlane, orders: readonly SampleOrde
     const placeholders = slice.map((_, index) => `($${index * 4 + 1}, $${index * 4 + 2}, $${index * 4 + 3}, $${index * 4 + 4})`).join(", ");
     await plane.query("oltp", `INSERT INTO sales.orders (order_id, branch_code, amount, ordered_at) VALUES ${placeholders} ON CONFLICT DO NOTHING`, values.slice(i * 4, (i + slice.length) * 4));
   }
-  return { stream: streamPayloads.length, queue: queueBodies.length };
+  return { stream: streamPayloads.length, queue: queueOrders.length + queuePoison.length, messages: queueBodies.length };
 }
 
 async function countObjects(s3: S3Client, bucket: string, prefix: string): Promise<number> {
@@ -77,7 +86,7 @@ async function countObjects(s3: S3Client, bucket: string, prefix: string): Promi
 }
 
 export interface LocalSummary {
-  readonly produced: { stream: number; queue: number; orders: number; poison: number };
+  readonly produced: { stream: number; queue: number; messages: number; orders: number; poison: number };
   readonly speedLayerItems: number;
   readonly objects: Record<string, number>;
   readonly warehouseRows: number;
@@ -129,13 +138,18 @@ export async function summarise(plane: LocalDataPlane, produced: LocalSummary["p
 export function renderSummary(summary: LocalSummary): string {
   const lines = [
     `Produced ${summary.produced.orders} orders and ${summary.produced.poison} poison records: ${summary.produced.stream} onto the stream, ${summary.produced.queue} onto the ingest queue.`,
+    `  (the queue's in ${summary.produced.messages} messages: up to ${EVENTS_PER_MESSAGE} events each, a poison record alone)`,
     `Speed layer (DynamoDB): ${summary.speedLayerItems} items`,
     ...Object.entries(summary.objects).map(([where, count]) => `S3 ${where.padEnd(24)} ${count} objects`),
     `Warehouse lake.events: ${summary.warehouseRows} rows`,
-    `Quarantine: ${summary.quarantine.length} records`,
+    `Quarantine: ${summary.quarantine.length} records (${summary.quarantine.filter((quarantineCase) => quarantineCase.stages.length > 1).length} refused by two stages, counted once)`,
   ];
   const byReason = new Map<string, number>();
-  for (const quarantineCase of summary.quarantine) for (const reason of quarantineCase.reasons) byReason.set(reason.replace(/ at position \d+.*$/, ""), (byReason.get(reason) ?? 0) + 1);
+  for (const quarantineCase of summary.quarantine) {
+    // One line per kind of reason: a parse error's position differs from record to record.
+    const reason = quarantineCase.reasons[0].replace(/ at position \d+.*$/, "");
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  }
   for (const [reason, count] of [...byReason].sort((a, b) => b[1] - a[1]).slice(0, 8)) lines.push(`  ${String(count).padStart(4)} × ${reason}`);
   const report = summary.report;
   lines.push(
