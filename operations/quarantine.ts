@@ -43,7 +43,7 @@ export interface QuarantinedEntry {
 
 /** Entries that hold the same bytes for the same target: one refused record, as each stage saw it. */
 export interface QuarantineCase {
-  /** The first entry's id; any entry's id names the case for replay. */
+  /** The smallest of its entries' ids; any entry's id names the case for replay. */
   readonly id: string;
   readonly entries: QuarantinedEntry[];
   readonly replayTo: ReplayTarget;
@@ -114,15 +114,17 @@ export function casesOf(entries: readonly QuarantinedEntry[], marks: ReadonlyMap
     groups.set(group, [...(groups.get(group) ?? []), entry]);
   }
   return [...groups.values()].map((group) => {
+    // The smallest entry id: the same case keeps its id however its objects are ordered (S3 times have one-second steps).
+    const id = group.map((entry) => entry.record.id).sort()[0];
     const allMarked = group.every((entry) => marks.has(entry.record.id));
     return {
-      id: group[0].record.id,
+      id,
       entries: group,
       replayTo: group[0].record.replayTo,
       reasons: [...new Set(group.map((entry) => entry.record.reason))],
       stages: [...new Set(group.map((entry) => entry.record.stage))],
       firstQuarantinedAt: group[0].quarantinedAt,
-      replayed: allMarked ? marks.get(group[0].record.id) : undefined,
+      replayed: allMarked ? marks.get(id) : undefined,
     };
   });
 }
