@@ -86,6 +86,12 @@ export interface DataPlaneOptions {
   readonly shards?: number;
   /** Function timeout for the hosted handlers. @default the stack's lambdaTimeoutSeconds */
   readonly functionTimeoutSeconds?: number;
+  /**
+   * The Firehose transformation's timeout, when it should differ: a short functionTimeoutSeconds
+   * shortens a failed queue batch's wait for redelivery, and the transformation is not part of
+   * that. @default functionTimeoutSeconds
+   */
+  readonly transformationTimeoutSeconds?: number;
   /** Lines the handlers log. @default discarded */
   readonly onLog?: (functionName: string, line: string) => void;
   /** Called as each piece starts. @default nothing */
@@ -308,9 +314,9 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
       AWS_ENDPOINT_URL_REDSHIFT_DATA: warehouse.endpoint,
     });
     const claimTtlSeconds = String(claimTtlDays(config.kinesisRetentionHours) * 86_400);
-    const host = async (role: string, factory: () => unknown, env: Record<string, string>) => {
+    const host = async (role: string, factory: () => unknown, env: Record<string, string>, ownTimeoutSeconds = timeoutSeconds) => {
       const name = `${config.namePrefix}-${config.stage}-${role}`;
-      const fn = await hostShippedFunction(name, factory, { env: { ...awsEnv(name), ...env }, timeoutSeconds, onLog: (line) => options.onLog?.(name, line) });
+      const fn = await hostShippedFunction(name, factory, { env: { ...awsEnv(name), ...env }, timeoutSeconds: ownTimeoutSeconds, onLog: (line) => options.onLog?.(name, line) });
       stoppers.push(fn.stop);
       return fn;
     };
@@ -320,7 +326,8 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
         SPEED_LAYER_TTL_DAYS: String(config.speedLayerTtlDays),
         QUARANTINE_BUCKET: names.transformedBucket,
       }),
-      streamDedup: await host("ingestion-stream-dedup", streamDeduplicationFactory, { CLAIMS_TABLE: names.claimsTable, CLAIM_TTL_SECONDS: claimTtlSeconds }),
+      // Firehose's transformation, which no queue's visibility ties to the function timeout.
+      streamDedup: await host("ingestion-stream-dedup", streamDeduplicationFactory, { CLAIMS_TABLE: names.claimsTable, CLAIM_TTL_SECONDS: claimTtlSeconds }, options.transformationTimeoutSeconds ?? timeoutSeconds),
       queueConsumer: await host("ingestion-queue-consumer", queueConsumerFactory, {
         RAW_BUCKET: names.rawBucket,
         CLAIMS_TABLE: names.claimsTable,
