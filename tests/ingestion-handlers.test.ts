@@ -512,6 +512,27 @@ describe("queue consumer against s3rver and dynalite", () => {
     ]);
   });
 
+  it("lands every event it could claim and fails only the message whose claim DynamoDB kept refusing", async () => {
+    // dynalite never throttles: this client refuses the claim of one event id as DynamoDB does
+    // under throttling (after the SDK's own attempts), and sends every other request to dynalite.
+    const throttling = dynamoDbClient(dynamo);
+    throttling.middlewareStack.add((next) => async (args) => {
+      const input = args.input as { Item?: { pk?: { S?: string } } };
+      if (input.Item?.pk?.S === "raw-api#throttled") throw Object.assign(new Error("Rate of requests exceeds the allowed throughput."), { name: "ProvisionedThroughputExceededException", $fault: "client" });
+      return next(args);
+    }, { step: "initialize", name: "throttleOneClaim" });
+    const event = sqsEvent([JSON.stringify([ingestEvent("first"), ingestEvent("second")]), JSON.stringify([ingestEvent("throttled"), ingestEvent("beside-it")]), JSON.stringify(ingestEvent("third"))], START);
+    const throttledClaims = { ...deps(), claims: { dynamodb: throttling, tableName: CLAIMS, ttlSeconds: 3600 } };
+
+    const response = await handleIngestQueueBatch(event, throttledClaims);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1].messageId }]);
+    const [key] = await listKeys(s3, RAW, hourPrefix(event));
+    const landed = (await readText(s3, RAW, key)).trim().split("\n").map((line) => JSON.parse(line).eventId);
+    expect(landed).toEqual(["first", "second", "beside-it", "third"]);
+    throttling.destroy();
+  });
+
   it("reports the poison messages as failed when the quarantine cannot be written, and still lands the rest", async () => {
     const event = sqsEvent([JSON.stringify(ingestEvent("kept")), "{oops"], START);
 
