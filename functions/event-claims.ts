@@ -105,7 +105,12 @@ export async function takeOverClaim(store: ClaimStore, scope: string, request: C
 }
 
 /** A claim, or why none could be made (DynamoDB kept failing past the SDK's retries). */
-export type ClaimOutcome = Claim | { readonly status: "unavailable"; readonly error: string };
+export type UnavailableClaim = { readonly status: "unavailable"; readonly error: string };
+export type ClaimOutcome = Claim | UnavailableClaim;
+
+export function isUnavailable(outcome: ClaimOutcome): outcome is UnavailableClaim {
+  return outcome.status === "unavailable";
+}
 
 /** Claims every request, CLAIM_CONCURRENCY at a time; a request DynamoDB keeps refusing is "unavailable", the others still count. */
 export async function claimEventsSettled(store: ClaimStore, scope: string, requests: readonly ClaimRequest[]): Promise<Map<string, ClaimOutcome>> {
@@ -128,7 +133,7 @@ export async function claimEventsSettled(store: ClaimStore, scope: string, reque
 /** Claims every request; a DynamoDB failure on any of them rejects the whole call. */
 export async function claimEvents(store: ClaimStore, scope: string, requests: readonly ClaimRequest[]): Promise<Map<string, Claim>> {
   const outcomes = await claimEventsSettled(store, scope, requests);
-  const failed = [...outcomes.values()].find((outcome): outcome is Extract<ClaimOutcome, { status: "unavailable" }> => outcome.status === "unavailable");
+  const failed = [...outcomes.values()].find(isUnavailable);
   if (failed) throw new Error(`Claiming failed: ${failed.error}`);
   return outcomes as Map<string, Claim>;
 }

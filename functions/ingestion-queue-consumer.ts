@@ -30,7 +30,7 @@
 import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
-import { Claim, ClaimStore, claimEventsSettled, takeOverClaim } from "./event-claims";
+import { Claim, ClaimStore, claimEventsSettled, isUnavailable, takeOverClaim } from "./event-claims";
 import { IngestEvent, validateIngestEvent } from "./ingestion-events";
 import { rawApiObjectKey, shortHash } from "./lake-layout";
 import { jsonLines, writeObject } from "./lake-objects";
@@ -216,10 +216,10 @@ export async function handleIngestQueueBatch(event: SQSEvent, deps: QueueConsume
   let placements: Map<string, Placement>;
   try {
     const outcomes = await claimEventsSettled(deps.claims, RAW_API_CLAIM_SCOPE, events.map(({ eventId }) => ({ eventId, owner: key })));
-    const claims = new Map([...outcomes].filter((entry): entry is [string, Claim] => entry[1].status !== "unavailable"));
+    const claims = new Map([...outcomes].filter((entry): entry is [string, Claim] => !isUnavailable(entry[1])));
     placements = await placeEvents(deps, key, claims);
     // An event DynamoDB would not claim (throttled past the SDK's retries) waits for its message's redelivery; the rest land now.
-    for (const [eventId, outcome] of outcomes) if (outcome.status === "unavailable") placements.set(eventId, "wait");
+    for (const [eventId, outcome] of outcomes) if (isUnavailable(outcome)) placements.set(eventId, "wait");
   } catch (error) {
     log({ level: "ERROR", message: "Claiming the batch's events failed; SQS will redeliver it", key, error: (error as Error).message });
     return failed(landing.map(({ record }) => record));

@@ -23,7 +23,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import { Environment, LogLine, WORST_SDK_CALL_MS, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
 import { EventValidation, IngestEvent, parseIngestEvent } from "./ingestion-events";
-import { QuarantineStore, QuarantinedRecord, quarantineBeforeAcknowledging, quarantineObjectKey, quarantinedRecord } from "./quarantine";
+import { KinesisOrigin, QuarantineStore, quarantineBeforeAcknowledging, quarantineObjectKey, quarantinedRecord } from "./quarantine";
 
 /** BatchWriteItem takes at most 25 requests. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -217,17 +217,16 @@ interface PoisonRecord {
   readonly reason: string;
 }
 
-function streamQuarantineRecord(poison: PoisonRecord, functionVersion: string): QuarantinedRecord {
-  const { record } = poison;
-  const origin = {
-    kind: "kinesis" as const,
+/** Where a record sits on the stream, as the quarantine records it. */
+function kinesisOriginOf(record: KinesisStreamRecord): KinesisOrigin {
+  return {
+    kind: "kinesis",
     streamArn: record.eventSourceARN,
     shardId: record.eventID.split(":")[0],
     sequenceNumber: record.kinesis.sequenceNumber,
     partitionKey: record.kinesis.partitionKey,
     arrivedAt: new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
   };
-  return quarantinedRecord("speed-layer", origin, Buffer.from(record.kinesis.data, "base64"), poison.reason, functionVersion, "stream");
 }
 
 /**
@@ -236,8 +235,9 @@ function streamQuarantineRecord(poison: PoisonRecord, functionVersion: string): 
  */
 async function quarantinePoison(poison: readonly PoisonRecord[], deps: StreamConsumerDeps, log: LogLine): Promise<boolean> {
   if (poison.length === 0) return true;
-  const records = poison.map((entry) => streamQuarantineRecord(entry, deps.quarantine.functionVersion));
-  const first = records[0].origin as { shardId: string; sequenceNumber: string; arrivedAt: string };
+  const records = poison.map(({ record, reason }) =>
+    quarantinedRecord("speed-layer", kinesisOriginOf(record), Buffer.from(record.kinesis.data, "base64"), reason, deps.quarantine.functionVersion, "stream"));
+  const first = kinesisOriginOf(poison[0].record);
   const key = quarantineObjectKey("speed-layer", new Date(first.arrivedAt), `${first.shardId}-${first.sequenceNumber}`);
   return quarantineBeforeAcknowledging(deps.quarantine, "speed-layer", key, records, log);
 }

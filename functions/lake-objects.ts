@@ -2,7 +2,7 @@
  * The few S3 operations the ingestion and lake handlers share. Objects take the bucket's
  * default encryption (SSE-KMS with a bucket key), so no handler names a key.
  */
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { S3Event } from "aws-lambda";
 import { gunzipSync } from "zlib";
 import { LogLine } from "./data-path-runtime";
@@ -37,6 +37,18 @@ export async function readObjectText(s3: S3Client, bucket: string, key: string):
 
 export async function writeObject(s3: S3Client, bucket: string, key: string, body: string, contentType: string): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+/** Every object under a prefix, all pages of ListObjectsV2, in S3's (key) order. */
+export async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<{ key: string; lastModified?: Date }[]> {
+  const objects: { key: string; lastModified?: Date }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) objects.push({ key: object.Key!, lastModified: object.LastModified });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return objects;
 }
 
 /** JSON lines text: one compact JSON value per line, newline-terminated. */

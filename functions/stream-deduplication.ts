@@ -24,7 +24,7 @@
  */
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord, FirehoseTransformationResult } from "aws-lambda";
 import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
-import { ClaimStore, claimEventsSettled } from "./event-claims";
+import { ClaimStore, claimEventsSettled, isUnavailable } from "./event-claims";
 import { parseIngestEvent } from "./ingestion-events";
 
 /** Claims of the stream channel's raw objects. */
@@ -73,15 +73,15 @@ export async function dropRepeatedStreamEvents(event: FirehoseTransformationEven
   const claims = await claimEventsSettled(deps.claims, RAW_STREAM_CLAIM_SCOPE, [...owners].map(([eventId, owner]) => ({ eventId, owner })));
 
   let dropped = 0;
-  const unclaimed = [...claims.values()].filter((claim) => claim.status === "unavailable");
+  const unclaimed = [...claims.values()].filter(isUnavailable);
   const records = event.records.map((record) => {
     const eventId = eventIds.get(record.recordId);
     const claim = eventId === undefined ? undefined : claims.get(eventId);
-    const keep = claim === undefined || claim.status === "unavailable" || (claim.status === "claimed" && owners.get(eventId!) === streamPosition(record));
+    const keep = claim === undefined || isUnavailable(claim) || (claim.status === "claimed" && owners.get(eventId!) === streamPosition(record));
     if (!keep) dropped++;
     return { recordId: record.recordId, result: keep ? ("Ok" as const) : ("Dropped" as const), data: keep ? newlineTerminated(record.data) : record.data };
   });
-  if (unclaimed.length > 0) log({ level: "WARN", message: "Claims unavailable; records kept unclaimed", unclaimed: unclaimed.length, error: (unclaimed[0] as { error: string }).error });
+  if (unclaimed.length > 0) log({ level: "WARN", message: "Claims unavailable; records kept unclaimed", unclaimed: unclaimed.length, error: unclaimed[0].error });
   log({ level: "INFO", message: "Stream records deduplicated", records: records.length, dropped, unclaimed: unclaimed.length, invocationId: event.invocationId });
   return { records };
 }

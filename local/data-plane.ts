@@ -24,9 +24,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { APIGatewayProxyEventV2, S3Event } from "aws-lambda";
-import { Client } from "pg";
 import { StageConfig, validateStageConfig } from "../config";
 import { queueConsumerFactory, streamConsumerFactory, streamDeduplicationFactory, claimTtlDays, staleClaimMs } from "../components/ingestion/ingestion-layer";
 import { stagingFunctionFactory, transformFunctionFactory } from "../components/lake/data-lake";
@@ -41,6 +39,7 @@ import { RunningSource, forwardS3Notifications, startFirehoseDelivery, startKine
 import { startRedshiftDataServer } from "./redshift-data-server";
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, LocalPostgres, LocalRedis, LocalS3, RunningEmulator, startDynalite, startKinesalite, startPostgres, startRedis, startS3rver } from "./servers";
 import { createStreamAndWait, createTableAndWait } from "./aws-setup";
+import { localDynamoDbClient, localKinesisClient, localS3Client, localSqsClient } from "./clients";
 import { LocalSqs, startSqsServer } from "./sqs-server";
 
 export interface DataPlaneNames {
@@ -167,15 +166,12 @@ export function localVisibilityTimeoutSeconds(functionTimeoutSeconds: number): n
   return Math.ceil(staleClaimMs(functionTimeoutSeconds) / 1000) + 1;
 }
 
-const clientConfig = (endpoint: string) => ({ region: EMULATOR_REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
-
 export function clientsFor(endpoints: Record<ServiceName, string>): DataPlaneClients {
   return {
-    dynamodb: new DynamoDBClient(clientConfig(endpoints.dynamodb)),
-    s3: new S3Client({ ...clientConfig(endpoints.s3), forcePathStyle: true }),
-    // kinesalite speaks HTTP/1.1 only.
-    kinesis: new KinesisClient({ ...clientConfig(endpoints.kinesis), requestHandler: new NodeHttpHandler() }),
-    sqs: new SQSClient(clientConfig(endpoints.sqs)),
+    dynamodb: localDynamoDbClient(endpoints.dynamodb),
+    s3: localS3Client(endpoints.s3),
+    kinesis: localKinesisClient(endpoints.kinesis),
+    sqs: localSqsClient(endpoints.sqs),
   };
 }
 
@@ -286,15 +282,10 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
       await client.query(`CREATE DATABASE ${names.warehouseDatabase}`);
       await client.query(`CREATE DATABASE ${names.oltpDatabase}`);
     });
-    const run = async (database: string, statements: readonly string[]) => {
-      const client = new Client(postgres.config(database));
-      await client.connect();
-      try {
+    const run = (database: string, statements: readonly string[]) =>
+      postgres.withClient(async (client) => {
         for (const sql of statements) await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
+      }, database);
     await run(names.warehouseDatabase, WAREHOUSE_SCHEMA);
     await run(names.oltpDatabase, OLTP_SCHEMA);
     const warehouse = await startRedshiftDataServer({ postgres: { ...postgres, database: names.warehouseDatabase }, s3: clients.s3 });
@@ -348,6 +339,21 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
 
     step("triggers");
     const sendToStreamDlq = async (record: unknown) => void (await clients.sqs.send(new SendMessageCommand({ QueueUrl: streamDlq, MessageBody: JSON.stringify(record) })));
+    const firehose = await startFirehoseDelivery({
+      kinesis: clients.kinesis,
+      streamName: names.stream,
+      streamArn,
+      s3: clients.s3,
+      bucket: names.rawBucket,
+      prefix: (arrival) => `${RAW_STREAM_PREFIX}${hourPartition(arrival)}`,
+      onErrorPrefix: (type, arrival) => `${RAW_STREAM_ERROR_PREFIX}${type}/${hourPartition(arrival)}`,
+      transform: functions.streamDedup,
+      bufferRecords: 500,
+      bufferSeconds: 1,
+      fileExtension: ".json.gz",
+      startingPosition: "TRIM_HORIZON",
+      deliveryStreamName: `${config.namePrefix}-${config.stage}-ingestion-firehose`,
+    });
     const sources: Record<string, RunningSource<object>> = {
       stream: await startKinesisMapping({
         kinesis: clients.kinesis,
@@ -362,21 +368,7 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
         onFailure: sendToStreamDlq,
         pollIntervalMs: 200,
       }),
-      firehose: await startFirehoseDelivery({
-        kinesis: clients.kinesis,
-        streamName: names.stream,
-        streamArn,
-        s3: clients.s3,
-        bucket: names.rawBucket,
-        prefix: (arrival) => `${RAW_STREAM_PREFIX}${hourPartition(arrival)}`,
-        onErrorPrefix: (type, arrival) => `${RAW_STREAM_ERROR_PREFIX}${type}/${hourPartition(arrival)}`,
-        transform: functions.streamDedup,
-        bufferRecords: 500,
-        bufferSeconds: 1,
-        fileExtension: ".json.gz",
-        startingPosition: "TRIM_HORIZON",
-        deliveryStreamName: `${config.namePrefix}-${config.stage}-ingestion-firehose`,
-      }),
+      firehose,
       queue: startSqsMapping({ sqs: clients.sqs, queueUrl: ingest, queueArn: ingestArn, fn: functions.queueConsumer, batchSize: 10, reportBatchItemFailures: true, waitTimeSeconds: 1 }),
       lake: forwardS3Notifications(s3, [
         { bucket: names.rawBucket, prefix: RAW_API_PREFIX, events: ["s3:ObjectCreated:*"], fn: functions.transform },
@@ -422,8 +414,8 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
         const before = statsOfAll();
         await sources.stream.idle();
         await sources.queue.idle();
-        await (sources.firehose as unknown as { flush(): Promise<void> }).flush();
-        await sources.firehose.idle();
+        await firehose.flush();
+        await firehose.idle();
         await sources.lake.idle();
         if ((await queueDepth()) > 0) {
           await new Promise((resolve) => setTimeout(resolve, 250));
@@ -453,15 +445,8 @@ export async function startLocalDataPlane(options: DataPlaneOptions = {}): Promi
         if (response.statusCode !== 200) throw new Error(`the reporting API answered ${response.statusCode}: ${response.body}`);
         return { rows: (JSON.parse(response.body ?? "{}") as { days: DailySalesRow[] }).days, cache: response.headers?.["x-cache"] as ReportAnswer["cache"] };
       },
-      query: async <T>(database: "warehouse" | "oltp", sql: string, values: unknown[] = []) => {
-        const client = new Client(postgres.config(database === "warehouse" ? names.warehouseDatabase : names.oltpDatabase));
-        await client.connect();
-        try {
-          return (await client.query(sql, values)).rows as T[];
-        } finally {
-          await client.end();
-        }
-      },
+      query: <T>(database: "warehouse" | "oltp", sql: string, values: unknown[] = []) =>
+        postgres.withClient(async (client) => (await client.query(sql, values)).rows as T[], database === "warehouse" ? names.warehouseDatabase : names.oltpDatabase),
       stop: stopAll,
     };
   } catch (error) {

@@ -149,8 +149,8 @@ export interface LocalPostgres {
   readonly database: string;
   /** Connection settings for pg, with a database other than the default if given. */
   config(database?: string): ClientConfig;
-  /** Runs `fn` with a fresh, connected client (its own session) and closes it. */
-  withClient<T>(fn: (client: Client) => Promise<T>): Promise<T>;
+  /** Runs `fn` with a fresh, connected client (its own session) on `database` (@default the server's default), and closes it. */
+  withClient<T>(fn: (client: Client) => Promise<T>, database?: string): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -191,8 +191,8 @@ export async function startPostgres(): Promise<LocalPostgres> {
     ...base,
     database: "postgres",
     config,
-    async withClient(fn) {
-      const client = new Client(config());
+    async withClient(fn, database) {
+      const client = new Client(config(database));
       await client.connect();
       try {
         return await fn(client);

@@ -13,14 +13,14 @@
  * skipped unless --force. Replays are safe to repeat anyway: the speed layer's items and
  * the raw zone's claims are keyed by event id.
  */
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { KinesisClient, PutRecordCommand } from "@aws-sdk/client-kinesis";
 import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { IngestEvent, parseIngestEvent } from "../functions/ingestion-events";
 import { speedLayerItem } from "../functions/ingestion-stream-consumer";
 import { parseIngestMessage } from "../functions/ingestion-queue-consumer";
 import { QUARANTINE_PREFIX } from "../functions/lake-layout";
-import { readObjectText, writeObject } from "../functions/lake-objects";
+import { listObjects, readObjectText, writeObject } from "../functions/lake-objects";
 import { QuarantineStage, QuarantinedRecord, ReplayTarget, payloadBytes } from "../functions/quarantine";
 
 export const REPLAY_MARK_PREFIX = "quarantine-replayed/";
@@ -61,17 +61,6 @@ export interface ListOptions {
   readonly since?: Date;
 }
 
-async function listAllKeys(s3: S3Client, bucket: string, prefix: string): Promise<{ key: string; lastModified?: Date }[]> {
-  const keys: { key: string; lastModified?: Date }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) keys.push({ key: object.Key!, lastModified: object.LastModified });
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
-  return keys;
-}
-
 export function parseQuarantineObject(text: string, key: string): QuarantinedRecord[] {
   return text
     .split("\n")
@@ -85,7 +74,7 @@ export function parseQuarantineObject(text: string, key: string): QuarantinedRec
 
 async function replayMarks(s3: S3Client, bucket: string): Promise<Map<string, ReplayMark>> {
   const marks = new Map<string, ReplayMark>();
-  for (const { key } of await listAllKeys(s3, bucket, REPLAY_MARK_PREFIX)) {
+  for (const { key } of await listObjects(s3, bucket, REPLAY_MARK_PREFIX)) {
     const mark = JSON.parse(await readObjectText(s3, bucket, key)) as ReplayMark;
     marks.set(mark.id, mark);
   }
@@ -95,7 +84,7 @@ async function replayMarks(s3: S3Client, bucket: string): Promise<Map<string, Re
 /** Every entry, once per id (a retried write repeats entries), in the order the objects were written. */
 export async function listQuarantinedEntries(s3: S3Client, bucket: string, options: ListOptions = {}): Promise<QuarantinedEntry[]> {
   const prefix = `${QUARANTINE_PREFIX}${options.stage ? `${options.stage}/` : ""}`;
-  const objects = (await listAllKeys(s3, bucket, prefix)).filter(({ lastModified }) => options.since === undefined || (lastModified !== undefined && lastModified >= options.since));
+  const objects = (await listObjects(s3, bucket, prefix)).filter(({ lastModified }) => options.since === undefined || (lastModified !== undefined && lastModified >= options.since));
   objects.sort((a, b) => (a.lastModified?.getTime() ?? 0) - (b.lastModified?.getTime() ?? 0) || a.key.localeCompare(b.key));
   const seen = new Map<string, QuarantinedEntry>();
   for (const { key, lastModified } of objects) {

@@ -8,14 +8,14 @@
  * --outputs-file out/local/outputs.json list`); Ctrl-C stops every child process and
  * removes the temporary data.
  */
-import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { S3Client } from "@aws-sdk/client-s3";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import * as fs from "fs";
 import { Listr } from "listr2";
 import * as path from "path";
+import { listObjects } from "../functions/lake-objects";
 import { LocalDataPlane, startLocalDataPlane } from "../local/data-plane";
+import { insertOrders, putOnStream, sendToQueue } from "../local/producers";
 import { SAMPLE_BRANCHES, SampleOrder, orderEvent, poisonSamples, sampleOrders } from "../local/sample-data";
 import { requireRedisServer } from "../local/servers";
 import { QuarantineCase, listQuarantine } from "../operations/quarantine";
@@ -41,10 +41,10 @@ export function parseLocalArgs(argv: readonly string[]): LocalRunArgs {
   return args;
 }
 
-/** Half the orders go through the stream, half through the ingest queue; poison is split the same way. */
 /** Events per ingest-queue message, as an API producer batches them. */
 export const EVENTS_PER_MESSAGE = 10;
 
+/** Half the orders go through the stream, half through the ingest queue; poison is split the same way. */
 export async function produce(plane: LocalDataPlane, orders: readonly SampleOrder[], poison: readonly string[]): Promise<{ stream: number; queue: number; messages: number }> {
   const half = Math.ceil(orders.length / 2);
   const streamPayloads = [...orders.slice(0, half).map((order) => JSON.stringify(orderEvent(order))), ...poison.filter((_, index) => index % 2 === 0)];
@@ -55,35 +55,13 @@ export async function produce(plane: LocalDataPlane, orders: readonly SampleOrde
     ...Array.from({ length: Math.ceil(queueOrders.length / EVENTS_PER_MESSAGE) }, (_, i) => JSON.stringify(queueOrders.slice(i * EVENTS_PER_MESSAGE, (i + 1) * EVENTS_PER_MESSAGE).map(orderEvent))),
     ...queuePoison,
   ];
-  for (let i = 0; i < streamPayloads.length; i += 500) {
-    const records = streamPayloads.slice(i, i + 500).map((payload, index) => ({ PartitionKey: `producer-${(i + index) % 16}`, Data: Buffer.from(payload) }));
-    const put = await plane.clients.kinesis.send(new PutRecordsCommand({ StreamName: plane.names.stream, Records: records }));
-    if ((put.FailedRecordCount ?? 0) > 0) throw new Error(`${put.FailedRecordCount} records were refused by the stream`);
-  }
-  for (let i = 0; i < queueBodies.length; i += 10) {
-    const entries = queueBodies.slice(i, i + 10).map((body, index) => ({ Id: String(index), MessageBody: body }));
-    const sent = await plane.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: plane.queueUrls.ingest, Entries: entries }));
-    if ((sent.Failed ?? []).length > 0) throw new Error(`${sent.Failed!.length} messages were refused by the queue`);
-  }
-  const values = orders.flatMap((order) => [order.orderId, order.branch, order.amount, order.orderedAt]);
-  for (let i = 0; i < orders.length; i += 500) {
-    const slice = orders.slice(i, i + 500);
-    const placeholders = slice.map((_, index) => `($${index * 4 + 1}, $${index * 4 + 2}, $${index * 4 + 3}, $${index * 4 + 4})`).join(", ");
-    await plane.query("oltp", `INSERT INTO sales.orders (order_id, branch_code, amount, ordered_at) VALUES ${placeholders} ON CONFLICT DO NOTHING`, values.slice(i * 4, (i + slice.length) * 4));
-  }
+  await putOnStream(plane, streamPayloads);
+  await sendToQueue(plane, queueBodies);
+  await insertOrders(plane, orders);
   return { stream: streamPayloads.length, queue: queueOrders.length + queuePoison.length, messages: queueBodies.length };
 }
 
-async function countObjects(s3: S3Client, bucket: string, prefix: string): Promise<number> {
-  let count = 0;
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    count += page.KeyCount ?? 0;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return count;
-}
+const countObjects = async (s3: S3Client, bucket: string, prefix: string) => (await listObjects(s3, bucket, prefix)).length;
 
 export interface LocalSummary {
   readonly produced: { stream: number; queue: number; messages: number; orders: number; poison: number };

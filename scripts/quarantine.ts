@@ -15,13 +15,12 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as fs from "fs";
 import { Listr } from "listr2";
 import { validateStageConfig } from "../config";
 import { execRunner } from "../dr/topology-source";
 import { QUARANTINE_STAGES, QuarantineStage } from "../functions/quarantine";
-import { EMULATOR_CREDENTIALS } from "../local/servers";
+import { localKinesisClient, localS3Client, localSqsClient } from "../local/clients";
 import { QuarantineCase, ReplayDeps, ReplayOutcome, listQuarantine, parseFixes, replayQuarantined } from "../operations/quarantine";
 import { readStackConfig } from "./engine";
 
@@ -110,14 +109,14 @@ async function resolveTarget(args: QuarantineArgs): Promise<QuarantineTarget> {
  * kinesalite speaks HTTP/1.1 only, where the Kinesis client defaults to HTTP/2.
  */
 export function replayDepsFor(target: QuarantineTarget): ReplayDeps {
-  const local = target.endpoints !== undefined;
-  const base = { region: target.region, ...(local ? { credentials: EMULATOR_CREDENTIALS } : {}) };
+  // Local servers' endpoints get the local clients (their credentials, path-style S3, HTTP/1.1 Kinesis); AWS its own chain.
+  const { region, endpoints } = target;
   return {
-    s3: new S3Client({ ...base, endpoint: target.endpoints?.s3, forcePathStyle: target.endpoints?.s3 !== undefined }),
+    s3: endpoints?.s3 ? localS3Client(endpoints.s3, region) : new S3Client({ region }),
     bucket: target.transformedBucketName,
-    kinesis: new KinesisClient({ ...base, endpoint: target.endpoints?.kinesis, ...(local ? { requestHandler: new NodeHttpHandler() } : {}) }),
+    kinesis: endpoints?.kinesis ? localKinesisClient(endpoints.kinesis, region) : new KinesisClient({ region }),
     streamName: target.ingestStreamName,
-    sqs: new SQSClient({ ...base, endpoint: target.endpoints?.sqs }),
+    sqs: endpoints?.sqs ? localSqsClient(endpoints.sqs, region) : new SQSClient({ region }),
     queueUrl: target.ingestQueueUrl,
   };
 }

@@ -7,7 +7,8 @@
 import { connectionReset, connectionStall, dynamoDbThrottle, s3SlowDown } from "../local/fault-proxy";
 import { orderEvent, sampleOrders } from "../local/sample-data";
 import { LocalDataPlane, startLocalDataPlane } from "../local/data-plane";
-import { countsPerZone, notExactlyOnce, putOnStream, sendToQueue } from "./support/e2e";
+import { countsPerZone, notExactlyOnce } from "./support/e2e";
+import { putOnStream, sendToQueue } from "../local/producers";
 
 jest.setTimeout(240_000);
 

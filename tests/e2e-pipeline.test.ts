@@ -9,7 +9,8 @@ import { kinesisEventOf } from "../local/event-sources";
 import { orderEvent, sampleOrders } from "../local/sample-data";
 import { LocalDataPlane, startLocalDataPlane } from "../local/data-plane";
 import { listQuarantine } from "../operations/quarantine";
-import { ZoneCounts, countsPerZone, notExactlyOnce, putOnStream, renotify, sendToQueue } from "./support/e2e";
+import { ZoneCounts, countsPerZone, notExactlyOnce, renotify } from "./support/e2e";
+import { insertOrders, putOnStream, sendToQueue } from "../local/producers";
 
 jest.setTimeout(240_000);
 
@@ -90,7 +91,7 @@ describe("the pipeline end to end, as shipped, on the local servers", () => {
 
   it("7. reporting: a miss then a hit through the cache; Redis down answers from the database; Redis back gives hits again", async () => {
     const orders = sampleOrders(300, 14, "report");
-    await plane.query("oltp", `INSERT INTO sales.orders VALUES ${orders.map((_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`).join(", ")}`, orders.flatMap((order) => [order.orderId, order.branch, order.amount, order.orderedAt]));
+    await insertOrders(plane, orders);
     const expected = await plane.query<{ day: string; orders: number }>("oltp", "SELECT to_char(date_trunc('day', ordered_at), 'YYYY-MM-DD') AS day, COUNT(*)::int AS orders FROM sales.orders WHERE branch_code = 'north' GROUP BY 1 ORDER BY 1");
     const ask = async () => {
       const answer = await plane.report("north", "2026-11-30", "2026-12-02");

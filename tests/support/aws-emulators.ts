@@ -17,11 +17,10 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-// The Kinesis client defaults to HTTP/2, which kinesalite does not speak.
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as pulumi from "@pulumi/pulumi";
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator } from "../../local/servers";
 import { invokeAsShipped } from "./shipped";
+import { localDynamoDbClient, localKinesisClient, localS3Client } from "../../local/clients";
 import { createTableAndWait } from "../../local/aws-setup";
 
 export { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynalite, startKinesalite, startS3rver } from "../../local/servers";
@@ -29,18 +28,16 @@ export type { LocalS3, RunningEmulator } from "../../local/servers";
 export { kinesisEventOf } from "../../local/event-sources";
 export { createStreamAndWait, createTableAndWait } from "../../local/aws-setup";
 
-const clientConfig = (endpoint: string) => ({ region: EMULATOR_REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
-
 export function dynamoDbClient(emulator: RunningEmulator): DynamoDBClient {
-  return new DynamoDBClient(clientConfig(emulator.endpoint));
+  return localDynamoDbClient(emulator.endpoint);
 }
 
 export function s3Client(emulator: RunningEmulator): S3Client {
-  return new S3Client({ ...clientConfig(emulator.endpoint), forcePathStyle: true });
+  return localS3Client(emulator.endpoint);
 }
 
 export function kinesisClient(emulator: RunningEmulator): KinesisClient {
-  return new KinesisClient({ ...clientConfig(emulator.endpoint), requestHandler: new NodeHttpHandler() });
+  return localKinesisClient(emulator.endpoint);
 }
 
 /** Every record of every shard, from the start of the stream, in shard then sequence order. */

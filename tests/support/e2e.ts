@@ -3,23 +3,14 @@
  * (local/data-plane.ts), so "exactly once" is checked per id, not only as a total.
  */
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { CopyObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { CopyObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { readObjectText } from "../../functions/lake-objects";
+import { listObjects, readObjectText } from "../../functions/lake-objects";
 import { splitRows } from "../../functions/lake-transform";
 import { LocalDataPlane } from "../../local/data-plane";
 
 export async function allKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).map((object) => object.Key!));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
+  return (await listObjects(s3, bucket, prefix)).map(({ key }) => key).sort();
 }
 
 /** How many times each id appears. */
@@ -83,24 +74,6 @@ export async function countsPerZone(plane: LocalDataPlane): Promise<ZoneCounts> 
     staged: tally(await idsInObjects(plane, names.stagedBucket, "events/", csvEventIds)),
     warehouse: tally(warehouse.map((row) => row.event_id)),
   };
-}
-
-/** Puts payloads on the stream in PutRecords batches of 500, each under its own partition key. */
-export async function putOnStream(plane: LocalDataPlane, payloads: readonly string[]): Promise<void> {
-  for (let i = 0; i < payloads.length; i += 500) {
-    const records = payloads.slice(i, i + 500).map((payload, index) => ({ PartitionKey: `p-${(i + index) % 32}`, Data: Buffer.from(payload) }));
-    const put = await plane.clients.kinesis.send(new PutRecordsCommand({ StreamName: plane.names.stream, Records: records }));
-    if ((put.FailedRecordCount ?? 0) > 0) throw new Error(`${put.FailedRecordCount} records refused`);
-  }
-}
-
-/** Sends message bodies to the ingest queue in batches of 10. */
-export async function sendToQueue(plane: LocalDataPlane, bodies: readonly string[]): Promise<void> {
-  for (let i = 0; i < bodies.length; i += 10) {
-    const entries = bodies.slice(i, i + 10).map((body, index) => ({ Id: String(index), MessageBody: body }));
-    const sent = await plane.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: plane.queueUrls.ingest, Entries: entries }));
-    if ((sent.Failed ?? []).length > 0) throw new Error(`${sent.Failed!.length} messages refused`);
-  }
 }
 
 /**
