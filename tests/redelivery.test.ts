@@ -38,7 +38,7 @@ import {
   startKinesalite,
   startS3rver,
 } from "./support/aws-emulators";
-import { quarantinedIn, testQuarantine } from "./support/quarantine";
+import { quarantinedIn, quarantinedUnder, testQuarantine } from "./support/quarantine";
 import { ShippedInvocationFailed, invokeAsShipped } from "./support/shipped";
 import { s3NotificationFor, thirdPartyEvent } from "./support/third-party-events";
 
@@ -241,6 +241,45 @@ describe("each lake zone holds one row per event id under redelivery", () => {
     expect(await handleIngestQueueBatch(batch, consumer())).toEqual({ batchItemFailures: [] });
     expect(await handleIngestQueueBatch({ Records: [batch.Records[1]] }, consumer())).toEqual({ batchItemFailures: [] });
     expect((await rowsPerZone(`run${run}-`)).raw).toEqual(onceEach(ids("e1", "e2")));
+  });
+
+  /** What a shipped consumer quarantined from one event: its entries, told apart by the function name it ran as. */
+  const quarantinedBy = async (functionName: string, stage: string) =>
+    (await quarantinedUnder(s3, TRANSFORMED, `quarantine/${stage}/`)).filter((record) => record.functionVersion === `${functionName}:7`);
+  const shippedEnv = (functionName: string) => ({
+    QUARANTINE_BUCKET: TRANSFORMED,
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: "7",
+    AWS_ENDPOINT_URL_S3: s3Server.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  });
+
+  it("as shipped, quarantines the published SQS sample's bodies with the reasons an operator reads, and acknowledges them", async () => {
+    const published = thirdPartyEvent<SQSEvent>(SQS_EVENTS[0]);
+    const functionName = `shipped-queue-consumer-${run}`;
+    const env = { RAW_BUCKET: RAW, CLAIMS_TABLE: CLAIMS, CLAIM_TTL_SECONDS: "3600", STALE_CLAIM_MS: String(STALE_CLAIM_MS), ...shippedEnv(functionName) };
+
+    expect(await invokeShipped(queueConsumerFactory, env, published)).toEqual({ batchItemFailures: [] });
+
+    const quarantined = await quarantinedBy(functionName, "raw-api");
+    expect(quarantined.map(({ payload, reason }) => [payload.data, reason])).toEqual([
+      ["Test message.", `body is not JSON: Unexpected token 'T', "Test message." is not valid JSON`],
+      ['{"message": "foo1"}', "eventId must be a string"],
+    ]);
+  });
+
+  it("as shipped, quarantines the published Kinesis sample's records with the reasons an operator reads, and acknowledges them", async () => {
+    const published = thirdPartyEvent<KinesisStreamEvent>(KINESIS_EVENTS[2]);
+    const functionName = `shipped-stream-consumer-${run}`;
+    const env = { SPEED_LAYER_TABLE: SPEED_LAYER, SPEED_LAYER_TTL_DAYS: "30", ...shippedEnv(functionName) };
+
+    expect(await invokeShipped(streamConsumerFactory, env, published)).toEqual({ batchItemFailures: [] });
+
+    const quarantined = await quarantinedBy(functionName, "speed-layer");
+    expect(quarantined.map(({ payload, reason }) => [payload.data, reason])).toEqual([
+      ['{"Message": "success"}', "eventId must be a string"],
+      ["success", `not JSON: Unexpected token 's', "success" is not valid JSON`],
+    ]);
   });
 
   it("runs as shipped: a single-message redelivery adds no raw object", async () => {
