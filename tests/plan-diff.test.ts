@@ -181,6 +181,27 @@ describe("the base of --diff", () => {
   });
 });
 
+describe("npm run plan -- --diff", () => {
+  it("prints the diff as Markdown and exits 1 naming the protected resource that --fail-on-replace refuses", async () => {
+    const dev = JSON.parse(JSON.stringify(graphDocument(await evaluate("dev")))) as PlanDocument;
+    // The base revision had the raw bucket protected and under another explicit name.
+    const base = { ...dev, resources: dev.resources.map((r) => (r.type === BUCKET && r.name === "dp-dev-lake-raw" ? { ...r, protect: true, inputs: { ...r.inputs, bucket: "dp-dev-lake-raw-old" } } : r)) };
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-"));
+    fs.writeFileSync(path.join(scratch, "base.json"), JSON.stringify(base));
+    const args = [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/plan.ts", "--stack", "dev", "--diff", path.join(scratch, "base.json"), "--format", "markdown", "--fail-on-replace", "--out", path.join(scratch, "head.json")];
+    let result: { status: number; stdout: string; stderr: string };
+    try {
+      result = { status: 0, stdout: execFileSync(process.execPath, args, { cwd: PROJECT_DIR, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }), stderr: "" };
+    } catch (error) {
+      result = error as typeof result;
+    }
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^### Plan diff for dev: \S+base\.json → this revision\n/);
+    expect(result.stdout).toContain('+- aws:s3/bucket:Bucket  dp-dev-lake-raw  (protected)  REPLACE (bucket)\n     bucket: "dp-dev-lake-raw-old" → (none)  [forces replacement]');
+    expect(result.stderr).toContain(`--fail-on-replace: Protected resource would be replaced (bucket): aws:s3/bucket:Bucket dp-dev-lake-raw (${base.resources.find((r) => r.name === "dp-dev-lake-raw")?.urn})`);
+  });
+});
+
 describe("diff of two real evaluations", () => {
   it("shows exactly what a changed config value changes in dev, and nothing of the regenerated secrets", async () => {
     const base = JSON.parse(JSON.stringify(graphDocument(await evaluate("dev")))) as PlanDocument;
