@@ -3,16 +3,20 @@
  * Pulumi SDK's mock engine (no CLI, no credentials) and prints the resource tree,
  * the count per type and the regions; writes the full graph to out/plan-<stack>.json.
  * Exits 1 with the config errors when the stack file is invalid.
+ * With `--diff BASE` (a plan JSON or a git ref) it prints what changes against BASE
+ * instead of the tree (scripts/plan-diff.ts, scripts/plan-base.ts).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
 import { PROJECT_DIR, PlannedResource, StackEvaluation, ofType } from "./engine";
+import { PlanDocument } from "./plan-diff";
+import { runPlanDiff } from "./plan-base";
 import { summarisePolicies } from "./policy";
 import { evaluateStage } from "./stage-evaluation";
 
-const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>]";
+const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>] [--diff <plan.json|git ref> [--format text|markdown] [--fail-on-replace]]";
 
 /** Indented component tree: each resource under its parent, as `pulumi preview` nests them. */
 export function renderTree(evaluation: StackEvaluation): string[] {
@@ -133,7 +137,7 @@ export function graphDocument(evaluation: StackEvaluation) {
 }
 
 async function main() {
-  const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE);
+  const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE, ["fail-on-replace"]);
   let evaluation: StackEvaluation;
   let partner: StackEvaluation | undefined;
   try {
@@ -149,6 +153,22 @@ async function main() {
   const outFile = path.resolve(flags.out ?? path.join(PROJECT_DIR, "out", `plan-${stack}.json`));
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, JSON.stringify(graphDocument(evaluation), null, 2));
+
+  if (flags.diff !== undefined) {
+    const { output, blockers, exitCode } = await runPlanDiff({
+      stack,
+      base: flags.diff,
+      head: JSON.parse(fs.readFileSync(outFile, "utf8")) as PlanDocument,
+      format: flags.format,
+      failOnReplace: flags["fail-on-replace"] === "true",
+      // The cost delta goes here: sections: (base, head) => [{ title: "Cost delta", lines: <costDelta(base, head), rendered> }]
+      sections: () => [],
+    });
+    console.log(output);
+    for (const line of [...blockers, ...evaluation.errors]) console.error(line);
+    process.exitCode = evaluation.errors.length > 0 ? 1 : exitCode;
+    return;
+  }
 
   console.log(`Stack ${stack}: ${evaluation.resources.length} resources (offline plan under the Pulumi mock engine)\n`);
   console.log(renderTree(evaluation).join("\n"));
