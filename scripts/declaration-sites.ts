@@ -87,18 +87,34 @@ export function lineText(projectDir: string, location: Pick<SourceLocation, "fil
   return fileLines.get(file)?.[location.line - 1];
 }
 
+function stackFileLines(projectDir: string, file: string): string[] {
+  const full = path.join(projectDir, file);
+  return fs.existsSync(full) ? fs.readFileSync(full, "utf8").split(/\r?\n/) : [];
+}
+
+/** The config key a stack file line sets ("  data-platform:lakeVersioning: false" sets lakeVersioning). */
+const configKeyOf = (line: string) => /^\s+(?:[\w-]+:)?([A-Za-z][\w-]*):/.exec(line)?.[1];
+
+const SWITCHED_OFF = /:\s*(false|0)\s*(#.*)?$/;
+
+/** The line of the stack file that switches one of `keys` off (`false` or `0`); undefined when it switches none off. */
+export function switchedOffKeyLocation(projectDir: string, stack: string, keys: readonly string[]): SourceLocation | undefined {
+  const file = `Pulumi.${stack}.yaml`;
+  const lines = stackFileLines(projectDir, file);
+  const index = lines.findIndex((line) => keys.includes(configKeyOf(line) ?? "") && SWITCHED_OFF.test(line));
+  return index >= 0 ? { file, line: index + 1, column: lines[index].search(/\S/) + 1 } : undefined;
+}
+
 /**
  * The location of a stack file, at the line of the first config key that `message` names
  * (findings about the stack as a whole are usually about its config), or at its first line.
  */
 export function stackFileLocation(projectDir: string, stack: string, message = ""): SourceLocation {
   const file = `Pulumi.${stack}.yaml`;
-  const full = path.join(projectDir, file);
-  const lines = fs.existsSync(full) ? fs.readFileSync(full, "utf8").split(/\r?\n/) : [];
-  const index = lines.findIndex((line) => {
+  const index = stackFileLines(projectDir, file).findIndex((line) => {
+    const key = configKeyOf(line);
     // camelCase keys only (backupRetentionDays): a bare word such as "stage" would match prose.
-    const key = /^\s+(?:[\w-]+:)?([a-z]+[A-Z][\w-]*):/.exec(line)?.[1];
-    return key !== undefined && new RegExp(`\\b${key}\\b`).test(message);
+    return key !== undefined && /[a-z][A-Z]/.test(key) && new RegExp(`\\b${key}\\b`).test(message);
   });
   return { file, line: index + 1 || 1, column: 1 };
 }
