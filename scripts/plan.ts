@@ -2,7 +2,8 @@
  * `npm run plan -- --stack dev`: evaluates the real program for a stack under the
  * Pulumi SDK's mock engine (no CLI, no credentials) and prints the resource tree,
  * the count per type and the regions; writes the full graph to out/plan-<stack>.json.
- * Exits 1 with the config errors when the stack file is invalid.
+ * Exits 1 with the config errors when the stack file is invalid. No output holds a secret:
+ * the engine masks every one as "[secret]" at the source (scripts/engine.ts).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -132,8 +133,9 @@ export function graphDocument(evaluation: StackEvaluation) {
   };
 }
 
-async function main() {
-  const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE);
+/** The CLI; exported so tests can run it in-process (tests/no-secrets-in-outputs.test.ts). */
+export async function main(argv: string[] = process.argv.slice(2)) {
+  const { stack, flags } = parseCliArgs(argv, USAGE);
   let evaluation: StackEvaluation;
   let partner: StackEvaluation | undefined;
   try {
