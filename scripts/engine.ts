@@ -279,7 +279,7 @@ export async function evaluateStack(stack: string, options: EvaluateOptions = {}
   try {
     return await evaluateWithMocks(stack, options, plaintexts, mappedStackTrace);
   } catch (error) {
-    // A message may quote an input (a throw inside an apply); it leaves the engine redacted.
+    // The program's message may quote a secret it was given; it leaves the engine redacted.
     // Nothing tells yet which plaintexts are also held in clear, so every one is redacted.
     if (error instanceof Error && plaintexts.size > 0) error.message = redactText(error.message, withJsonLeaves(plaintexts));
     throw error;
@@ -325,13 +325,13 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions, plaint
         const result = mockResourceOutputs(args, regionOf(args.provider) ?? "us-east-1", stack);
         if (args.type === "pulumi:providers:aws") providerRegions.set(result.id, args.inputs.region);
         // Masked at the source: what is recorded (and so every output, and every policy) sees "[secret]".
-        const found = secretPlaintexts(args.inputs).size + secretPlaintexts(result.state).size;
-        if (found > 0) {
-          secretPlaintexts(args.inputs, plaintexts);
-          secretPlaintexts(result.state, plaintexts);
-          secretInputs.set(`${args.type}::${args.name}`, args.inputs);
+        const key = `${args.type}::${args.name}`;
+        const secretsHere = secretPlaintexts(result.state, secretPlaintexts(args.inputs));
+        if (secretsHere.size > 0) {
+          secretsHere.forEach((plaintext) => plaintexts.add(plaintext));
+          secretInputs.set(key, args.inputs);
         }
-        recorded.set(`${args.type}::${args.name}`, { inputs: maskSecrets(args.inputs), state: maskSecrets(result.state) });
+        recorded.set(key, { inputs: maskSecrets(args.inputs), state: maskSecrets(result.state) });
         return result;
       },
       call(args: pulumi.runtime.MockCallArgs) {
