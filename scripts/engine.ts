@@ -8,7 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import { SourceLocation, declarationSiteCapturer } from "./declaration-sites";
 import { mockCall, mockResourceOutputs, MOCK_ACCOUNT_ID } from "./mock-outputs";
+import { SECRET_MASK, SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, maskSecrets, redactText, secretPlaintexts } from "./secrets";
 
 export { MOCK_ACCOUNT_ID };
 
@@ -36,15 +38,19 @@ export interface PlannedResource {
   readonly propertyDependencies: Record<string, string[]>;
   /** The physical id the mocks assigned ("" for components). */
   readonly id: string;
+  /** Inputs as the engine receives them, with every secret as "[secret]" (the plaintexts stay out of the evaluation). */
   readonly inputs: Record<string, any>;
-  /** Inputs plus the outputs the mocks computed. */
+  /** Inputs plus the outputs the mocks computed, secrets masked likewise. */
   readonly state: Record<string, any>;
+  /** Where the program constructs it: the first frame of the constructor's stack inside this repository (outside node_modules). */
+  readonly source?: SourceLocation;
 }
 
 export interface StackEvaluation {
   readonly stack: string;
   readonly project: string;
   readonly resources: PlannedResource[];
+  /** The stack's outputs; a secret output reads "[secret]", as `pulumi stack output` prints it. */
   readonly outputs: Record<string, unknown>;
   /** Warnings the program or SDKs logged (deprecations among them). */
   readonly warnings: string[];
@@ -206,22 +212,105 @@ function memoiseCodePaths(): void {
   };
 }
 
+/**
+ * What an evaluation's secrets were, kept beside the evaluation rather than in it: the
+ * evaluation itself (inputs, state, outputs, messages) holds every secret as "[secret]",
+ * so neither an output file nor a policy can print one.
+ */
+export interface EvaluationSecrets {
+  /**
+   * Plaintexts that exist only as secrets: the values of secret envelopes (and the strings
+   * inside a JSON one, such as a password in {"username","password"}), less those the
+   * evaluation also holds in clear. The provider marks some inputs secret whatever they hold
+   * (an SSM parameter's value, here a stream ARN or a region name that other resources show
+   * in clear); those reveal nothing. Free text (an error thrown later) is redacted with these.
+   */
+  readonly plaintexts: string[];
+  /** By URN, the inputs of each resource that had a secret input, as the engine received them (secret envelopes included). */
+  readonly inputs: Record<string, Record<string, unknown>>;
+}
+
+const secretsBeside = new WeakMap<StackEvaluation, EvaluationSecrets>();
+
+export function secretsOf(evaluation: StackEvaluation): EvaluationSecrets {
+  return secretsBeside.get(evaluation) ?? { plaintexts: [], inputs: {} };
+}
+
+/** Re-attaches the secrets to an evaluation read back from JSON (the test evaluation cache). */
+export function rememberSecrets(evaluation: StackEvaluation, secrets: EvaluationSecrets): StackEvaluation {
+  secretsBeside.set(evaluation, secrets);
+  return evaluation;
+}
+
+/** A JSON object or array held as a string (a secret built with JSON.stringify) adds its string leaves. */
+function withJsonLeaves(plaintexts: Iterable<string>): Set<string> {
+  const all = new Set<string>();
+  for (const plaintext of plaintexts) {
+    all.add(plaintext);
+    if (!/^\s*[[{]/.test(plaintext)) continue;
+    try {
+      stringLeaves(JSON.parse(plaintext), all);
+    } catch {
+      // Not JSON after all: the string itself is the secret.
+    }
+  }
+  return all;
+}
+
+function stringLeaves(value: unknown, found: Set<string> = new Set()): Set<string> {
+  if (typeof value === "string") found.add(value);
+  else if (Array.isArray(value)) for (const inner of value) stringLeaves(inner, found);
+  else if (typeof value === "object" && value !== null) for (const inner of Object.values(value)) stringLeaves(inner, found);
+  return found;
+}
+
+/** The plaintexts that appear nowhere in the (masked) evaluation in clear. */
+function confidentialPlaintexts(plaintexts: Iterable<string>, evaluation: Omit<StackEvaluation, "warnings" | "infos" | "errors">): string[] {
+  const inClear = stringLeaves([evaluation.outputs, evaluation.resources.map((r) => [r.inputs, r.state])]);
+  return [...withJsonLeaves(plaintexts)].filter((plaintext) => plaintext !== "" && !inClear.has(plaintext));
+}
+
 /** Runs one stack's program under mocks and returns its full resource graph. */
 export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<StackEvaluation> {
   memoiseCodePaths();
   const mappedStackTrace = Error.prepareStackTrace;
   Error.prepareStackTrace = unmappedStackTrace;
+  const plaintexts = new Set<string>();
   try {
-    return await evaluateWithMocks(stack, options);
+    return await evaluateWithMocks(stack, options, plaintexts, mappedStackTrace);
+  } catch (error) {
+    // The program's message may quote a secret it was given; it leaves the engine redacted.
+    // Nothing tells yet which plaintexts are also held in clear, so every one is redacted.
+    if (error instanceof Error && plaintexts.size > 0) error.message = redactText(error.message, withJsonLeaves(plaintexts));
+    throw error;
   } finally {
     Error.prepareStackTrace = mappedStackTrace;
   }
 }
 
-async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promise<StackEvaluation> {
+/** The program's output names whose value the SDK tracks as secret (a secret nested in an output makes the whole output secret). */
+async function secretOutputNames(outputs: Record<string, unknown>): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const [name, value] of Object.entries(outputs)) if (await pulumi.isSecret(pulumi.output(value))) names.add(name);
+  return names;
+}
+
+/** Resolved outputs with each secret one read as SECRET_MASK, as `pulumi stack output` prints it; its plaintext joins `plaintexts`. */
+function maskOutputs(outputs: Record<string, unknown>, secretNames: ReadonlySet<string>, plaintexts: Set<string>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(outputs).map(([name, value]) => {
+      if (!secretNames.has(name)) return [name, maskSecrets(value)];
+      secretPlaintexts({ [SECRET_SIGNATURE_KEY]: SECRET_SIGNATURE, value }, plaintexts);
+      return [name, SECRET_MASK];
+    }),
+  );
+}
+
+async function evaluateWithMocks(stack: string, options: EvaluateOptions, plaintexts: Set<string>, mapStackTrace: typeof Error.prepareStackTrace): Promise<StackEvaluation> {
   const project = readProjectName();
   const config = options.config ?? readStackConfig(stack);
   const recorded = new Map<string, { inputs: any; state: any }>();
+  const secretInputs = new Map<string, Record<string, unknown>>();
   // Provider references arrive as "urn::id"; ids of mocked providers are unique, so key regions by id.
   const providerRegions = new Map<string, string>();
   const regionOf = (provider?: string) => (provider ? providerRegions.get(provider.split("::").pop()!) : undefined);
@@ -235,7 +324,14 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promi
         }
         const result = mockResourceOutputs(args, regionOf(args.provider) ?? "us-east-1", stack);
         if (args.type === "pulumi:providers:aws") providerRegions.set(result.id, args.inputs.region);
-        recorded.set(`${args.type}::${args.name}`, { inputs: args.inputs, state: result.state });
+        // Masked at the source: what is recorded (and so every output, and every policy) sees "[secret]".
+        const key = `${args.type}::${args.name}`;
+        const secretsHere = secretPlaintexts(result.state, secretPlaintexts(args.inputs));
+        if (secretsHere.size > 0) {
+          secretsHere.forEach((plaintext) => plaintexts.add(plaintext));
+          secretInputs.set(key, args.inputs);
+        }
+        recorded.set(key, { inputs: maskSecrets(args.inputs), state: maskSecrets(result.state) });
         return result;
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -252,14 +348,27 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promi
   const settings = require("@pulumi/pulumi/runtime/settings");
 
   const output = captureConsole();
+  const declaredAt = declarationSiteCapturer(PROJECT_DIR, mapStackTrace, [__filename]);
+  const sources = new Map<string, SourceLocation>();
   let outputs: Record<string, unknown> = {};
   try {
     // A program error is caught inside the stack's init: left to reject there, it would also
     // reject the Stack resource's registration and crash the process unhandled.
     let programError: unknown;
+    let secretNames = new Set<string>();
     const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+      // A stack transformation runs synchronously in every Resource constructor below the
+      // stack, so the stack it sees still holds the program's `new …(` (DESIGN.md: transformations
+      // need runInPulumiStack). It only looks; it changes nothing.
+      pulumi.runtime.registerStackTransformation(({ resource, type, name }) => {
+        const site = declaredAt(resource);
+        if (site) sources.set(`${type}::${name}`, site);
+        return undefined;
+      });
       try {
-        return (await (options.program ?? defaultProgram)()) ?? {};
+        const programOutputs = (await (options.program ?? defaultProgram)()) ?? {};
+        secretNames = await secretOutputNames(programOutputs);
+        return programOutputs;
       } catch (error) {
         programError = error;
         return {};
@@ -267,7 +376,7 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promi
     });
     await settings.waitForRPCs();
     if (programError !== undefined) throw programError;
-    outputs = (stackOutputs ?? {}) as Record<string, unknown>;
+    outputs = maskOutputs((stackOutputs ?? {}) as Record<string, unknown>, secretNames, plaintexts);
   } finally {
     output.restore();
   }
@@ -275,18 +384,24 @@ async function evaluateWithMocks(stack: string, options: EvaluateOptions): Promi
   const resources: PlannedResource[] = [...captured.entries()]
     .filter(([, r]) => r.type !== "pulumi:pulumi:Stack")
     .map(([urn, r]) => {
-      const registered = recorded.get(`${r.type}::${r.name}`) ?? { inputs: {}, state: {} };
-      return { urn, ...r, region: r.custom ? regionOf(r.provider) : undefined, inputs: registered.inputs, state: registered.state };
+      const key = `${r.type}::${r.name}`;
+      const registered = recorded.get(key) ?? { inputs: {}, state: {} };
+      const source = sources.get(key);
+      return { urn, ...r, region: r.custom ? regionOf(r.provider) : undefined, inputs: registered.inputs, state: registered.state, ...(source ? { source } : {}) };
     });
-  return {
+  const confidential = confidentialPlaintexts(plaintexts, { stack, project, resources, outputs });
+  const redacted = (lines: string[]) => lines.map((line) => redactText(line, confidential));
+  const evaluation = {
     stack,
     project,
     resources,
     outputs,
-    warnings: output.warnings,
-    infos: output.infos,
-    errors: output.errors.filter((line) => line.startsWith("error:")),
+    warnings: redacted(output.warnings),
+    infos: redacted(output.infos),
+    errors: redacted(output.errors.filter((line) => line.startsWith("error:"))),
   };
+  const inputs = Object.fromEntries(resources.filter((r) => secretInputs.has(`${r.type}::${r.name}`)).map((r) => [r.urn, secretInputs.get(`${r.type}::${r.name}`)!]));
+  return rememberSecrets(evaluation, { plaintexts: confidential, inputs });
 }
 
 /** Resources of one type token, e.g. "aws:s3/bucket:Bucket". */

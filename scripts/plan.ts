@@ -4,7 +4,8 @@
  * the count per type and the regions; writes the full graph to out/plan-<stack>.json.
  * Exits 1 with the config errors when the stack file is invalid.
  * With `--diff BASE` (a plan JSON or a git ref) it prints what changes against BASE
- * instead of the tree (scripts/plan-diff.ts, scripts/plan-base.ts).
+ * instead of the tree (scripts/plan-diff.ts, scripts/plan-base.ts). No output holds a
+ * secret: the engine masks every one as "[secret]" at the source (scripts/engine.ts).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -136,8 +137,9 @@ export function graphDocument(evaluation: StackEvaluation) {
   };
 }
 
-async function main() {
-  const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE, ["fail-on-replace"]);
+/** The CLI; exported so tests can run it in-process (tests/no-secrets-in-outputs.test.ts). */
+export async function main(argv: string[] = process.argv.slice(2)) {
+  const { stack, flags } = parseCliArgs(argv, USAGE, ["fail-on-replace"]);
   let evaluation: StackEvaluation;
   let partner: StackEvaluation | undefined;
   try {

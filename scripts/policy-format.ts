@@ -1,9 +1,15 @@
 /**
  * Renders a PolicyReport for people (text, grouped by severity), for scripts (JSON) and
- * for code-scanning UIs (SARIF 2.1.0: one rule per policy, one result per finding, the
- * resource URN as a logical location; waived findings become suppressed notes).
+ * for code-scanning UIs (SARIF 2.1.0 as GitHub code scanning accepts it: one rule per
+ * policy, one result per finding at the resource's declaration (file and line) with its URN
+ * as the logical location, fingerprints from rule and URN, security-severity on security
+ * rules; waived findings become suppressed notes).
  */
-import { FindingStatus, PolicyFinding, PolicyReport } from "./policy-runner";
+import { createHash } from "crypto";
+import { severityOf } from "../policies/severity";
+import { SourceLocation, lineText } from "./declaration-sites";
+import { PROJECT_DIR } from "./engine";
+import { FindingStatus, PolicyFinding, PolicyInfo, PolicyReport } from "./policy-runner";
 
 const HEADINGS: Record<FindingStatus, string> = {
   mandatory: "MANDATORY violations (block the deployment)",
@@ -40,42 +46,94 @@ export function formatJson(report: PolicyReport): string {
   return JSON.stringify(report, null, 2);
 }
 
-const SARIF_LEVEL: Record<"mandatory" | "advisory" | "disabled", "error" | "warning" | "none"> = { mandatory: "error", advisory: "warning", disabled: "none" };
+/** GitHub accepts only these levels on a rule (docs.github.com, "SARIF support for code scanning"); a disabled rule is also `enabled: false`. */
+const SARIF_LEVEL: Record<"mandatory" | "advisory" | "disabled", "error" | "warning" | "note"> = { mandatory: "error", advisory: "warning", disabled: "note" };
 const RESULT_LEVEL: Record<FindingStatus, "error" | "warning" | "note"> = { mandatory: "error", advisory: "warning", waived: "note" };
+const PROBLEM_SEVERITY: Record<"mandatory" | "advisory", "error" | "warning"> = { mandatory: "error", advisory: "warning" };
+
+/** Every artifact uri is relative to the repository root, which GitHub resolves itself (the checkout). */
+export const SOURCE_ROOT = "%SRCROOT%";
 
 function stackUrn(report: PolicyReport): string {
   return `urn:pulumi:${report.stack}::${report.project}::pulumi:pulumi:Stack::${report.project}-${report.stack}`;
 }
 
-export function toSarif(report: PolicyReport, toolVersion = "0.1.0") {
+function ruleOf(policy: PolicyInfo) {
+  const { category, securitySeverity } = severityOf(policy.name);
+  return {
+    id: policy.name,
+    name: policy.name,
+    shortDescription: { text: policy.description },
+    fullDescription: { text: policy.description },
+    help: { text: policy.remediation },
+    defaultConfiguration: { level: SARIF_LEVEL[policy.level], enabled: policy.level !== "disabled" },
+    properties: {
+      // GitHub lists a rule's results as security alerts when its tags hold "security" and it has a security-severity.
+      tags: [category, "aws", "infrastructure-as-code"],
+      precision: "very-high",
+      ...(securitySeverity !== undefined ? { "security-severity": securitySeverity.toFixed(1) } : { "problem.severity": PROBLEM_SEVERITY[policy.declaredLevel] }),
+      enforcementLevel: policy.level,
+      declaredEnforcementLevel: policy.declaredLevel,
+      kind: policy.kind,
+    },
+  };
+}
+
+/** The region of a declaration: from its `new` to the end of its line (GitHub asks for all four bounds). */
+function regionOf(location: SourceLocation, projectDir: string) {
+  const text = lineText(projectDir, location);
+  return { startLine: location.line, startColumn: location.column, endLine: location.line, endColumn: text !== undefined && text.length >= location.column ? text.length + 1 : location.column + 1 };
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * partialFingerprints that survive edits elsewhere in the file and re-runs: a hash of the
+ * rule id and the URN (the stack's URN and the message for a finding about the whole stack),
+ * with GitHub's ":n" occurrence suffix when a rule reports the same resource more than once.
+ * GitHub uses only `primaryLocationLineHash`; computed by the upload action instead, it
+ * would hash the declaration's line, which moves with every edit above it.
+ */
+function fingerprints(report: PolicyReport): string[] {
+  const seen = new Map<string, number>();
+  return report.findings.map((finding) => {
+    const identity = digest([finding.policy, finding.urn ?? `${stackUrn(report)}\n${finding.message}`].join("\n")).slice(0, 16);
+    const occurrence = (seen.get(identity) ?? 0) + 1;
+    seen.set(identity, occurrence);
+    return `${identity}:${occurrence}`;
+  });
+}
+
+export interface SarifOptions {
+  /** @default "0.1.0" */
+  readonly toolVersion?: string;
+  /** The repository root the locations are relative to. @default the project directory */
+  readonly projectDir?: string;
+}
+
+export function toSarif(report: PolicyReport, options: SarifOptions = {}) {
+  const toolVersion = options.toolVersion ?? "0.1.0";
+  const projectDir = options.projectDir ?? PROJECT_DIR;
   const ruleIndex = new Map(report.policies.map((p, i) => [p.name, i]));
+  const lineHashes = fingerprints(report);
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
     runs: [
       {
-        tool: {
-          driver: {
-            name: report.pack,
-            version: toolVersion,
-            rules: report.policies.map((policy) => ({
-              id: policy.name,
-              shortDescription: { text: policy.description },
-              fullDescription: { text: policy.description },
-              help: { text: policy.remediation },
-              defaultConfiguration: { level: SARIF_LEVEL[policy.level], enabled: policy.level !== "disabled" },
-              properties: { enforcementLevel: policy.level, declaredEnforcementLevel: policy.declaredLevel, kind: policy.kind },
-            })),
-          },
-        },
+        tool: { driver: { name: report.pack, version: toolVersion, semanticVersion: toolVersion, rules: report.policies.map(ruleOf) } },
         automationDetails: { id: `policy/${report.stack}/` },
-        results: report.findings.map((finding) => ({
+        // No uri: the root is wherever the repository is checked out (SARIF 2.1.0 §3.14.14).
+        originalUriBaseIds: { [SOURCE_ROOT]: { description: { text: "The repository root; every artifact uri is relative to it." } } },
+        columnKind: "utf16CodeUnits",
+        results: report.findings.map((finding, i) => ({
           ruleId: finding.policy,
           ruleIndex: ruleIndex.get(finding.policy),
           level: RESULT_LEVEL[finding.status],
           message: { text: finding.message },
           locations: [
             {
+              physicalLocation: { artifactLocation: { uri: finding.location.file, uriBaseId: SOURCE_ROOT }, region: regionOf(finding.location, projectDir) },
               logicalLocations: [
                 finding.urn
                   ? { name: finding.resourceName ?? finding.urn, fullyQualifiedName: finding.urn, kind: "resource" }
@@ -83,6 +141,7 @@ export function toSarif(report: PolicyReport, toolVersion = "0.1.0") {
               ],
             },
           ],
+          partialFingerprints: { primaryLocationLineHash: lineHashes[i] },
           ...(finding.waiver
             ? { suppressions: [{ kind: "external", status: "accepted", justification: `${finding.waiver.reason} (until ${finding.waiver.expires})` }] }
             : {}),

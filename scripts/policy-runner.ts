@@ -14,8 +14,11 @@ import type { PolicyProviderResource, PolicyResource, PolicyResourceOptions, Res
 import { PACK_NAME, currentWaivers, packPolicies } from "../policies/catalog";
 import { DeclaredLevel, DetailedViolation, PlatformPolicy, isStackPolicy } from "../policies/lib/policy";
 import { isUnknownValueError, unknownCheckingProxy } from "../policies/lib/values";
-import { WaiverBook } from "../policies/waiver-logic";
-import { PlannedResource, StackEvaluation } from "./engine";
+import { WAIVERS_FILE, WAIVER_REGISTRY_POLICY, WaiverBook } from "../policies/waiver-logic";
+import * as path from "path";
+import { POLICY_CONFIG_KEYS } from "../policies/severity";
+import { SourceLocation, switchedOffKeyLocation, stackFileLocation } from "./declaration-sites";
+import { PROJECT_DIR, PlannedResource, StackEvaluation } from "./engine";
 import { PolicyPackConfig, ResolvedPolicyConfig, resolvePolicyConfig } from "./policy-config";
 
 /** One resource as a policy sees it; `props` are inputs for resource policies and outputs for stack policies. */
@@ -49,6 +52,12 @@ export interface PolicyFinding {
   readonly resourceType?: string;
   readonly remediation: string;
   readonly waiver?: DetailedViolation["waiver"];
+  /**
+   * Where a reviewer fixes it: the resource's declaration; for a finding about the stack as a
+   * whole, its stack file (at the config key the message names, if any); for the waiver
+   * registry, the waivers file.
+   */
+  readonly location: SourceLocation;
 }
 
 export interface PolicyInfo {
@@ -250,6 +259,14 @@ function describe(policy: PlatformPolicy, resolved: ResolvedPolicyConfig): Polic
 
 const STATUS_ORDER: FindingStatus[] = ["mandatory", "advisory", "waived"];
 
+function locationOf(policy: string, raw: RawFinding, resource: PlannedResource | undefined, stack: string): SourceLocation {
+  const configKey = switchedOffKeyLocation(PROJECT_DIR, stack, POLICY_CONFIG_KEYS[policy] ?? []);
+  if (configKey) return configKey;
+  if (resource?.source) return resource.source;
+  if (policy === WAIVER_REGISTRY_POLICY && raw.urn === undefined) return { file: path.relative(PROJECT_DIR, WAIVERS_FILE).split(path.sep).join("/"), line: 1, column: 1 };
+  return stackFileLocation(PROJECT_DIR, stack, raw.message);
+}
+
 /** Runs every policy of the pack (with waivers) over the evaluated stack. */
 export async function runPolicies(evaluation: StackEvaluation, options: RunOptions = {}): Promise<PolicyReport> {
   const policies = packPolicies(options.waivers ?? currentWaivers());
@@ -275,6 +292,7 @@ export async function runPolicies(evaluation: StackEvaluation, options: RunOptio
         resourceType: resource?.type,
         remediation: policy.remediationSteps,
         ...(raw.waiver ? { waiver: raw.waiver } : {}),
+        location: locationOf(policy.name, raw, resource, evaluation.stack),
       });
     };
     if (isStackPolicy(policy)) await runStackPolicy(policy, outputs, context, collect);

@@ -11,7 +11,8 @@ import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../sc
 import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
 import { ShippedInvocationFailed, invokeAsShipped } from "./support/shipped";
 import { HTTP_API_V2_EVENTS, HTTP_API_V2_REPEATED_PARAMETER_EVENTS, httpApiRequestFrom, thirdPartyEvent } from "./support/third-party-events";
-import { policyOf, single } from "./support/stack";
+import { SECRET_MASK } from "../scripts/secrets";
+import { policyOf, revealed, single } from "./support/stack";
 
 const DB_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${MOCK_ACCOUNT_ID}:secret:rds!cluster-stand-in`;
 const REPORTING_DATABASE = { host: "dp-oltp-reporting.cluster-custom-mock.eu-west-1.rds.amazonaws.com", port: 5432, name: "platform", secretArn: DB_SECRET_ARN };
@@ -24,10 +25,6 @@ function evaluateCache(stack: string): Promise<StackEvaluation> {
   });
 }
 
-/** Secret inputs arrive at the mock monitor wrapped with Pulumi's secret signature. */
-function unwrapSecret(value: unknown): unknown {
-  return value !== null && typeof value === "object" && "value" in value ? (value as { value: unknown }).value : value;
-}
 
 describe.each([
   ["dev", { nodes: 1, multiAz: false, snapshots: 0, protect: false }],
@@ -56,12 +53,14 @@ describe.each([
       securityGroupIds: [STAND_IN.securityGroupIds.cache],
     });
     expect(redis.inputs.authToken).toBeUndefined(); // only the write-only input carries it
-    const token = unwrapSecret(redis.inputs.authTokenWo) as string;
+    // The evaluation holds the token masked; the plaintext the engine received is kept beside it.
+    expect(redis.inputs.authTokenWo).toBe(SECRET_MASK);
+    const token = revealed(plan, redis, "authTokenWo") as string;
     expect(authTokenProblems(token)).toEqual([]);
     const secret = single(plan, "aws:secretsmanager/secret:Secret", "-auth-token");
     expect(secret.inputs.kmsKeyId).toBe(STAND_IN.dataKeyArn);
     const version = single(plan, "aws:secretsmanager/secretVersion:SecretVersion");
-    expect(unwrapSecret(version.inputs.secretStringWo)).toBe(token); // the secret and Redis hold the same token
+    expect(revealed(plan, version, "secretStringWo")).toBe(token); // the secret and Redis hold the same token
     expect(plan.outputs.authTokenSecretArn).toBe(secret.state.arn);
     // The token is new at every run and both inputs are write-only: the secret may only be written
     // once Redis has taken the token, and the reporting function must wait for the written value.

@@ -32,7 +32,7 @@ describe("prod deployed before its DR stack", () => {
     expect(ofType(firstPrimary, "aws:redshift/snapshotCopy:SnapshotCopy")).toEqual([]);
     // Its endpoint parameters hold its own endpoints: it is the active region.
     const parameter = single(firstPrimary, "aws:ssm/parameter:Parameter", "-dr-control-ingest-stream-arn");
-    expect(revealed(parameter.inputs.value)).toBe(single(firstPrimary, "aws:kinesis/stream:Stream").state.arn);
+    expect(revealed(firstPrimary, parameter, "value")).toBe(single(firstPrimary, "aws:kinesis/stream:Stream").state.arn);
   });
 });
 
@@ -79,8 +79,8 @@ describe("after a promotion into the DR region", () => {
   it("points producers at the DR region's endpoints from both regions", () => {
     const drStream = single(promotedStandby, "aws:kinesis/stream:Stream").state.arn;
     for (const plan of [promotedPrimary, promotedStandby]) {
-      expect(revealed(single(plan, "aws:ssm/parameter:Parameter", "-dr-control-ingest-stream-arn").inputs.value)).toBe(drStream);
-      expect(revealed(single(plan, "aws:ssm/parameter:Parameter", "-dr-control-active-region").inputs.value)).toBe(DR);
+      expect(revealed(plan, single(plan, "aws:ssm/parameter:Parameter", "-dr-control-ingest-stream-arn"), "value")).toBe(drStream);
+      expect(revealed(plan, single(plan, "aws:ssm/parameter:Parameter", "-dr-control-active-region"), "value")).toBe(DR);
     }
     expect((promotedStandby.outputs[TOPOLOGY_OUTPUT] as StackTopology).activeRegion).toBe(DR);
   });

@@ -245,8 +245,8 @@ describe("the standby pipeline", () => {
     for (const plan of [prod, standby]) {
       const parameter = single(plan, "aws:ssm/parameter:Parameter", "-dr-control-ingest-stream-arn");
       expect(parameter.inputs).toMatchObject({ name: "/dp-prod/dr/endpoints/ingest-stream-arn", type: "String" });
-      expect(revealed(parameter.inputs.value)).toBe(prodStream);
-      expect(revealed(single(plan, "aws:ssm/parameter:Parameter", "-dr-control-active-region").inputs.value)).toBe(PRIMARY);
+      expect(revealed(plan, parameter, "value")).toBe(prodStream);
+      expect(revealed(plan, single(plan, "aws:ssm/parameter:Parameter", "-dr-control-active-region"), "value")).toBe(PRIMARY);
     }
   });
 

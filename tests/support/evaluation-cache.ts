@@ -8,7 +8,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { EvaluateOptions, StackEvaluation, evaluateStack } from "../../scripts/engine";
+import { EvaluateOptions, EvaluationSecrets, StackEvaluation, evaluateStack, rememberSecrets, secretsOf } from "../../scripts/engine";
 
 function sorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sorted);
@@ -25,11 +25,18 @@ export async function cachedEvaluateStack(stack: string, options: EvaluateOption
   const directory = process.env.DP_EVALUATION_CACHE;
   if (directory === undefined || options.program !== undefined || options.config === undefined) return evaluateStack(stack, options);
   const file = path.join(directory, `${stack}-${evaluationKey(stack, options)}.json`);
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as StackEvaluation;
+  // The secrets live beside the evaluation (never in it), so they get a file of their own, written first.
+  const secretsFile = `${file}.secrets`;
+  const read = () => rememberSecrets(JSON.parse(fs.readFileSync(file, "utf8")) as StackEvaluation, JSON.parse(fs.readFileSync(secretsFile, "utf8")) as EvaluationSecrets);
+  if (fs.existsSync(file)) return read();
   const evaluation = await evaluateStack(stack, options);
   // Write then rename, so a worker never reads a half-written file.
-  const partial = `${file}.${process.pid}.partial`;
-  fs.writeFileSync(partial, JSON.stringify(evaluation));
-  fs.renameSync(partial, file);
-  return JSON.parse(fs.readFileSync(file, "utf8")) as StackEvaluation;
+  const publish = (target: string, content: unknown) => {
+    const partial = `${target}.${process.pid}.partial`;
+    fs.writeFileSync(partial, JSON.stringify(content));
+    fs.renameSync(partial, target);
+  };
+  publish(secretsFile, secretsOf(evaluation));
+  publish(file, evaluation);
+  return read();
 }

@@ -1,5 +1,6 @@
 import { CONFIG_NAMESPACE, partnerStackName, validateStageConfig } from "../../config";
-import { DEFAULT_ORGANIZATION, EvaluateOptions, PlannedResource, StackEvaluation, readProjectName, readStackConfig } from "../../scripts/engine";
+import { DEFAULT_ORGANIZATION, EvaluateOptions, PlannedResource, StackEvaluation, readProjectName, readStackConfig, secretsOf } from "../../scripts/engine";
+import { isSecretEnvelope } from "../../scripts/secrets";
 import { cachedEvaluateStack } from "./evaluation-cache";
 
 export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
@@ -78,11 +79,14 @@ export function denyInsecureTransportStatement(action: "s3:*" | "sqs:*" | "sns:P
   };
 }
 
-/** Pulumi's marker of a secret value in serialised inputs. */
-const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
-
-/** The plain value of an input the SDK passed as a secret (e.g. an SSM parameter's value); other values as they are. */
-export function revealed(value: unknown): unknown {
-  const wrapped = value as Record<string, unknown> | null;
-  return typeof wrapped === "object" && wrapped !== null && SECRET_SIGNATURE in wrapped ? wrapped.value : value;
+/**
+ * The plain value of an input the SDK passed as a secret (e.g. an SSM parameter's value,
+ * which the evaluation holds as "[secret]"), read from the secrets kept beside the
+ * evaluation; other inputs as the evaluation holds them.
+ */
+export function revealed(evaluation: StackEvaluation, resource: PlannedResource, field: string): unknown {
+  const received = secretsOf(evaluation).inputs[resource.urn];
+  if (received === undefined || !(field in received)) return resource.inputs[field];
+  const value = received[field];
+  return isSecretEnvelope(value) ? value.value : value;
 }
