@@ -8,11 +8,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
+import { costSection } from "./cost";
 import { PROJECT_DIR, PlannedResource, StackEvaluation, ofType } from "./engine";
 import { summarisePolicies } from "./policy";
 import { evaluateStage } from "./stage-evaluation";
 
-const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>]";
+const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>] [--cost [--compare <stack,...>]]";
 
 /** Indented component tree: each resource under its parent, as `pulumi preview` nests them. */
 export function renderTree(evaluation: StackEvaluation): string[] {
@@ -133,7 +134,7 @@ export function graphDocument(evaluation: StackEvaluation) {
 }
 
 async function main() {
-  const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE);
+  const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE, ["cost"]);
   let evaluation: StackEvaluation;
   let partner: StackEvaluation | undefined;
   try {
@@ -166,6 +167,10 @@ async function main() {
   if (evaluation.errors.length > 0) {
     console.error(`\nErrors (${evaluation.errors.length}):\n${evaluation.errors.map((e) => `  ${e}`).join("\n")}`);
     process.exit(1);
+  }
+  if (flags.cost) {
+    const compared = await Promise.all((flags.compare?.split(",") ?? []).map(async (other) => (await evaluateStage(other)).evaluation));
+    console.log(`\n${costSection(evaluation, partner, compared)}`);
   }
   console.log(`\nFull graph written to ${path.relative(process.cwd(), outFile)}`);
 }
