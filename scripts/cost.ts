@@ -64,6 +64,15 @@ export function renderEstimate(estimate: CostEstimate): string[] {
   return out;
 }
 
+/** A change's cost, for `--diff BASE`: the total's move, then each component that moved. */
+export function renderCostDelta(delta: CostDelta): string[] {
+  const signed = (n: number) => (n > 0 ? `+${usd(n)}` : usd(n));
+  return [
+    `  Monthly cost: ${usd(delta.baseUsd)} → ${usd(delta.headUsd)} (${signed(delta.deltaUsd)})`,
+    ...delta.components.map((c) => `    ${c.component}: ${usd(c.baseUsd)} → ${usd(c.headUsd)} (${signed(c.deltaUsd)})`),
+  ];
+}
+
 /** Not priced, grouped by reason, with how many resources of this stack it concerns. */
 export function renderUnpriced(estimates: readonly CostEstimate[]): string[] {
   const byReason = new Map<string, Set<string>>();

@@ -3,11 +3,16 @@
  * is in each test), the delta between two plans, and the real dev, prod and prod-dr
  * evaluations as `npm run plan -- --cost` prices them, in the CLI and in the policy pack.
  */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ASSUMPTIONS, StackAssumptions, forResource } from "../policies/cost/assumptions";
 import { CostEstimate, CostResource, costDelta, estimateCost, natGatewaysOfVpc } from "../policies/cost/estimate";
 import { PRICE_TABLE, PriceTable } from "../policies/cost/price-table";
-import { StackEvaluation } from "../scripts/engine";
-import { budgetLine, costSection, estimatePlan, planCostDelta } from "../scripts/cost";
+import { parseCliArgs } from "../scripts/cli";
+import { PROJECT_DIR, StackEvaluation } from "../scripts/engine";
+import { budgetLine, costSection, estimatePlan, planCostDelta, renderCostDelta } from "../scripts/cost";
 import { graphDocument } from "../scripts/plan";
 import { checkEvaluation } from "../scripts/policy";
 import { evaluateStage } from "../scripts/stage-evaluation";
@@ -190,6 +195,12 @@ describe("pricers, against hand-computed cases", () => {
         { component: "Network dp-test-network", baseUsd: 1, headUsd: 2, deltaUsd: 1 },
       ],
     });
+    expect(renderCostDelta(costDelta(base, head))).toEqual([
+      "  Monthly cost: $5.35 → $10.10 (+$4.75)",
+      "    IngestionLayer dp-test-ingestion: $4.35 → $8.10 (+$3.75)",
+      "    Network dp-test-network: $1.00 → $2.00 (+$1.00)",
+    ]);
+    expect(renderCostDelta(costDelta(head, base))[0]).toBe("  Monthly cost: $10.10 → $5.35 (-$4.75)");
   });
 });
 
@@ -297,5 +308,25 @@ describe("the DR stack on its own", () => {
   it("refuses a stack without assumptions, naming the file to add them to", async () => {
     const dev = await evaluate("dev");
     expect(() => estimatePlan({ ...dev, stack: "staging" })).toThrow(/No cost assumptions for stack "staging": add an entry to policies\/cost\/assumptions\.ts/);
+  });
+});
+
+describe("npm run plan -- --cost", () => {
+  it("takes --cost as a switch, before or after other flags", () => {
+    expect(parseCliArgs(["--stack", "prod", "--cost", "--compare", "dev"], "usage", ["cost"]).flags).toEqual({ stack: "prod", cost: "true", compare: "dev" });
+    expect(parseCliArgs(["--cost", "--stack", "dev"], "usage", ["cost"]).flags).toEqual({ cost: "true", stack: "dev" });
+    expect(() => parseCliArgs(["--stack", "dev", "--out"], "usage", ["cost"])).toThrow(/--out needs a value/);
+  });
+
+  it("prints the estimate after the plan and still writes the graph", () => {
+    const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-cost-")), "plan.json");
+    const stdout = execFileSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/plan.ts", "--stack", "dev", "--cost", "--out", outFile], { cwd: PROJECT_DIR, encoding: "utf8" });
+    expect(stdout).toMatch(/^Stack dev: \d+ resources/);
+    expect(stdout).toContain("Monthly cost estimate (on-demand list prices in USD retrieved 2026-12-02");
+    expect(stdout).toMatch(/Total dev: \$[\d,]+\.\d\d a month/);
+    expect(stdout).toContain("Not priced:");
+    // The estimate of the JSON it wrote is the one it printed.
+    const total = estimatePlan(JSON.parse(fs.readFileSync(outFile, "utf8"))).totalUsd;
+    expect(stdout).toContain(`Total dev: $${total.toLocaleString("en-US", { minimumFractionDigits: 2 })} a month`);
   });
 });

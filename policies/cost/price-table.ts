@@ -7,8 +7,8 @@
  * `confidence` says how far each figure is checked:
  *   - "confirmed": the AWS page's text, as retrieved, states this figure for this region or
  *     for every region;
- *   - "secondary": a third-party page (its URL in `source`) states it for this region, and
- *     the AWS page's text did not show the regional figure;
+ *   - "secondary": a third-party page (its URL in `source`) states it for this region (or
+ *     for every region), and the AWS page's text did not show the regional figure;
  *   - "unconfirmed": AWS's pricing pages render regional figures by script, so the retrieved
  *     text did not show them, and no other page did either. The figure is the list price as
  *     the author last knew it; check it in the AWS Pricing Calculator before relying on it.
@@ -73,27 +73,34 @@ function perRegion(source: string, ireland: number, frankfurt: number, note = NO
   };
 }
 
+const NAT_GUIDE = "https://cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026/";
+
+/** NAT gateways: the guide gives Europe (Ireland, Frankfurt, London) as ~$0.048-0.052, per hour and per GB alike; the upper end is taken for Frankfurt. */
+function natFromGuide(ireland: number, frankfurt: number): Record<string, RegionalPrice> {
+  const note = `the guide gives Europe as ~$0.048-0.052; ${VPC}: ${NOT_IN_TEXT}`;
+  return {
+    "eu-west-1": { usd: ireland, confidence: "secondary", source: NAT_GUIDE, note },
+    "eu-central-1": { usd: frankfurt, confidence: "secondary", source: NAT_GUIDE, note },
+  };
+}
+
+const S3_CLASSES_POST = "https://blog.pesky.moe/posts/2025-09-14-s3-class";
+
+/** S3 storage classes: a post states the eu-central-1 figures; the eu-west-1 ones were not found. */
+function s3FrankfurtFromBlog(ireland: number, frankfurt: number): Record<string, RegionalPrice> {
+  return {
+    "eu-west-1": { usd: ireland, confidence: "unconfirmed", source: S3, note: NOT_IN_TEXT },
+    "eu-central-1": { usd: frankfurt, confidence: "secondary", source: S3_CLASSES_POST, note: `states ${frankfurt} per GB-month for eu-central-1; ${S3}: ${NOT_IN_TEXT}` },
+  };
+}
+
 export const PRICE_TABLE: PriceTable = {
   retrieved: "2026-12-02",
   currency: "USD",
   hoursPerMonth: 730,
   entries: {
-    "vpc.nat-gateway.hour": {
-      description: "NAT gateway provisioned",
-      unit: "hour",
-      regions: {
-        "eu-west-1": { usd: 0.048, confidence: "secondary", source: "https://cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026/", note: `gives Europe (Ireland, Frankfurt, London) as ~$0.048-0.052; ${VPC}: ${NOT_IN_TEXT}` },
-        "eu-central-1": { usd: 0.052, confidence: "secondary", source: "https://cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026/", note: `gives Europe as ~$0.048-0.052 (the upper end taken for Frankfurt); ${VPC}: ${NOT_IN_TEXT}` },
-      },
-    },
-    "vpc.nat-gateway.gb": {
-      description: "NAT gateway data processed",
-      unit: "GB",
-      regions: {
-        "eu-west-1": { usd: 0.048, confidence: "secondary", source: "https://cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026/", note: `Europe ~$0.048-0.052 per GB; ${VPC}: ${NOT_IN_TEXT}` },
-        "eu-central-1": { usd: 0.052, confidence: "secondary", source: "https://cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026/", note: `Europe ~$0.048-0.052 per GB; ${VPC}: ${NOT_IN_TEXT}` },
-      },
-    },
+    "vpc.nat-gateway.hour": { description: "NAT gateway provisioned", unit: "hour", regions: natFromGuide(0.048, 0.052) },
+    "vpc.nat-gateway.gb": { description: "NAT gateway data processed", unit: "GB", regions: natFromGuide(0.048, 0.052) },
     "privatelink.interface-endpoint.az-hour": {
       description: "Interface VPC endpoint, per AZ it is provisioned in",
       unit: "AZ-hour",
@@ -159,22 +166,8 @@ export const PRICE_TABLE: PriceTable = {
     "dynamodb.on-demand.read.million": { description: "DynamoDB on-demand read request units (Standard table class)", unit: "million RRU", regions: perRegion(DYNAMODB, 0.1413, 0.1525) },
     "dynamodb.on-demand.replicated-write.million": { description: "DynamoDB global table replicated write request units", unit: "million rWRU", regions: perRegion(DYNAMODB, 0.7068, 0.7625) },
     "dynamodb.storage.gb-month": { description: "DynamoDB storage (Standard table class, beyond the first 25 GB)", unit: "GB-month", regions: perRegion(DYNAMODB, 0.283, 0.306) },
-    "s3.standard.gb-month": {
-      description: "S3 Standard storage (first 50 TB)",
-      unit: "GB-month",
-      regions: {
-        "eu-west-1": { usd: 0.023, confidence: "unconfirmed", source: S3, note: NOT_IN_TEXT },
-        "eu-central-1": { usd: 0.0245, confidence: "secondary", source: "https://blog.pesky.moe/posts/2025-09-14-s3-class", note: `states 0.0245 per GB for eu-central-1; ${S3}: ${NOT_IN_TEXT}` },
-      },
-    },
-    "s3.standard-ia.gb-month": {
-      description: "S3 Standard-Infrequent Access storage",
-      unit: "GB-month",
-      regions: {
-        "eu-west-1": { usd: 0.0125, confidence: "unconfirmed", source: S3, note: NOT_IN_TEXT },
-        "eu-central-1": { usd: 0.0135, confidence: "secondary", source: "https://blog.pesky.moe/posts/2025-09-14-s3-class", note: `states 0.0135 per GB for eu-central-1; ${S3}: ${NOT_IN_TEXT}` },
-      },
-    },
+    "s3.standard.gb-month": { description: "S3 Standard storage (first 50 TB)", unit: "GB-month", regions: s3FrankfurtFromBlog(0.023, 0.0245) },
+    "s3.standard-ia.gb-month": { description: "S3 Standard-Infrequent Access storage", unit: "GB-month", regions: s3FrankfurtFromBlog(0.0125, 0.0135) },
     "s3.glacier-flexible.gb-month": { description: "S3 Glacier Flexible Retrieval storage", unit: "GB-month", regions: perRegion(S3, 0.0036, 0.0045) },
     "firehose.ingest.gb": { description: "Firehose data ingested (records rounded up to 5 KB), first 500 TB", unit: "GB", regions: perRegion(FIREHOSE, 0.031, 0.034) },
     "firehose.format-conversion.gb": { description: "Firehose format conversion (JSON to Parquet/ORC)", unit: "GB", regions: perRegion(FIREHOSE, 0.018, 0.018, `the US East figure; ${NOT_IN_TEXT}`) },
@@ -186,7 +179,7 @@ export const PRICE_TABLE: PriceTable = {
     "secretsmanager.secret-month": {
       description: "Secrets Manager secret (each replica is billed as a secret)",
       unit: "secret-month",
-      regions: both(0.4, "unconfirmed", SECRETS, "not retrieved; $0.40 per secret per month is the long-standing list price"),
+      regions: both(0.4, "secondary", "https://hivebook.wiki/wiki/aws-secrets-manager-rotated-secrets-dynamic-db-credentials-kms", `states $0.40 per secret per month (no region named); ${SECRETS} was not retrieved; that a replica bills as a secret is the author's understanding`),
     },
     "cloudwatch.alarm.standard.metric-month": {
       description: "CloudWatch standard-resolution alarm, per metric",
