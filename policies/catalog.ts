@@ -7,6 +7,7 @@ import { awsBackupPolicies } from "./aws-backup";
 import { backupPolicies } from "./backups";
 import { disasterRecoveryPolicies } from "./disaster-recovery";
 import { confusedDeputyPolicies } from "./confused-deputy";
+import { monthlyCostWithinBudget } from "./cost-budget";
 import { encryptionAtRestPolicies } from "./encryption-at-rest";
 import { encryptionInTransitPolicies } from "./encryption-in-transit";
 import { eventProcessingPolicies } from "./event-processing";
@@ -36,6 +37,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   kmsKeyRotation,
   ...governancePolicies,
   ...awsBackupPolicies,
+  monthlyCostWithinBudget,
 ];
 
 /** Ids a waiver may name (the registry policy itself cannot be waived). */

@@ -15,9 +15,12 @@ export interface PlanResource {
   readonly protect?: boolean;
   readonly ignoreChanges?: string[];
   readonly region?: string;
-  readonly inputs?: Record<string, unknown>;
+  /** URN of the parent (a component, or the stack). */
+  readonly parent?: string;
+  readonly inputs: Record<string, unknown>;
 }
 
+/** What a plan JSON (out/plan-<stack>.json, graphDocument) holds that the diff and the cost estimate read. */
 export interface PlanDocument {
   readonly stack: string;
   readonly resources: PlanResource[];
@@ -120,7 +123,7 @@ export interface PlanDiff {
   readonly blockers: Blocker[];
 }
 
-const refOf = (r: PlanResource): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name, protect: r.protect === true });
+const refOf = (r: Pick<PlanResource, "urn" | "type" | "name" | "protect">): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name, protect: r.protect === true });
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 

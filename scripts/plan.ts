@@ -11,13 +11,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
+import { costSection, planCostDelta, renderCostDelta } from "./cost";
 import { PROJECT_DIR, PlannedResource, StackEvaluation, ofType } from "./engine";
 import { PlanDocument } from "./plan-diff";
 import { runPlanDiff } from "./plan-base";
 import { summarisePolicies } from "./policy";
 import { evaluateStage } from "./stage-evaluation";
 
-const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>] [--diff <plan.json|git ref> [--format text|markdown] [--fail-on-replace]]";
+const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>] [--cost [--compare <stack,...>]] [--diff <plan.json|git ref> [--format text|markdown] [--fail-on-replace]]";
 
 /** Indented component tree: each resource under its parent, as `pulumi preview` nests them. */
 export function renderTree(evaluation: StackEvaluation): string[] {
@@ -139,7 +140,7 @@ export function graphDocument(evaluation: StackEvaluation) {
 
 /** The CLI; exported so tests can run it in-process (tests/no-secrets-in-outputs.test.ts). */
 export async function main(argv: string[] = process.argv.slice(2)) {
-  const { stack, flags } = parseCliArgs(argv, USAGE, ["fail-on-replace"]);
+  const { stack, flags } = parseCliArgs(argv, USAGE, ["fail-on-replace", "cost"]);
   let evaluation: StackEvaluation;
   let partner: StackEvaluation | undefined;
   try {
@@ -163,8 +164,8 @@ export async function main(argv: string[] = process.argv.slice(2)) {
       head: JSON.parse(fs.readFileSync(outFile, "utf8")) as PlanDocument,
       format: flags.format,
       failOnReplace: flags["fail-on-replace"] === "true",
-      // The cost delta goes here: sections: (base, head) => [{ title: "Cost delta", lines: <costDelta(base, head), rendered> }]
-      sections: () => [],
+      // What the change costs: both plans priced by the same estimator (policies/cost/).
+      sections: (base, head) => [{ title: "Cost delta", lines: renderCostDelta(planCostDelta(base, head)) }],
     });
     console.log(output);
     for (const line of [...blockers, ...evaluation.errors]) console.error(line);
@@ -188,6 +189,10 @@ export async function main(argv: string[] = process.argv.slice(2)) {
   if (evaluation.errors.length > 0) {
     console.error(`\nErrors (${evaluation.errors.length}):\n${evaluation.errors.map((e) => `  ${e}`).join("\n")}`);
     process.exit(1);
+  }
+  if (flags.cost) {
+    const compared = await Promise.all((flags.compare?.split(",") ?? []).map(async (other) => (await evaluateStage(other)).evaluation));
+    console.log(`\n${costSection(evaluation, partner, compared)}`);
   }
   console.log(`\nFull graph written to ${path.relative(process.cwd(), outFile)}`);
 }

@@ -95,6 +95,8 @@ const trust = (service: string | string[], condition?: object) =>
 const PROD_PROTECTION = { requireDeletionProtection: true, requirePulumiProtect: true };
 const protectedCluster = { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "final" };
 const r = subject;
+const budget = (limitAmount: string) => r("aws:budgets/budget:Budget", { limitAmount, limitUnit: "USD", budgetType: "COST" }, { name: "dp-dev-alerting-budget" });
+const warehouseNodes = (numberOfNodes: number) => r(T.redshiftCluster, { nodeType: "ra3.xlplus", numberOfNodes }, { name: "dp-dev-warehouse-cluster" });
 
 const CASES: Record<string, PolicyCases> = {
   ...AWS_BACKUP_POLICY_CASES,
@@ -564,6 +566,18 @@ const CASES: Record<string, PolicyCases> = {
       { label: "a copy without a grant", resources: [r("aws:redshift/snapshotCopy:SnapshotCopy", { clusterIdentifier: "w", destinationRegion: "eu-central-1" })], expect: /No snapshotCopyGrantName/ },
       { label: "copies kept no time", resources: [r("aws:redshift/snapshotCopy:SnapshotCopy", { clusterIdentifier: "w", destinationRegion: "eu-central-1", snapshotCopyGrantName: "g", retentionPeriod: 0 })], expect: /retentionPeriod is 0/ },
       { label: "a grant on the AWS-managed key", resources: [r("aws:redshift/snapshotCopyGrant:SnapshotCopyGrant", { snapshotCopyGrantName: "g" })], expect: /No kmsKeyId/ },
+    ],
+  },
+  "monthly-cost-within-budget": {
+    compliant: [
+      { label: "an estimate within the budget", resources: [budget("1000.00"), warehouseNodes(1)], config: { assumptions: "dev" } },
+      { label: "a stack without a budget", resources: [warehouseNodes(1)], config: { assumptions: "dev" } },
+      { label: "a stack without cost assumptions", resources: [budget("1.00"), warehouseNodes(1)] },
+      { label: "a node type unknown during preview (left unpriced)", resources: [budget("1.00"), r(T.redshiftCluster, { nodeType: UNKNOWN_STRING, numberOfNodes: 1 })], config: { assumptions: "dev" } },
+    ],
+    violating: [
+      // One ra3.xlplus node in eu-west-1: 730 h × $1.16 = $846.80, plus 20 GB managed storage × $0.024 = $0.48: $847.28.
+      { label: "an estimate above the budget", resources: [budget("300.00"), warehouseNodes(1)], config: { assumptions: "dev" }, expect: /Estimated \$847\.28 a month .* exceeds the budget \$300\.00 by \$547\.28/ },
     ],
   },
   "kms-replica-key-of-rotating-key": {
