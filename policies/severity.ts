@@ -82,6 +82,7 @@ export const POLICY_SEVERITY: Readonly<Record<string, PolicySeverity>> = {
   // Governance.
   "required-tags": GOVERNANCE,
   "allowed-regions": GOVERNANCE,
+  "monthly-cost-within-budget": GOVERNANCE,
   "waiver-registry": GOVERNANCE,
 };
 
