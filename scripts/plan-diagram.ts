@@ -69,8 +69,8 @@ const OUT_OF_PICTURE = /^aws:(iam|ssm|secretsmanager|budgets|ec2|vpc|cloudwatch\
 
 /** Inputs (or nested keys) that wire security and plumbing, not data: they draw no edge. */
 const PLUMBING = /^(role|roleArn|iamRoleArn|iamRoles|defaultIamRoleArn|credentialsArn|executionRoleArn|kms.*|.*KmsKey(Id|Arn)|serverSideEncryption|encryptionConfiguration|vpcConfig|.*SecurityGroupIds|securityGroupIds|subnetIds|.*SubnetGroupName|subnetGroupName|loggingConfig|logDeliveryConfigurations|accessLogSettings|cloudwatchLoggingOptions|.*ParameterGroupName|engineVersion|tags)$/;
-/** Environment variables that hand a function a key or a role, not data. */
-const PLUMBING_VARIABLE = /(^|_)(KMS|KEY|ROLE)(_|$)/;
+/** Environment variables that hand a function a key, a role or a secret, not data. */
+const PLUMBING_VARIABLE = /(^|_)(KMS|KEY|ROLE|SECRET)(_|$)/;
 
 type EdgeStyle = "flow" | "support";
 
@@ -141,6 +141,8 @@ function ownIdentifierKeys(type: string): string[] {
 
 export interface DiagramNode {
   readonly id: string;
+  /** The resource's type token. */
+  readonly type: string;
   readonly stack: string;
   readonly region: string;
   /** The component cluster it is drawn in (e.g. "prod/dp-prod-ingestion"). */
@@ -384,14 +386,14 @@ export function diagramModel(evaluations: StackEvaluation[]): DiagramModel {
       const cluster = `${region}/${evaluation.stack}/${component?.name ?? "(stack)"}`;
       clusters.set(cluster, { id: cluster, region, label: component ? typeName(component.type) : evaluation.stack });
       const id = graph.nodeId(evaluation.stack, resource.urn) as string;
-      nodes.push({ id, stack: evaluation.stack, region, cluster, label: shortName(resource.name, component?.name), ...kind });
+      nodes.push({ id, type: resource.type, stack: evaluation.stack, region, cluster, label: shortName(resource.name, component?.name), ...kind });
       // A replica AWS creates from this resource's `replicas` (a DynamoDB global table) is drawn in its region.
       for (const replica of (resource.inputs.replicas ?? []) as { regionName?: unknown }[]) {
         if (typeof replica?.regionName !== "string") continue;
         const replicaCluster = `${replica.regionName}/${evaluation.stack}/${component?.name ?? "(stack)"}`;
         clusters.set(replicaCluster, { id: replicaCluster, region: replica.regionName, label: component ? typeName(component.type) : evaluation.stack });
         const replicaId = `${id}@${replica.regionName}`;
-        nodes.push({ id: replicaId, stack: evaluation.stack, region: replica.regionName, cluster: replicaCluster, label: `${shortName(resource.name, component?.name)} replica`, ...kind });
+        nodes.push({ id: replicaId, type: resource.type, stack: evaluation.stack, region: replica.regionName, cluster: replicaCluster, label: `${shortName(resource.name, component?.name)} replica`, ...kind });
         const identities = identitiesOf(resource).map((identity) => identity.replace(`:${region}:`, `:${replica.regionName}:`));
         graph.addTarget({ nodeId: replicaId, stack: evaluation.stack, region: replica.regionName, type: resource.type, identities });
         edges.push({ from: id, to: replicaId, label: "global table replica", style: "flow", directed: true });
@@ -597,8 +599,9 @@ export interface WrittenDiagram {
   readonly pngSkipped?: string;
 }
 
-/** Writes the SVG, the DOT beside it and, when a font file is found, a PNG. */
-export async function writeDiagram(evaluations: StackEvaluation[], svgFile: string, fontFile = findFontFile()): Promise<WrittenDiagram> {
+/** Writes the SVG, the DOT beside it and, when one of `fontCandidates` exists, a PNG. */
+export async function writeDiagram(evaluations: StackEvaluation[], svgFile: string, fontCandidates: string[] = FONT_CANDIDATES): Promise<WrittenDiagram> {
+  const fontFile = findFontFile(fontCandidates);
   const dot = diagramDot(diagramModel(evaluations));
   const svg = await renderSvg(dot);
   fs.mkdirSync(path.dirname(svgFile), { recursive: true });
@@ -607,7 +610,7 @@ export async function writeDiagram(evaluations: StackEvaluation[], svgFile: stri
   fs.writeFileSync(svgFile, svg);
   fs.writeFileSync(dotFile, dot);
   if (!fontFile) {
-    return { svgFile, dotFile, pngSkipped: `no PNG: no font file found (looked for ${FONT_CANDIDATES.join(", ")}); install one, e.g. apt-get install fonts-dejavu-core` };
+    return { svgFile, dotFile, pngSkipped: `no PNG: no font file found (looked for ${fontCandidates.join(", ") || "none"}); install one, e.g. apt-get install fonts-dejavu-core` };
   }
   const pngFile = `${base}.png`;
   fs.writeFileSync(pngFile, await renderPng(svg, fontFile));

@@ -9,10 +9,11 @@ import * as path from "path";
 import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
 import { PROJECT_DIR, PlannedResource, StackEvaluation, ofType } from "./engine";
+import { diagramFile, takeDiagramFlag, writeDiagram } from "./plan-diagram";
 import { summarisePolicies } from "./policy";
 import { evaluateStage } from "./stage-evaluation";
 
-const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>]";
+const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>] [--diagram [file.svg]]";
 
 /** Indented component tree: each resource under its parent, as `pulumi preview` nests them. */
 export function renderTree(evaluation: StackEvaluation): string[] {
@@ -133,7 +134,8 @@ export function graphDocument(evaluation: StackEvaluation) {
 }
 
 async function main() {
-  const { stack, flags } = parseCliArgs(process.argv.slice(2), USAGE);
+  const { argv, diagram } = takeDiagramFlag(process.argv.slice(2));
+  const { stack, flags } = parseCliArgs(argv, USAGE);
   let evaluation: StackEvaluation;
   let partner: StackEvaluation | undefined;
   try {
@@ -168,6 +170,11 @@ async function main() {
     process.exit(1);
   }
   console.log(`\nFull graph written to ${path.relative(process.cwd(), outFile)}`);
+  if (diagram !== undefined) {
+    const written = await writeDiagram([evaluation, ...(partner ? [partner] : [])], diagramFile(diagram, stack));
+    const files = [written.svgFile, written.dotFile, written.pngFile].filter((f): f is string => f !== undefined);
+    console.log(`Architecture diagram written to ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}${written.pngSkipped ? ` (${written.pngSkipped})` : ""}`);
+  }
 }
 
 if (require.main === module) {
