@@ -447,7 +447,7 @@ export function diagramModel(evaluations: StackEvaluation[]): DiagramModel {
     return (stacksByRegion.get(c.region) ?? []).includes(stack) ? c : { ...c, label: `${c.label} (${stack})` };
   });
   return {
-    title: `Stack ${evaluations.map((e) => e.stack).join(" + ")}: drawn from the evaluated resource graph (npm run plan -- --stack ${evaluations[0]?.stack} --diagram)`,
+    title: `${evaluations.map((e) => e.stack).join(" + ")}: npm run plan -- --stack ${evaluations[0]?.stack} --diagram`,
     regions,
     clusters: labelled.sort((a, b) => a.id.localeCompare(b.id)),
     nodes: nodes.sort((a, b) => a.id.localeCompare(b.id)),
@@ -493,7 +493,7 @@ export function diagramDot(model: DiagramModel): string {
   const lines = [
     "digraph platform {",
     `  graph [rankdir=LR, newrank=true, nodesep=0.15, ranksep=0.4, fontname=${quote(FONT)}, fontsize=14, labelloc=t, label=${quote(model.title)}];`,
-    `  node [fontname=${quote(FONT)}, fontsize=10, style=filled, penwidth=0.8];`,
+    `  node [fontname=${quote(FONT)}, fontsize=10, style=filled, penwidth=0.8, margin="0.14,0.05"];`,
     `  edge [fontname=${quote(FONT)}, fontsize=8, color="#555555", fontcolor="#333333", arrowsize=0.6];`,
   ];
   for (const region of model.regions) {
@@ -502,7 +502,9 @@ export function diagramDot(model: DiagramModel): string {
       lines.push(`    subgraph ${quote(`cluster_${cluster.id}`)} {`, `      label=${quote(cluster.label)}; style="rounded,filled"; fillcolor="#fafafa"; color="#bbbbbb"; fontsize=11;`);
       for (const node of model.nodes.filter((n) => n.cluster === cluster.id)) {
         const rounded = node.shape === "box" ? ', style="rounded,filled"' : "";
-        lines.push(`      ${quote(node.id)} [label=${quote(`${node.label}\n${node.kind}`)}, shape=${node.shape}, fillcolor=${quote(node.fill)}${rounded}];`);
+        // "stream" over "Kinesis stream" says nothing twice.
+        const label = node.kind.toLowerCase().includes(node.label.toLowerCase()) ? node.kind : `${node.label}\n${node.kind}`;
+        lines.push(`      ${quote(node.id)} [label=${quote(label)}, shape=${node.shape}, fillcolor=${quote(node.fill)}${rounded}];`);
       }
       lines.push("    }");
     }
