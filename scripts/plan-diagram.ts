@@ -309,7 +309,9 @@ class ResourceGraph {
         for (const keys of paths.filter((keys) => !isPlumbing(property, keys))) references.push({ property, path: keys, nodeId, crossStack: false });
       }
     }
-    return references;
+    // A dependency whose value cannot be found (an endpoint's cluster) adds nothing when the same input names its node elsewhere.
+    const located = new Set(references.filter((r) => r.path.length > 0).map((r) => `${r.property}\u0000${r.nodeId}`));
+    return references.filter((r) => r.path.length > 0 || !located.has(`${r.property}\u0000${r.nodeId}`));
   }
 
   /**
@@ -343,8 +345,8 @@ class ResourceGraph {
   }
 }
 
-function componentOf(evaluation: StackEvaluation, resource: PlannedResource): PlannedResource | undefined {
-  const byUrn = new Map(evaluation.resources.map((r) => [r.urn, r]));
+/** The component a resource is drawn in: its nearest ancestor that is a component (not a custom or remote resource). */
+function componentOf(byUrn: Map<string, PlannedResource>, resource: PlannedResource): PlannedResource | undefined {
   let parent = resource.parent ? byUrn.get(resource.parent) : undefined;
   while (parent && (parent.custom || parent.remote)) parent = parent.parent ? byUrn.get(parent.parent) : undefined;
   return parent;
@@ -367,91 +369,106 @@ function edgeLabel(reference: Reference): string {
 
 const connectorLabel = (rule: ConnectorRule, connector: PlannedResource) => (typeof rule.label === "string" ? rule.label : rule.label(connector));
 
+interface Drawn {
+  readonly nodes: DiagramNode[];
+  readonly clusters: Map<string, DiagramCluster>;
+  readonly edges: DiagramEdge[];
+}
+
+/** One stack's nodes in their component clusters, with the replicas AWS creates from them. */
+function drawNodes(evaluation: StackEvaluation, graph: ResourceGraph, drawn: Drawn): void {
+  const byUrn = new Map(evaluation.resources.map((r) => [r.urn, r]));
+  for (const resource of evaluation.resources) {
+    const kind = NODE_KINDS[resource.type];
+    if (!kind) continue;
+    const component = componentOf(byUrn, resource);
+    const place = (region: string) => {
+      const cluster = `${region}/${evaluation.stack}/${component?.name ?? "(stack)"}`;
+      drawn.clusters.set(cluster, { id: cluster, region, label: component ? typeName(component.type) : evaluation.stack });
+      return { type: resource.type, stack: evaluation.stack, region, cluster, ...kind };
+    };
+    const id = graph.nodeId(evaluation.stack, resource.urn) as string;
+    const region = resource.region ?? "";
+    const label = shortName(resource.name, component?.name);
+    drawn.nodes.push({ id, label, ...place(region) });
+    // A replica AWS creates from this resource's `replicas` (a DynamoDB global table) is drawn in its region.
+    for (const { regionName } of (resource.inputs.replicas ?? []) as { regionName?: unknown }[]) {
+      if (typeof regionName !== "string") continue;
+      const replicaId = `${id}@${regionName}`;
+      drawn.nodes.push({ id: replicaId, label: `${label} replica`, ...place(regionName) });
+      const identities = identitiesOf(resource).map((identity) => identity.replace(`:${region}:`, `:${regionName}:`));
+      graph.addTarget({ nodeId: replicaId, stack: evaluation.stack, region: regionName, type: resource.type, identities });
+      drawn.edges.push({ from: id, to: replicaId, label: "global table replica", style: "flow", directed: true });
+    }
+  }
+}
+
+/** The edges one resource draws: a node's to what its inputs name, a connector's between the nodes it joins. */
+function edgesFrom(graph: ResourceGraph, located: Located): DiagramEdge[] {
+  const { stack, resource } = located;
+  const self = graph.nodeId(stack, resource.urn);
+  if (self) {
+    return graph.referencesOf(located).map((reference) => {
+      const inbound = INBOUND.has(reference.property);
+      return { from: inbound ? reference.nodeId : self, to: inbound ? self : reference.nodeId, label: edgeLabel(reference), style: "flow", directed: true };
+    });
+  }
+  const rules = CONNECTORS[resource.type];
+  if (rules) {
+    const references = graph.referencesOf(located);
+    const at = (properties: string[]) => [...new Set(references.filter((r) => properties.includes(r.property)).map((r) => r.nodeId))];
+    return rules.flatMap((rule) =>
+      at(rule.from).flatMap((from) =>
+        at(rule.to)
+          .filter((to) => to !== from)
+          .map((to) => ({ from, to, label: connectorLabel(rule, resource), style: rule.style ?? "flow", directed: true })),
+      ),
+    );
+  }
+  const sameStack = [...new Set(graph.sameStackReferences(located).map((r) => r.nodeId))].sort();
+  if (sameStack.length >= 2) {
+    // A connector this file does not know: drawn undirected between the first two nodes it joins, named by its type.
+    return [{ from: sameStack[0], to: sameStack[1], label: humanise(typeName(resource.type)), style: "flow", directed: false }];
+  }
+  // An attachment's references into the other stack are its owner's (a backup plan's copies into the partner's vault).
+  const [owner] = sameStack;
+  return owner ? graph.crossStackReferences(located).map((reference) => ({ from: owner, to: reference.nodeId, label: edgeLabel(reference), style: "flow", directed: true })) : [];
+}
+
+/** Regions in the order of the stacks that live in them (the one asked for first), each named by its stacks. */
+function regionsOf(evaluations: StackEvaluation[], nodes: DiagramNode[]): { regions: DiagramRegion[]; stacksByRegion: Map<string, string[]> } {
+  const stacksByRegion = new Map<string, string[]>();
+  for (const evaluation of evaluations) {
+    const home = mostCommon(evaluation.resources.filter((r) => r.region).map((r) => r.region as string)) ?? "";
+    stacksByRegion.set(home, [...(stacksByRegion.get(home) ?? []), evaluation.stack]);
+  }
+  const order = [...new Set([...stacksByRegion.keys(), ...nodes.map((n) => n.region).sort()])];
+  const regions = order
+    .filter((region) => nodes.some((n) => n.region === region))
+    .map((region) => ({ region, label: `${region || "(no region)"}${stacksByRegion.has(region) ? `: stack ${stacksByRegion.get(region)!.join(", ")}` : ""}` }));
+  return { regions, stacksByRegion };
+}
+
 /** Nodes, clusters and labelled edges of one or more evaluations (a stack and its DR partner). */
 export function diagramModel(evaluations: StackEvaluation[]): DiagramModel {
   const graph = new ResourceGraph(evaluations);
-  const nodes: DiagramNode[] = [];
-  const clusters = new Map<string, DiagramCluster>();
-  const edges: DiagramEdge[] = [];
-  const primaryRegionOf = new Map<string, string>();
-
+  const drawn: Drawn = { nodes: [], clusters: new Map(), edges: [] };
+  for (const evaluation of evaluations) drawNodes(evaluation, graph, drawn);
   for (const evaluation of evaluations) {
-    const regions = evaluation.resources.filter((r) => r.region).map((r) => r.region as string);
-    primaryRegionOf.set(evaluation.stack, mostCommon(regions) ?? "");
-    for (const resource of evaluation.resources) {
-      const kind = NODE_KINDS[resource.type];
-      if (!kind) continue;
-      const component = componentOf(evaluation, resource);
-      const region = resource.region ?? "";
-      const cluster = `${region}/${evaluation.stack}/${component?.name ?? "(stack)"}`;
-      clusters.set(cluster, { id: cluster, region, label: component ? typeName(component.type) : evaluation.stack });
-      const id = graph.nodeId(evaluation.stack, resource.urn) as string;
-      nodes.push({ id, type: resource.type, stack: evaluation.stack, region, cluster, label: shortName(resource.name, component?.name), ...kind });
-      // A replica AWS creates from this resource's `replicas` (a DynamoDB global table) is drawn in its region.
-      for (const replica of (resource.inputs.replicas ?? []) as { regionName?: unknown }[]) {
-        if (typeof replica?.regionName !== "string") continue;
-        const replicaCluster = `${replica.regionName}/${evaluation.stack}/${component?.name ?? "(stack)"}`;
-        clusters.set(replicaCluster, { id: replicaCluster, region: replica.regionName, label: component ? typeName(component.type) : evaluation.stack });
-        const replicaId = `${id}@${replica.regionName}`;
-        nodes.push({ id: replicaId, type: resource.type, stack: evaluation.stack, region: replica.regionName, cluster: replicaCluster, label: `${shortName(resource.name, component?.name)} replica`, ...kind });
-        const identities = identitiesOf(resource).map((identity) => identity.replace(`:${region}:`, `:${replica.regionName}:`));
-        graph.addTarget({ nodeId: replicaId, stack: evaluation.stack, region: replica.regionName, type: resource.type, identities });
-        edges.push({ from: id, to: replicaId, label: "global table replica", style: "flow", directed: true });
-      }
-    }
+    for (const resource of evaluation.resources.filter((r) => !OUT_OF_PICTURE.test(r.type))) drawn.edges.push(...edgesFrom(graph, { stack: evaluation.stack, resource }));
   }
-
-  for (const evaluation of evaluations) {
-    for (const resource of evaluation.resources) {
-      if (OUT_OF_PICTURE.test(resource.type)) continue;
-      const located = { stack: evaluation.stack, resource };
-      const self = graph.nodeId(evaluation.stack, resource.urn);
-      const rules = CONNECTORS[resource.type];
-      if (self) {
-        for (const reference of graph.referencesOf(located)) {
-          const inbound = INBOUND.has(reference.property);
-          edges.push({ from: inbound ? reference.nodeId : self, to: inbound ? self : reference.nodeId, label: edgeLabel(reference), style: "flow", directed: true });
-        }
-      } else if (rules) {
-        const references = graph.referencesOf(located);
-        const at = (properties: string[]) => [...new Set(references.filter((r) => properties.includes(r.property)).map((r) => r.nodeId))];
-        for (const rule of rules) {
-          for (const from of at(rule.from)) {
-            for (const to of at(rule.to).filter((to) => to !== from)) edges.push({ from, to, label: connectorLabel(rule, resource), style: rule.style ?? "flow", directed: true });
-          }
-        }
-      } else {
-        const sameStack = [...new Set(graph.sameStackReferences(located).map((r) => r.nodeId))].sort();
-        const owner = sameStack.length === 1 ? sameStack[0] : undefined;
-        if (sameStack.length >= 2) {
-          // A connector this file does not know: drawn undirected between the first two nodes it joins, named by its type.
-          edges.push({ from: sameStack[0], to: sameStack[1], label: humanise(typeName(resource.type)), style: "flow", directed: false });
-        }
-        // An attachment's references into the other stack are its owner's (a backup plan's copies into the partner's vault).
-        if (owner) {
-          for (const reference of graph.crossStackReferences(located)) edges.push({ from: owner, to: reference.nodeId, label: edgeLabel(reference), style: "flow", directed: true });
-        }
-      }
-    }
-  }
-
-  const stacksByRegion = new Map<string, string[]>();
-  for (const [stack, region] of primaryRegionOf) stacksByRegion.set(region, [...(stacksByRegion.get(region) ?? []), stack]);
-  const regionOrder = [...new Set([...primaryRegionOf.values(), ...nodes.map((n) => n.region).sort()])];
-  const regions = regionOrder
-    .filter((region) => nodes.some((n) => n.region === region))
-    .map((region) => ({ region, label: `${region || "(no region)"}${stacksByRegion.has(region) ? `: stack ${stacksByRegion.get(region)!.join(", ")}` : ""}` }));
+  const { regions, stacksByRegion } = regionsOf(evaluations, drawn.nodes);
   // A component drawn in a region whose stack is another is marked with the stack that owns it.
-  const labelled = [...clusters.values()].map((c) => {
+  const clusters = [...drawn.clusters.values()].map((c) => {
     const stack = c.id.split("/")[1];
     return (stacksByRegion.get(c.region) ?? []).includes(stack) ? c : { ...c, label: `${c.label} (${stack})` };
   });
   return {
     title: `${evaluations.map((e) => e.stack).join(" + ")}: npm run plan -- --stack ${evaluations[0]?.stack} --diagram`,
     regions,
-    clusters: labelled.sort((a, b) => a.id.localeCompare(b.id)),
-    nodes: nodes.sort((a, b) => a.id.localeCompare(b.id)),
-    edges: mergeEdges(edges),
+    clusters: clusters.sort((a, b) => a.id.localeCompare(b.id)),
+    nodes: drawn.nodes.sort((a, b) => a.id.localeCompare(b.id)),
+    edges: mergeEdges(drawn.edges),
   };
 }
 

@@ -173,7 +173,8 @@ async function main() {
   if (diagram !== undefined) {
     const written = await writeDiagram([evaluation, ...(partner ? [partner] : [])], diagramFile(diagram, stack));
     const files = [written.svgFile, written.dotFile, written.pngFile].filter((f): f is string => f !== undefined);
-    console.log(`Architecture diagram written to ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}${written.pngSkipped ? ` (${written.pngSkipped})` : ""}`);
+    const shown = (file: string) => (path.relative(process.cwd(), file).startsWith("..") ? file : path.relative(process.cwd(), file));
+    console.log(`Architecture diagram written to ${files.map(shown).join(", ")}${written.pngSkipped ? ` (${written.pngSkipped})` : ""}`);
   }
 }
 

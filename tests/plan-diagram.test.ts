@@ -255,9 +255,10 @@ describe("diagram of prod with its DR stack", () => {
     expect(namesakes.sort()).toEqual(["dp-prod-backup-vault: backup copies", ...["raw", "staged", "transformed"].map((zone) => `dp-prod-lake-${zone}: S3 replication, RTC 15 min`)]);
   });
 
-  it("matches the committed docs/architecture-prod.dot", () => {
+  it("matches the committed docs/architecture-prod.dot, and the committed SVG is its rendering", async () => {
     const committed = fs.existsSync(COMMITTED_DOT) ? fs.readFileSync(COMMITTED_DOT, "utf8") : "(missing)";
     if (committed !== dot) throw new Error(`docs/architecture-prod.dot is not the diagram of the current program. Refresh it (and the SVG beside it) with:\n  ${REFRESH}`);
-    expect(committed).toBe(dot);
+    const svg = fs.readFileSync(COMMITTED_DOT.replace(/\.dot$/, ".svg"), "utf8");
+    if (svg !== (await renderSvg(committed))) throw new Error(`docs/architecture-prod.svg is not the rendering of docs/architecture-prod.dot. Refresh both with:\n  ${REFRESH}`);
   });
 });
