@@ -204,6 +204,7 @@ function isPlumbing(property: string, keys: string[]): boolean {
   if (PLUMBING.test(property) || keys.some((key) => PLUMBING.test(key))) return true;
   return property === "environment" && keys.some((key) => PLUMBING_VARIABLE.test(key));
 }
+
 const humanise = (key: string) =>
   key
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
@@ -238,7 +239,6 @@ interface Reference {
   /** The keys inside the property that held the value ([] when only the property is known). */
   readonly path: string[];
   readonly nodeId: string;
-  readonly crossStack: boolean;
 }
 
 /** The nodes, attachments and connectors of a set of evaluations, and the references between them. */
@@ -305,8 +305,8 @@ class ResourceGraph {
         const paths = leaves(resource.inputs[property])
           .filter((leaf) => identities.some((identity) => holds(leaf.value, identity)))
           .map((leaf) => leaf.path);
-        if (paths.length === 0) references.push({ property, path: [], nodeId, crossStack: false });
-        for (const keys of paths.filter((keys) => !isPlumbing(property, keys))) references.push({ property, path: keys, nodeId, crossStack: false });
+        if (paths.length === 0) references.push({ property, path: [], nodeId });
+        for (const keys of paths.filter((keys) => !isPlumbing(property, keys))) references.push({ property, path: keys, nodeId });
       }
     }
     // A dependency whose value cannot be found (an endpoint's cluster) adds nothing when the same input names its node elsewhere.
@@ -325,19 +325,18 @@ class ResourceGraph {
     const own = new Set(identitiesOf(resource));
     const references: Reference[] = [];
     for (const [property, value] of Object.entries(resource.inputs)) {
-      for (const leaf of leaves(value, [property])) {
-        if (isPlumbing(property, leaf.path.slice(1)) || own.has(leaf.value)) continue;
-        const key = leaf.path[leaf.path.length - 1];
+      for (const leaf of leaves(value)) {
+        if (isPlumbing(property, leaf.path) || own.has(leaf.value)) continue;
+        const key = leaf.path[leaf.path.length - 1] ?? property;
         for (const target of this.targets.filter((t) => t.stack !== stack && t.type !== resource.type)) {
           const matches = target.identities.some(
             (identity) => holds(leaf.value, identity) && (identity.startsWith("arn:") || target.region === resource.region || ownIdentifierKeys(target.type).includes(key)),
           );
-          if (matches) references.push({ property, path: leaf.path, nodeId: target.nodeId, crossStack: true });
+          if (matches) references.push({ property, path: leaf.path, nodeId: target.nodeId });
         }
       }
     }
-    // The first key of a leaf's path is the property itself: drop it, as for same-stack references.
-    return references.map((r) => ({ ...r, path: r.path.slice(1) }));
+    return references;
   }
 
   referencesOf(located: Located): Reference[] {
