@@ -23,6 +23,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR, PlannedResource, StackEvaluation } from "./engine";
+import { isSecretEnvelope } from "./secrets";
 
 type Shape = "cds" | "box" | "cylinder" | "folder" | "box3d" | "hexagon" | "component" | "note" | "octagon" | "tab";
 
@@ -216,8 +217,9 @@ function identitiesOf(resource: PlannedResource): string[] {
   return [...new Set(values)];
 }
 
-/** Every string leaf of an input value, with the path of keys that leads to it. */
+/** Every string leaf of an input value, with the path of keys that leads to it; a secret is never looked into. */
 function leaves(value: unknown, trail: string[] = []): { path: string[]; value: string }[] {
+  if (isSecretEnvelope(value)) return [];
   if (typeof value === "string") return [{ path: trail, value }];
   if (Array.isArray(value)) return value.flatMap((item) => leaves(item, trail));
   if (typeof value === "object" && value !== null) return Object.entries(value).flatMap(([key, item]) => leaves(item, [...trail, key]));

@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR, PlannedResource, StackEvaluation } from "../scripts/engine";
 import { DiagramModel, NODE_KINDS, diagramDot, diagramFile, diagramModel, findFontFile, renderSvg, takeDiagramFlag, writeDiagram } from "../scripts/plan-diagram";
+import { secretPlaintexts } from "../scripts/secrets";
 import { evaluateStage } from "../scripts/stage-evaluation";
 import { cachedEvaluateStack } from "./support/evaluation-cache";
 import { evaluate } from "./support/stack";
@@ -226,9 +227,11 @@ describe("diagram of the real dev stack", () => {
 describe("diagram of prod with its DR stack", () => {
   let model: DiagramModel;
   let dot: string;
+  let stacks: StackEvaluation[];
   beforeAll(async () => {
     const { evaluation, partner } = await evaluateStage("prod", { evaluate: cachedEvaluateStack });
-    model = diagramModel([evaluation, partner as StackEvaluation]);
+    stacks = [evaluation, partner as StackEvaluation];
+    model = diagramModel(stacks);
     dot = diagramDot(model);
   });
 
@@ -253,6 +256,14 @@ describe("diagram of prod with its DR stack", () => {
   it("links a resource to its namesake in the other region only where data is copied", () => {
     const namesakes = model.edges.filter((e) => e.from.split("/")[1] === e.to.split("/")[1]).map((e) => `${e.from.split("/")[1]}: ${e.label}`);
     expect(namesakes.sort()).toEqual(["dp-prod-backup-vault: backup copies", ...["raw", "staged", "transformed"].map((zone) => `dp-prod-lake-${zone}: S3 replication, RTC 15 min`)]);
+  });
+
+  it("holds no secret the program declared", async () => {
+    // The generated ones (the Redis AUTH token, the master credentials); a region that travels as a secret is also, rightly, a cluster's name.
+    const plaintexts = [...secretPlaintexts(stacks.map((stack) => stack.resources.map((r) => r.inputs)))].filter((plaintext) => plaintext.length >= 16);
+    expect(plaintexts.length).toBeGreaterThanOrEqual(2);
+    const svg = await renderSvg(dot);
+    expect(plaintexts.filter((plaintext) => dot.includes(plaintext) || svg.includes(plaintext))).toEqual([]);
   });
 
   it("matches the committed docs/architecture-prod.dot, and the committed SVG is its rendering", async () => {
