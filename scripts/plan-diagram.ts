@@ -589,14 +589,14 @@ export function findFontFile(candidates: string[] = FONT_CANDIDATES): string | u
 
 let resvgReady: Promise<void> | undefined;
 
-/** SVG → PNG at twice the size, with text in the given font file. */
+/** SVG → PNG at its natural size (8 pt edge labels come out 11 px high), with text in the given font file. */
 export async function renderPng(svg: string, fontFile: string): Promise<Buffer> {
   const resvg = await import("@resvg/resvg-wasm");
   resvgReady ??= resvg.initWasm(fs.readFileSync(require.resolve("@resvg/resvg-wasm/index_bg.wasm")));
   await resvgReady;
   const font = new Uint8Array(fs.readFileSync(fontFile));
   const renderer = new resvg.Resvg(svg, {
-    fitTo: { mode: "zoom", value: 2 },
+    fitTo: { mode: "zoom", value: 1 },
     background: "white",
     font: { fontBuffers: [font], defaultFontFamily: familyOf(fontFile), sansSerifFamily: familyOf(fontFile) },
   });
