@@ -13,12 +13,13 @@ import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
 import { costSection, planCostDelta, renderCostDelta } from "./cost";
 import { PROJECT_DIR, PlannedResource, StackEvaluation, ofType } from "./engine";
+import { diagramFile, takeDiagramFlag, writeDiagram } from "./plan-diagram";
 import { PlanDocument } from "./plan-diff";
 import { runPlanDiff } from "./plan-base";
 import { summarisePolicies } from "./policy";
 import { evaluateStage } from "./stage-evaluation";
 
-const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>] [--cost [--compare <stack,...>]] [--diff <plan.json|git ref> [--format text|markdown] [--fail-on-replace]]";
+const USAGE = "Usage: npm run plan -- --stack <dev|prod|prod-dr> [--out <file>] [--diagram [file.svg]] [--cost [--compare <stack,...>]] [--diff <plan.json|git ref> [--format text|markdown] [--fail-on-replace]]";
 
 /** Indented component tree: each resource under its parent, as `pulumi preview` nests them. */
 export function renderTree(evaluation: StackEvaluation): string[] {
@@ -139,7 +140,8 @@ export function graphDocument(evaluation: StackEvaluation) {
 }
 
 /** The CLI; exported so tests can run it in-process (tests/no-secrets-in-outputs.test.ts). */
-export async function main(argv: string[] = process.argv.slice(2)) {
+export async function main(commandLine: string[] = process.argv.slice(2)) {
+  const { argv, diagram } = takeDiagramFlag(commandLine);
   const { stack, flags } = parseCliArgs(argv, USAGE, ["fail-on-replace", "cost"]);
   let evaluation: StackEvaluation;
   let partner: StackEvaluation | undefined;
@@ -195,6 +197,12 @@ export async function main(argv: string[] = process.argv.slice(2)) {
     console.log(`\n${costSection(evaluation, partner, compared)}`);
   }
   console.log(`\nFull graph written to ${path.relative(process.cwd(), outFile)}`);
+  if (diagram !== undefined) {
+    const written = await writeDiagram([evaluation, ...(partner ? [partner] : [])], diagramFile(diagram, stack));
+    const files = [written.svgFile, written.dotFile, written.pngFile].filter((f): f is string => f !== undefined);
+    const shown = (file: string) => (path.relative(process.cwd(), file).startsWith("..") ? file : path.relative(process.cwd(), file));
+    console.log(`Architecture diagram written to ${files.map(shown).join(", ")}${written.pngSkipped ? ` (${written.pngSkipped})` : ""}`);
+  }
 }
 
 if (require.main === module) {

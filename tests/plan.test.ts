@@ -63,15 +63,18 @@ describe("offline plan rendering", () => {
 });
 
 describe("npm run plan", () => {
-  it("prints the tree, writes the graph and exits 0 for a valid stack", () => {
+  it("prints the tree, writes the graph (and with --diagram the picture) and exits 0 for a valid stack", () => {
     const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "plan.json");
-    const result = runPlan(["--stack", "dev", "--out", outFile]);
+    const diagramFile = path.join(path.dirname(outFile), "architecture.svg");
+    const result = runPlan(["--stack", "dev", "--out", outFile, "--diagram", diagramFile]);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Stack dev: \d+ resources/);
     expect(result.stdout).toContain("Resources per type:");
     expect(result.stdout).toContain("eu-west-1:");
     expect(result.stdout).toContain("No mandatory violations");
     expect(JSON.parse(fs.readFileSync(outFile, "utf8")).stack).toBe("dev");
+    expect(result.stdout).toContain(`Architecture diagram written to ${diagramFile}, ${diagramFile.replace(/svg$/, "dot")}`);
+    expect(fs.readFileSync(diagramFile, "utf8")).toContain("<svg");
   });
 
   it("exits 1 with every config error for a broken stack file", () => {
