@@ -119,6 +119,16 @@ describe("pricers, against hand-computed cases", () => {
     expect(e.components).toEqual([{ component: "Network dp-test-network", monthlyUsd: 78 }]);
   });
 
+  it("keeps a stream retained past 7 days priced, its long-term storage named as not priced", () => {
+    const at = (retentionPeriod: number) => estimate([INGESTION, resource("aws:kinesis/stream:Stream", "dp-test-ingestion-stream", { shardCount: 4, streamModeDetails: { streamMode: "PROVISIONED" }, retentionPeriod })]);
+    const week = at(168);
+    const fortnight = at(336);
+    // The same shard-hours, PUT units and extended retention either way: $87.64, as below.
+    expect(week.totalUsd).toBe(87.64);
+    expect(fortnight.totalUsd).toBe(87.64);
+    expect(line(fortnight, "dp-test-ingestion-stream", /extended/).basis).toMatch(/168 h beyond 7 days are billed per GB-month, not priced/);
+  });
+
   it("prices a provisioned stream from shards, PUT payload units and extended retention", () => {
     const stream = resource("aws:kinesis/stream:Stream", "dp-test-ingestion-stream", { shardCount: 4, streamModeDetails: { streamMode: "PROVISIONED" }, retentionPeriod: 168 });
     const e = estimate([INGESTION, stream]);

@@ -183,7 +183,6 @@ const priceStream: Pricer = (stream, context) => {
       { item: "data out (GB)", quantity: dataInGb * consumers, priceKey: "kinesis.on-demand.data-out.gb", basis: `data in × ${consumers} consumers` },
     ];
   }
-  if (retention > EXTENDED_RETENTION_LIMIT_HOURS) return { unpriced: `retention ${retention} h beyond 7 days is billed per GB-month, which the table does not price` };
   const shards = num(stream.inputs.shardCount, 1);
   const h = hours(context, shards, "shard(s)");
   // A PUT payload unit is a 25 KB chunk of a record.
@@ -192,7 +191,10 @@ const priceStream: Pricer = (stream, context) => {
     { item: "shard-hours", quantity: h.quantity, priceKey: "kinesis.provisioned.shard-hour", basis: `${h.basis} (shardCount)` },
     { item: "PUT payload units (million)", quantity: putUnits / MILLION, priceKey: "kinesis.provisioned.put-payload-units", basis: `${traffic.basis}: ${recordsPerMonth} records × ${Math.ceil(recordSizeKb / 25)} unit(s)` },
   ];
-  if (retention > 24) lines.push({ item: "extended retention shard-hours", quantity: h.quantity, priceKey: "kinesis.provisioned.extended-retention.shard-hour", basis: `retentionPeriod ${retention} h > 24 h` });
+  // Retention past 7 days adds long-term storage per GB-month on top of the extended tier, so
+  // the shard-hours stay priced and only that addition is left out (a longer retention must never look cheaper).
+  const longTerm = retention > EXTENDED_RETENTION_LIMIT_HOURS ? `; the ${retention - EXTENDED_RETENTION_LIMIT_HOURS} h beyond 7 days are billed per GB-month, not priced` : "";
+  if (retention > 24) lines.push({ item: "extended retention shard-hours", quantity: h.quantity, priceKey: "kinesis.provisioned.extended-retention.shard-hour", basis: `retentionPeriod ${retention} h > 24 h${longTerm}` });
   return lines;
 };
 
