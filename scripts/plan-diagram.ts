@@ -22,6 +22,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { WITHOUT_VALUE } from "./cli";
 import { PROJECT_DIR, PlannedResource, StackEvaluation } from "./engine";
 import { isSecretEnvelope } from "./secrets";
 
@@ -637,23 +638,7 @@ export async function writeDiagram(evaluations: StackEvaluation[], svgFile: stri
   return { svgFile, dotFile, pngFile };
 }
 
-/**
- * Takes `--diagram [file]` out of the plan's arguments (its file is optional, which the
- * shared flag parser does not allow): `true` for the default file, or the file given.
- */
-export function takeDiagramFlag(argv: string[]): { argv: string[]; diagram?: string | true } {
-  const rest: string[] = [];
-  let diagram: string | true | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg.startsWith("--diagram=")) diagram = arg.slice("--diagram=".length) || true;
-    else if (arg === "--diagram") diagram = argv[i + 1] !== undefined && !argv[i + 1].startsWith("--") ? argv[++i] : true;
-    else rest.push(arg);
-  }
-  return { argv: rest, ...(diagram !== undefined ? { diagram } : {}) };
-}
-
 /** Where the diagram goes: the file given, or out/plan-<stack>.svg. */
-export function diagramFile(diagram: string | true, stack: string): string {
-  return path.resolve(diagram === true ? path.join(PROJECT_DIR, "out", `plan-${stack}.svg`) : diagram);
+export function diagramFile(diagram: string, stack: string): string {
+  return path.resolve(diagram === WITHOUT_VALUE ? path.join(PROJECT_DIR, "out", `plan-${stack}.svg`) : diagram);
 }

@@ -13,7 +13,7 @@ import { StageConfigError } from "../config";
 import { parseCliArgs } from "./cli";
 import { costSection, planCostDelta, renderCostDelta } from "./cost";
 import { PROJECT_DIR, PlannedResource, StackEvaluation, ofType } from "./engine";
-import { diagramFile, takeDiagramFlag, writeDiagram } from "./plan-diagram";
+import { diagramFile, writeDiagram } from "./plan-diagram";
 import { PlanDocument } from "./plan-diff";
 import { runPlanDiff } from "./plan-base";
 import { summarisePolicies } from "./policy";
@@ -141,8 +141,7 @@ export function graphDocument(evaluation: StackEvaluation) {
 
 /** The CLI; exported so tests can run it in-process (tests/no-secrets-in-outputs.test.ts). */
 export async function main(commandLine: string[] = process.argv.slice(2)) {
-  const { argv, diagram } = takeDiagramFlag(commandLine);
-  const { stack, flags } = parseCliArgs(argv, USAGE, ["fail-on-replace", "cost"]);
+  const { stack, flags } = parseCliArgs(commandLine, USAGE, ["fail-on-replace", "cost"], ["diagram"]);
   let evaluation: StackEvaluation;
   let partner: StackEvaluation | undefined;
   try {
@@ -197,8 +196,8 @@ export async function main(commandLine: string[] = process.argv.slice(2)) {
     console.log(`\n${costSection(evaluation, partner, compared)}`);
   }
   console.log(`\nFull graph written to ${path.relative(process.cwd(), outFile)}`);
-  if (diagram !== undefined) {
-    const written = await writeDiagram([evaluation, ...(partner ? [partner] : [])], diagramFile(diagram, stack));
+  if (flags.diagram !== undefined) {
+    const written = await writeDiagram([evaluation, ...(partner ? [partner] : [])], diagramFile(flags.diagram, stack));
     const files = [written.svgFile, written.dotFile, written.pngFile].filter((f): f is string => f !== undefined);
     const shown = (file: string) => (path.relative(process.cwd(), file).startsWith("..") ? file : path.relative(process.cwd(), file));
     console.log(`Architecture diagram written to ${files.map(shown).join(", ")}${written.pngSkipped ? ` (${written.pngSkipped})` : ""}`);

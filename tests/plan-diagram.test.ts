@@ -2,7 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR, PlannedResource, StackEvaluation, secretsOf } from "../scripts/engine";
-import { DiagramModel, NODE_KINDS, diagramDot, diagramFile, diagramModel, findFontFile, renderSvg, takeDiagramFlag, writeDiagram } from "../scripts/plan-diagram";
+import { DiagramModel, NODE_KINDS, diagramDot, diagramFile, diagramModel, findFontFile, renderSvg, writeDiagram } from "../scripts/plan-diagram";
+import { WITHOUT_VALUE, parseCliArgs } from "../scripts/cli";
 import { evaluateStage } from "../scripts/stage-evaluation";
 import { cachedEvaluateStack } from "./support/evaluation-cache";
 import { evaluate } from "./support/stack";
@@ -152,16 +153,17 @@ describe("diagram model across two stacks", () => {
 });
 
 describe("--diagram [file]", () => {
-  it("is taken out of the plan's arguments, with or without a file", () => {
-    expect(takeDiagramFlag(["--stack", "prod", "--diagram"])).toEqual({ argv: ["--stack", "prod"], diagram: true });
-    expect(takeDiagramFlag(["--diagram", "--stack", "dev"])).toEqual({ argv: ["--stack", "dev"], diagram: true });
-    expect(takeDiagramFlag(["--stack", "dev", "--diagram", "x.svg", "--out", "p.json"])).toEqual({ argv: ["--stack", "dev", "--out", "p.json"], diagram: "x.svg" });
-    expect(takeDiagramFlag(["--diagram=y.svg", "--stack", "dev"])).toEqual({ argv: ["--stack", "dev"], diagram: "y.svg" });
-    expect(takeDiagramFlag(["--stack", "dev"])).toEqual({ argv: ["--stack", "dev"] });
+  it("is read by the shared parser, with or without a file", () => {
+    const diagramFlags = (argv: string[]) => parseCliArgs(argv, "usage", ["fail-on-replace", "cost"], ["diagram"]).flags;
+    expect(diagramFlags(["--stack", "prod", "--diagram"])).toEqual({ stack: "prod", diagram: WITHOUT_VALUE });
+    expect(diagramFlags(["--diagram", "--stack", "dev"])).toEqual({ stack: "dev", diagram: WITHOUT_VALUE });
+    expect(diagramFlags(["--stack", "dev", "--diagram", "x.svg", "--out", "p.json"])).toEqual({ stack: "dev", out: "p.json", diagram: "x.svg" });
+    expect(diagramFlags(["--diagram=y.svg", "--stack", "dev"])).toEqual({ stack: "dev", diagram: "y.svg" });
+    expect(diagramFlags(["--stack", "dev"])).toEqual({ stack: "dev" });
   });
 
   it("defaults to out/plan-<stack>.svg", () => {
-    expect(diagramFile(true, "prod")).toBe(path.join(PROJECT_DIR, "out", "plan-prod.svg"));
+    expect(diagramFile(WITHOUT_VALUE, "prod")).toBe(path.join(PROJECT_DIR, "out", "plan-prod.svg"));
     expect(diagramFile("pics/a.svg", "prod")).toBe(path.resolve("pics/a.svg"));
   });
 });
