@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The system packages the tests start as real servers and that npm cannot provide:
-# redis-server (Debian), for the cache-aside and local-run suites. Installs what is missing
+# redis-server (Debian), for the cache-aside, local-run and service suites, and chromium
+# (Debian), the browser the dashboard test drives through playwright-core. Installs what is missing
 # with apt-get when it can (root, or passwordless sudo); otherwise stops with one line
 # naming the command to run, before any test starts.
 set -euo pipefail
 
-required=(redis-server)
+required=(redis-server chromium)
 missing=()
 for command in "${required[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("$command")
@@ -15,12 +16,12 @@ done
 install="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing[*]}"
 if command -v apt-get >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then
-    echo "Installing ${missing[*]} with apt-get (the tests start it as a real server)" >&2
+    echo "Installing ${missing[*]} with apt-get (the tests start them)" >&2
     sh -c "$install" >/dev/null
     exit 0
   fi
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    echo "Installing ${missing[*]} with sudo apt-get (the tests start it as a real server)" >&2
+    echo "Installing ${missing[*]} with sudo apt-get (the tests start them)" >&2
     sudo -n sh -c "$install" >/dev/null
     exit 0
   fi
