@@ -37,3 +37,22 @@ CREATE TABLE IF NOT EXISTS reporting.manifest_loads (
   events           integer NOT NULL,
   newest_event_at  timestamptz
 );
+
+-- The client API's database user: read-only, IAM database authentication on Aurora
+-- (rds-db:connect on this user only), never the master secret. rds_iam exists on Aurora
+-- only; locally the tests give the role a password instead.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reporting_reader') THEN
+    CREATE ROLE reporting_reader LOGIN;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN
+    GRANT rds_iam TO reporting_reader;
+  END IF;
+END $$;
+GRANT USAGE ON SCHEMA reporting TO reporting_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO reporting_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA reporting GRANT SELECT ON TABLES TO reporting_reader;
+-- Server-side bounds besides the client's own statement timeout.
+ALTER ROLE reporting_reader SET default_transaction_read_only = on;
+ALTER ROLE reporting_reader SET statement_timeout = '5s';
