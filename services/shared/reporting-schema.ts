@@ -1,10 +1,15 @@
--- The reporting schema: what the aggregator writes (through Aurora's writer endpoint) and
--- the client API reads (through the reporting custom endpoint, as reporting_reader).
--- Idempotent: every statement can run again on every aggregator start.
--- The read contract (the client API and the dashboard depend on these columns):
---   reporting.daily_branch_sales(branch_code, sales_day, orders, revenue, updated_at)
---   reporting.manifest_loads(manifest_key, loaded_at, events, newest_event_at)
-
+/**
+ * The reporting schema: what the aggregator writes (through Aurora's writer endpoint) and
+ * the client API reads (through the reporting custom endpoint, as reporting_reader).
+ * Idempotent: every statement can run again on every aggregator start.
+ * The read contract (the client API and the dashboard depend on these columns):
+ * reporting.daily_branch_sales(branch_code, sales_day, orders, revenue, updated_at)
+ * reporting.manifest_loads(manifest_key, loaded_at, events, newest_event_at)
+ *
+ * A TypeScript module rather than a .sql file, so the service bundles (esbuild) and the
+ * tests (ts-jest) import the same text with no loader.
+ */
+export const REPORTING_SCHEMA_SQL = `
 CREATE SCHEMA IF NOT EXISTS reporting;
 
 -- One row per order event, keyed by the event id: a manifest applied twice, or an event
@@ -56,3 +61,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA reporting GRANT SELECT ON TABLES TO reporting
 -- Server-side bounds besides the client's own statement timeout.
 ALTER ROLE reporting_reader SET default_transaction_read_only = on;
 ALTER ROLE reporting_reader SET statement_timeout = '5s';
+`;
+
+/** The database user the client API connects as (IAM database authentication on Aurora). */
+export const REPORTING_READER = "reporting_reader";
