@@ -49,6 +49,11 @@ import type { AddressInfo } from "net";
 import { Client } from "pg";
 import { gunzipSync } from "zlib";
 import { readObjectBytes } from "../functions/lake-objects";
+import { parseCsv, parseManifest, parseS3Url } from "../functions/lake-staging";
+
+// The readers of what staging writes live beside its writer (the aggregator reads them too).
+export { parseCsv, parseManifest, parseS3Url } from "../functions/lake-staging";
+export type { ManifestFile } from "../functions/lake-staging";
 
 export type StatementStatus = "SUBMITTED" | "PICKED" | "STARTED" | "FINISHED" | "FAILED" | "ABORTED";
 
@@ -220,12 +225,6 @@ const SUPPORTED_COPY_FORM = "COPY <table> [(<columns>)] FROM 's3://…' IAM_ROLE
 
 export const isCopy = (sql: string) => /^\s*COPY\s/i.test(sql);
 
-export function parseS3Url(url: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
-  if (!match) throw new Error(`not an s3://bucket/key URL: ${url}`);
-  return { bucket: match[1], key: match[2] };
-}
-
 /** The COPY the stand-in can translate; any other form is refused by name. */
 export function parseCopy(sql: string): CopyCommand {
   const match = SUPPORTED_COPY.exec(sql.trim());
@@ -240,79 +239,6 @@ export function parseCopy(sql: string): CopyCommand {
     ignoreHeader: Number(ignoreHeader ?? 0),
     gzip: gzip !== undefined,
   };
-}
-
-export interface ManifestFile {
-  readonly url: string;
-  readonly mandatory: boolean;
-}
-
-/** The files of a COPY manifest (`{"entries":[{"url","mandatory"}]}`); mandatory defaults to false, as in Redshift. */
-export function parseManifest(text: string, where: string): ManifestFile[] {
-  let entries: unknown;
-  try {
-    entries = (JSON.parse(text) as { entries?: unknown }).entries;
-  } catch (error) {
-    throw new Error(`${where} is not a valid manifest: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(entries)) throw new Error(`${where} is not a valid manifest: no "entries" list`);
-  return entries.map((entry: { url?: unknown; mandatory?: unknown }, index) => {
-    if (typeof entry?.url !== "string") throw new Error(`${where} entry ${index + 1} has no url`);
-    return { url: entry.url, mandatory: entry.mandatory === true };
-  });
-}
-
-/**
- * RFC 4180 records: quoted fields may hold commas, doubled quotes and newlines; rows end
- * with "\n" (or "\r\n"), the last one optionally. An unquoted empty field is null.
- */
-export function parseCsv(text: string, where: string): (string | null)[][] {
-  const rows: (string | null)[][] = [];
-  let row: (string | null)[] = [];
-  let field = "";
-  let quoted = false;
-  let inQuotes = false;
-  let line = 1;
-  const endField = () => {
-    row.push(quoted || field.length > 0 ? field : null);
-    field = "";
-    quoted = false;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (inQuotes) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') {
-        inQuotes = false;
-        const next = text[i + 1];
-        if (next !== undefined && next !== "," && next !== "\n" && next !== "\r") throw new Error(`${where} line ${line}: text after a closing quote`);
-      } else {
-        if (char === "\n") line++;
-        field += char;
-      }
-    } else if (char === '"') {
-      if (field.length > 0 || quoted) throw new Error(`${where} line ${line}: a quote inside an unquoted field`);
-      inQuotes = quoted = true;
-    } else if (char === ",") {
-      endField();
-    } else if (char === "\n" || (char === "\r" && text[i + 1] === "\n")) {
-      if (char === "\r") i++;
-      endField();
-      rows.push(row);
-      row = [];
-      line++;
-    } else {
-      field += char;
-    }
-  }
-  if (inQuotes) throw new Error(`${where}: a quoted field is not closed`);
-  if (field.length > 0 || quoted || row.length > 0) {
-    endField();
-    rows.push(row);
-  }
-  return rows;
 }
 
 // PostgreSQL allows 65535 bind parameters per statement; stay well under it.
