@@ -42,8 +42,9 @@ async function main(): Promise<void> {
     log.info("Stopped");
     process.exit(0);
   };
-  process.once("SIGTERM", () => void stop("SIGTERM"));
-  process.once("SIGINT", () => void stop("SIGINT"));
+  // A repeated signal must not fall back to the default handler (which kills the process mid-manifest).
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
 
   try {
     await withRetries(() => applySchema(pool), { attempts: 6, baseDelayMs: 500, onRetry: (error, attempt) => log.warn("Schema not applied yet, retrying", { attempt, ...errorFields(error) }) });
