@@ -49,6 +49,8 @@ const ROLE_ARN = matching(/^$|^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@
 const DB_INSTANCE_CLASS = matching(/^db\.[a-z0-9]+\.[a-z0-9]+$|^db\.serverless$/, 'an RDS instance class such as "db.r6g.large"');
 const CACHE_NODE_TYPE = matching(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'an ElastiCache node type such as "cache.r7g.large"');
 /** Performance Insights keeps 7 days free, or whole months (31-day units) up to 731 days. */
+/** CPU units a Fargate task may have (the memory each allows is checked across keys). */
+const FARGATE_CPU_UNITS = [256, 512, 1024, 2048, 4096];
 const PERFORMANCE_INSIGHTS_DAYS = [7, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1)), 731];
 
 export const STAGE_CONFIG_SCHEMA = {
@@ -139,6 +141,27 @@ export const STAGE_CONFIG_SCHEMA = {
   cacheMultiAz: defaulted(boolean(), "Multi-AZ with automatic failover (needs at least 2 nodes).", true),
   cacheSnapshotRetentionDays: defaulted(integerRange(0, 35), "Redis snapshot retention (0 disables snapshots).", 7),
   cacheEngineVersion: defaulted(matching(/^\d+\.\d+$/, 'a Redis version such as "7.1"'), "Redis engine version.", "7.1"),
+
+  // Services (ECS Fargate): the aggregator and the client API behind API Gateway
+  servicesEnabled: defaulted(boolean(), "Build and run the ECS services: the images (built at deploy time into ECR, which needs Docker where `pulumi up` runs), the aggregator on the lake's events and the client API behind API Gateway.", false),
+  serviceCpuArchitecture: defaulted(oneOf(["ARM64", "X86_64"] as const), "CPU architecture of the service images and Fargate tasks (ARM64: Graviton, about 20% cheaper).", "ARM64"),
+  aggregatorMinTasks: defaulted(integerRange(0, 100), "Fewest aggregator tasks; 0 scales to zero when the queue is idle. A passive DR stack runs none whatever this says.", 1),
+  aggregatorMaxTasks: defaulted(integerRange(1, 100), "Most aggregator tasks; at least aggregatorMinTasks.", 4),
+  aggregatorCpu: defaulted(integerOneOf(FARGATE_CPU_UNITS), "CPU units of an aggregator task (1024 = 1 vCPU).", 512),
+  aggregatorMemoryMb: defaulted(integerRange(512, 30720), "Memory of an aggregator task in MiB; Fargate allows only certain sizes per CPU.", 1024),
+  aggregatorBacklogPerTask: defaulted(integerRange(1, 100000), "Waiting manifests per running aggregator task that auto-scaling holds.", 10),
+  clientApiMinTasks: defaulted(integerRange(1, 100), "Fewest client API tasks (2 or more spreads them across AZs).", 2),
+  clientApiMaxTasks: defaulted(integerRange(1, 100), "Most client API tasks; at least clientApiMinTasks.", 6),
+  clientApiCpu: defaulted(integerOneOf(FARGATE_CPU_UNITS), "CPU units of a client API task (1024 = 1 vCPU).", 512),
+  clientApiMemoryMb: defaulted(integerRange(512, 30720), "Memory of a client API task in MiB; Fargate allows only certain sizes per CPU.", 1024),
+  clientApiRequestsPerTarget: defaulted(integerRange(1, 100000), "ALB requests per task per minute that auto-scaling holds (a second policy holds CPU at 60%).", 1000),
+  clientApiAuth: defaulted(oneOf(["JWT", "AWS_IAM"] as const), "Who may call the client API through API Gateway: bearer tokens of clientApiJwtIssuer (the dashboard's sign-in), or SigV4-signed IAM callers.", "AWS_IAM"),
+  clientApiJwtIssuer: defaulted(matching(/^$|^https:\/\/[^\s]+$/, 'an https issuer URL such as "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", or ""'), "Issuer whose JWTs the API accepts; required when clientApiAuth is JWT.", ""),
+  clientApiJwtAudience: defaulted(listOf(matching(/^[^\s]{1,256}$/, "an audience (client id) without spaces"), 10), "Audiences (client ids) the API accepts in a JWT's aud or client_id; required when clientApiAuth is JWT.", [] as string[]),
+  clientApiCertificateArn: defaulted(matching(/^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/, 'an ACM certificate ARN, or ""'), "ACM certificate of the internal ALB's HTTPS listener. Empty: the listener is HTTP inside the VPC (API Gateway still serves HTTPS outside).", ""),
+  clientApiServerName: defaulted(matching(/^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a DNS name such as "api.internal.example.com", or ""'), "Name on clientApiCertificateArn that API Gateway verifies when it connects to the ALB; required with the certificate.", ""),
+  clientApiThrottleRate: defaulted(integerRange(1, 10000), "Requests per second API Gateway admits to the client API (stage-wide, steady state).", 50),
+  clientApiThrottleBurst: defaulted(integerRange(0, 5000), "Burst of requests API Gateway admits to the client API above the rate.", 100),
 
   // Accounts, AWS Backup and restore testing
   accountId: defaulted(ACCOUNT_ID, "AWS account of the stage's primary region. Every provider is pinned to its account (allowedAccountIds), so credentials for another account fail before anything changes; required when protectStatefulResources is true.", ""),

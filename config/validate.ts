@@ -4,8 +4,10 @@
  * stack file stops the program before anything reaches the engine.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { fargateSizeProblem } from "../components/lib/fargate";
 import { dailyWindowsOverlap } from "../components/lib/maintenance-windows";
 import { accountOfArn, homeAccount } from "./accounts";
+import { homeRegion } from "./regions";
 import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfig, StageConfigKey } from "./schema";
 
 export interface ConfigProblem {
@@ -146,6 +148,7 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   }
   accountProblems(c, problem);
   backupProblems(c, problem);
+  serviceProblems(c, problem);
   return problems;
 }
 
@@ -177,6 +180,34 @@ function accountProblems(c: StageConfig, problem: Report): void {
   if (c.deployRoleExternalId !== "" && c.deployRoleArn === "") problem("deployRoleExternalId", '"" unless deployRoleArn is set (the external id goes with the role assumption)');
   if (c.backupBreakGlassRoleArn !== "" && home !== "" && accountOfArn(c.backupBreakGlassRoleArn) !== home) {
     problem("backupBreakGlassRoleArn", `a role in account ${home}, which owns this stack's backup vault`);
+  }
+}
+
+/**
+ * The ECS services: scaling bounds that can be met, task sizes Fargate runs, and an
+ * authoriser or listener with everything it needs. Checked whether or not
+ * servicesEnabled is on, so turning it on never reveals a stale value.
+ */
+function serviceProblems(c: StageConfig, problem: Report): void {
+  for (const service of ["aggregator", "clientApi"] as const) {
+    const min = c[`${service}MinTasks`];
+    const max = c[`${service}MaxTasks`];
+    if (min > max) problem(`${service}MinTasks`, `at most ${service}MaxTasks (${max})`);
+    const size = fargateSizeProblem(c[`${service}Cpu`], c[`${service}MemoryMb`]);
+    if (size) problem(`${service}MemoryMb`, `a size Fargate runs with ${service}Cpu ${c[`${service}Cpu`]}: ${size}`);
+  }
+  if (c.clientApiAuth === "JWT") {
+    if (c.clientApiJwtIssuer === "") problem("clientApiJwtIssuer", "an https issuer URL when clientApiAuth is JWT (the authoriser validates tokens against it)");
+    if (c.clientApiJwtAudience.length === 0) problem("clientApiJwtAudience", "at least one audience when clientApiAuth is JWT (API Gateway refuses a JWT authoriser without one)");
+  } else {
+    if (c.clientApiJwtIssuer !== "") problem("clientApiJwtIssuer", '"" unless clientApiAuth is JWT (an issuer nobody checks would look like protection)');
+    if (c.clientApiJwtAudience.length > 0) problem("clientApiJwtAudience", '[] unless clientApiAuth is JWT');
+  }
+  if ((c.clientApiCertificateArn === "") !== (c.clientApiServerName === "")) {
+    problem(c.clientApiCertificateArn === "" ? "clientApiCertificateArn" : "clientApiServerName", "set together with the other: an HTTPS listener needs its certificate and the name API Gateway verifies on it");
+  }
+  if (c.clientApiCertificateArn !== "" && c.clientApiCertificateArn.split(":")[3] !== homeRegion(c)) {
+    problem("clientApiCertificateArn", `a certificate in ${homeRegion(c)}, this stack's region (an ALB uses certificates of its own region)`);
   }
 }
 

@@ -17,6 +17,7 @@ import { defineDataPath } from "./data-path";
 import { journalBackup, linkStandby, readPrimaryHandoff } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
 import { regionProvider } from "./providers";
+import { defineServices } from "./services";
 import { defineStores } from "./stores";
 
 /** A standby holds no warehouse until dr:promote restores one; then the stack adopts it. */
@@ -50,8 +51,11 @@ export async function defineDrStandby(config: StageConfig): Promise<Record<strin
   });
 
   const links = linkStandby(context, dataPath, stores, partnerName, primary);
+  // The standby declares the services too, so it can serve once promoted; its aggregator runs no task while passive.
+  const services = config.servicesEnabled ? defineServices(context, dataPath, stores) : undefined;
   return {
     ...platformOutputs(context, dataPath, stores),
+    ...services?.outputs,
     ...defineBackups(context, dataPath, stores, journalBackup(links)).outputs,
     ...links.outputs,
   };

@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import { StageConfig } from "../config";
 import { Alerting, AlertingArgs } from "../components/foundation/alerting";
-import { Network } from "../components/foundation/network";
+import { DEFAULT_INTERFACE_ENDPOINTS, Network } from "../components/foundation/network";
 import { PlatformContext, PlatformKeyArns } from "./context";
 import { DataPath } from "./data-path";
 import { Stores } from "./stores";
@@ -20,6 +20,15 @@ export interface RegionFoundations {
   readonly budget?: AlertingArgs["budget"];
 }
 
+/**
+ * Fargate tasks pull images (ECR API and registry) and ship logs (CloudWatch Logs) from the
+ * private subnets: with the services, those APIs get interface endpoints like the others,
+ * so the tasks' security groups allow HTTPS to the endpoints only, never to the internet.
+ */
+export function interfaceEndpointsFor(config: Pick<StageConfig, "servicesEnabled">): string[] {
+  return config.servicesEnabled ? [...DEFAULT_INTERFACE_ENDPOINTS, "ecr.api", "ecr.dkr", "logs"] : [...DEFAULT_INTERFACE_ENDPOINTS];
+}
+
 export function defineFoundations(f: RegionFoundations): PlatformContext {
   const { config, prefix } = f;
   const componentOpts = { providers: [f.homeProvider] };
@@ -28,6 +37,7 @@ export function defineFoundations(f: RegionFoundations): PlatformContext {
     cidrBlock: config.vpcCidr,
     azCount: config.azCount,
     natGatewayStrategy: config.natGatewayStrategy,
+    interfaceEndpoints: interfaceEndpointsFor(config),
     logsKeyArn: f.keys.logsKeyArn,
     flowLogRetentionDays: config.logRetentionDays,
   }, componentOpts);

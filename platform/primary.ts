@@ -11,6 +11,7 @@ import { defineDataPath } from "./data-path";
 import { journalBackup, linkPrimary, preparePrimaryDr } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
 import { regionProvider } from "./providers";
+import { defineServices } from "./services";
 import { defineStores } from "./stores";
 
 export async function definePrimary(config: StageConfig): Promise<Record<string, unknown>> {
@@ -37,8 +38,10 @@ export async function definePrimary(config: StageConfig): Promise<Record<string,
   const stores = defineStores(context, dataPath, { credentialsReplicas: drReplica });
 
   const links = dr && linkPrimary(context, dataPath, stores, dr);
+  const services = config.servicesEnabled ? defineServices(context, dataPath, stores) : undefined;
   return {
     ...platformOutputs(context, dataPath, stores),
+    ...services?.outputs,
     ...defineBackups(context, dataPath, stores, journalBackup(links)).outputs,
     ...links?.outputs,
   };

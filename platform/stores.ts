@@ -20,6 +20,8 @@ export interface Stores {
   readonly oltp: OltpDatabase;
   readonly warehouse: AnalyticsWarehouse;
   readonly cache: CacheLayer;
+  /** The reporting endpoint with the credentials and database name this stack's readers use (the replica's on a DR secondary). */
+  readonly reportingDatabase: ReportingDatabase;
   readonly outputs: Record<string, unknown>;
 }
 
@@ -195,12 +197,14 @@ export function defineStores(context: PlatformContext, dataPath: DataPath, repli
   const foundations = storeFoundations(context);
   const oltp = new OltpDatabase(`${context.prefix}-oltp`, oltpDatabaseArgs(foundations, replication), context.componentOpts);
   const warehouse = new AnalyticsWarehouse(`${context.prefix}-warehouse`, analyticsWarehouseArgs(foundations, dataPath.stagedBucket, replication.warehouseCluster), context.componentOpts);
-  const cache = new CacheLayer(`${context.prefix}-cache`, cacheLayerArgs(foundations, reportingDatabaseOf(oltp, replication.replicatedCredentials)), context.componentOpts);
+  const reportingDatabase = reportingDatabaseOf(oltp, replication.replicatedCredentials);
+  const cache = new CacheLayer(`${context.prefix}-cache`, cacheLayerArgs(foundations, reportingDatabase), context.componentOpts);
 
   return {
     oltp,
     warehouse,
     cache,
+    reportingDatabase,
     outputs: {
       oltpClusterIdentifier: oltp.clusterIdentifier,
       oltpEndpoint: oltp.endpoint,

@@ -7,6 +7,7 @@ import { awsBackupPolicies } from "./aws-backup";
 import { backupPolicies } from "./backups";
 import { disasterRecoveryPolicies } from "./disaster-recovery";
 import { confusedDeputyPolicies } from "./confused-deputy";
+import { containerPolicies } from "./containers";
 import { monthlyCostWithinBudget } from "./cost-budget";
 import { encryptionAtRestPolicies } from "./encryption-at-rest";
 import { encryptionInTransitPolicies } from "./encryption-in-transit";
@@ -33,6 +34,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   ...iamPolicies,
   ...confusedDeputyPolicies,
   ...eventProcessingPolicies,
+  ...containerPolicies,
   lambdaRuntimeSupported,
   kmsKeyRotation,
   ...governancePolicies,

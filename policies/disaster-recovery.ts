@@ -127,7 +127,7 @@ export const kmsReplicaOfRotatingKey: PlatformStackPolicy = {
 };
 
 /** Parameter names that announce a secret. */
-const SECRET_NAME = /(password|passwd|secret|token|credential|private[-_]?key|api[-_]?key)/i;
+export const SECRET_NAME = /(password|passwd|secret|token|credential|private[-_]?key|api[-_]?key)/i;
 
 export const ssmParametersNoPlainSecrets: PlatformResourcePolicy = {
   name: "ssm-parameters-no-plain-secrets",

@@ -84,12 +84,27 @@ export const sqsQueueHasDeadLetterQueue: PlatformStackPolicy = {
 
 const FUNCTION_TYPE = "aws:lambda/function:Function";
 const ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const SCALING_POLICY_TYPE = "aws:appautoscaling/policy:Policy";
 /** The metric functions/quarantine.ts prints (EMF) for every record a function quarantines. */
 const QUARANTINE_METRIC = { namespace: "DataPlatform/Quarantine", name: "QuarantinedRecords" };
 
 /** Functions that write the quarantine: the component sets QUARANTINE_BUCKET on each. */
 function quarantiningFunctions(resources: PolicyResource[]): PolicyResource[] {
   return ofTypes(resources, [FUNCTION_TYPE]).filter((fn) => isSet(peek(() => fn.props.environment?.variables?.QUARANTINE_BUCKET)));
+}
+
+/** An alarm whose every action is an Application Auto Scaling policy: it moves capacity, it does not notify. */
+function onlyScales(alarm: PolicyResource): boolean {
+  // During preview a new policy's ARN is unknown; the engine still records where the actions came from.
+  const sources = alarm.propertyDependencies?.alarmActions ?? [];
+  if (sources.length > 0 && sources.every((source) => source.type === SCALING_POLICY_TYPE)) return true;
+  const actions = peek(() => alarm.props.alarmActions);
+  if (actions === UNKNOWN) return false;
+  const list = asArray(actions as unknown[]);
+  return list.length > 0 && list.every((action) => {
+    const arn = peek(() => action);
+    return typeof arn === "string" && arn.startsWith("arn:aws:autoscaling:") && arn.includes(":scalingPolicy:");
+  });
 }
 
 export const quarantineAlarmed: PlatformStackPolicy = {
@@ -101,8 +116,9 @@ export const quarantineAlarmed: PlatformStackPolicy = {
     "Call createQuarantineAlarm (components/lib/alarms.ts) for the function where its component creates its other alarms: namespace DataPlatform/Quarantine, metric QuarantinedRecords, dimension FunctionName, Sum > 0.",
   validateStack: (args, report) => {
     const alarms = ofTypes(args.resources, [ALARM_TYPE]);
-    // A stage with alarms off (alarmsEnabled: false) has none at all: nothing to hold this to.
-    if (alarms.length === 0) return;
+    // A stage with alarms off (alarmsEnabled: false) has none that notify anyone: nothing to hold this to.
+    // Alarms whose only actions are scaling policies (the aggregator's scale from and to zero) tell no person.
+    if (!alarms.some((alarm) => !onlyScales(alarm))) return;
     const quarantineAlarms = alarms.filter((alarm) => peek(() => alarm.props.namespace) === QUARANTINE_METRIC.namespace && peek(() => alarm.props.metricName) === QUARANTINE_METRIC.name);
     for (const fn of quarantiningFunctions(args.resources)) {
       const alarmed = quarantineAlarms.some((alarm) =>

@@ -5,8 +5,9 @@
  * lib/correlate (property dependencies during preview, ids and names afterwards).
  *
  * Server access log buckets: S3 log delivery can only write to buckets encrypted with
- * SSE-S3 (AES256). A bucket is treated as a log bucket when, and only when, the stack
- * itself names it as the `targetBucket` of an aws.s3.BucketLogging: the exception follows
+ * SSE-S3 (AES256), and so can Elastic Load Balancing's access-log delivery. A bucket is
+ * treated as a log bucket when, and only when, the stack itself names it as the
+ * `targetBucket` of an aws.s3.BucketLogging or in the `accessLogs` of a load balancer: the exception follows
  * the wiring, so it cannot be claimed by a tag on a data bucket. Such a bucket may use
  * AES256 (it must still be encrypted) and is not a lake bucket for versioning.
  */
@@ -39,10 +40,20 @@ function bucketsWith(args: StackValidationArgs, attachmentTypes: readonly string
   return buckets.map((bucket) => [bucket, attached.get(bucket.urn) ?? []]);
 }
 
-/** Buckets some BucketLogging in the stack delivers server access logs to. */
+const LOAD_BALANCER_TYPES = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"] as const;
+
+/**
+ * Buckets some BucketLogging in the stack delivers server access logs to, and buckets a
+ * load balancer of the stack delivers its access logs to (`accessLogs.bucket`): ELB, like
+ * S3 log delivery, writes only into SSE-S3 buckets
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+ */
 export function accessLogTargets(resources: PolicyResource[]): Set<string> {
   const buckets = ofTypes(resources, BUCKET_TYPES);
-  const targets = ofTypes(resources, LOGGING_TYPES).flatMap((logging) => referencedResources(logging, "targetBucket", buckets));
+  const targets = [
+    ...ofTypes(resources, LOGGING_TYPES).flatMap((logging) => referencedResources(logging, "targetBucket", buckets)),
+    ...ofTypes(resources, LOAD_BALANCER_TYPES).flatMap((lb) => referencedResources(lb, "accessLogs", buckets, { referencesIn: (logs) => [logs?.bucket] })),
+  ];
   return new Set(targets.map((bucket) => bucket.urn));
 }
 
@@ -68,10 +79,10 @@ function usesCustomerKey(rule: DefaultEncryption): boolean {
 export const s3BucketEncryption: PlatformStackPolicy = {
   name: "s3-bucket-sse-kms",
   description:
-    "Every S3 bucket has default encryption SSE-KMS with a customer key (an aws.s3.BucketServerSideEncryptionConfiguration). Server access log buckets, which S3 log delivery can only write with SSE-S3, may use AES256.",
+    "Every S3 bucket has default encryption SSE-KMS with a customer key (an aws.s3.BucketServerSideEncryptionConfiguration). Access log buckets, which S3 server access logging and ELB access logs can only write with SSE-S3, may use AES256: a bucket named as a BucketLogging targetBucket or in a load balancer's accessLogs.",
   enforcementLevel: "mandatory",
   remediationSteps:
-    'Add an aws.s3.BucketServerSideEncryptionConfiguration with bucket: <bucket>.id and rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: <data key> }, bucketKeyEnabled: true }]. A bucket that only receives server access logs keeps sseAlgorithm "AES256" and must be the targetBucket of an aws.s3.BucketLogging.',
+    'Add an aws.s3.BucketServerSideEncryptionConfiguration with bucket: <bucket>.id and rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: <data key> }, bucketKeyEnabled: true }]. A bucket that only receives access logs keeps sseAlgorithm "AES256" and must be the targetBucket of an aws.s3.BucketLogging or the accessLogs.bucket of an aws.lb.LoadBalancer.',
   validateStack: (args, report) => {
     const logTargets = accessLogTargets(args.resources);
     for (const [bucket, configurations] of bucketsWith(args, ENCRYPTION_TYPES)) {

@@ -45,6 +45,8 @@ export const POLICY_SEVERITY: Readonly<Record<string, PolicySeverity>> = {
   "rds-force-ssl": security(7.4),
   "redshift-require-ssl": security(7.4),
   "rds-storage-encrypted": security(7.0),
+  "ecs-task-no-plain-secrets": security(8.1),
+  "ecs-service-no-public-ip": security(7.5),
   "elasticache-encrypted-at-rest": security(7.0),
   // A defence in depth missing.
   "s3-bucket-sse-kms": security(5.5),
@@ -62,6 +64,11 @@ export const POLICY_SEVERITY: Readonly<Record<string, PolicySeverity>> = {
   "provider-pinned-to-account": security(5.0),
   "kms-key-rotation": security(4.0),
   "lambda-runtime-supported": security(4.0),
+  "ecs-task-non-root-user": security(6.0),
+  "ecs-task-read-only-root-filesystem": security(5.0),
+  "ecr-repository-scan-on-push": security(5.0),
+  "ecr-repository-immutable-tags": security(4.5),
+  "ecs-task-logging-configured": security(4.0),
   // Reliability: backups, disaster recovery, failure handling.
   "rds-backup-retention": RELIABILITY,
   "dynamodb-point-in-time-recovery": RELIABILITY,

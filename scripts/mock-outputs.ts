@@ -77,6 +77,7 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
     endpoint: `${physical}.cluster-mock.${region}.rds.amazonaws.com`,
     readerEndpoint: `${physical}.cluster-ro-mock.${region}.rds.amazonaws.com`,
     clusterIdentifier: physical,
+    clusterResourceId: `cluster-${createHash("sha256").update(`${region}/${physical}`).digest("hex").slice(0, 26).toUpperCase()}`,
     port: 5432,
     masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:rds!cluster-${physical}`, kmsKeyId: "", secretStatus: "active" }],
   }),
@@ -112,7 +113,51 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
   }),
   "aws:secretsmanager/secret:Secret": (_args, _arn, region, physical) => ({ arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:${physical}` }),
   "aws:glue/catalogDatabase:CatalogDatabase": (args) => ({ name: args.inputs.name ?? args.name.replace(/-/g, "_") }),
+  // The services (ECR, docker-build, ECS, ELB, Application Auto Scaling), with ARNs in the shapes AWS returns.
+  "aws:ecr/repository:Repository": (_args, _arn, region, physical) => ({
+    arn: `arn:aws:ecr:${region}:${MOCK_ACCOUNT_ID}:repository/${physical}`,
+    registryId: MOCK_ACCOUNT_ID,
+    repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${physical}`,
+  }),
+  // The digest a push reports: here a hash of the tags (the content-hash tag), so it changes exactly when they do.
+  "docker-build:index:Image": (args) => {
+    const tags = ((args.inputs.tags as string[] | undefined) ?? []).map(String);
+    const digest = `sha256:${createHash("sha256").update(tags.join(",")).digest("hex")}`;
+    const repository = tags[0]?.replace(/:[^:/]+$/, "") ?? args.name;
+    return { digest, ref: `${repository}@${digest}`, contextHash: digest.slice(7, 39) };
+  },
+  "aws:ecs/cluster:Cluster": (_args, _arn, region, physical) => ({ arn: `arn:aws:ecs:${region}:${MOCK_ACCOUNT_ID}:cluster/${physical}` }),
+  "aws:ecs/taskDefinition:TaskDefinition": (args, _arn, region) => {
+    const family = String(args.inputs.family ?? args.name);
+    return { arn: `arn:aws:ecs:${region}:${MOCK_ACCOUNT_ID}:task-definition/${family}:1`, arnWithoutRevision: `arn:aws:ecs:${region}:${MOCK_ACCOUNT_ID}:task-definition/${family}`, revision: 1 };
+  },
+  "aws:ecs/service:Service": (args, _arn, region, physical) => ({
+    arn: `arn:aws:ecs:${region}:${MOCK_ACCOUNT_ID}:service/${String(args.inputs.cluster ?? "").split("/").pop()}/${physical}`,
+  }),
+  "aws:lb/loadBalancer:LoadBalancer": (_args, _arn, region, physical) => {
+    const suffix = `app/${physical}/${createHash("sha256").update(physical).digest("hex").slice(0, 16)}`;
+    return {
+      arn: `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT_ID}:loadbalancer/${suffix}`,
+      arnSuffix: suffix,
+      dnsName: `internal-${physical}-1234567890.${region}.elb.amazonaws.com`,
+      zoneId: "Z32O12XQLNTSW2",
+    };
+  },
+  "aws:lb/targetGroup:TargetGroup": (_args, _arn, region, physical) => {
+    const suffix = `targetgroup/${physical}/${createHash("sha256").update(physical).digest("hex").slice(0, 16)}`;
+    return { arn: `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT_ID}:${suffix}`, arnSuffix: suffix };
+  },
+  "aws:lb/listener:Listener": (args) => ({
+    arn: `${String(args.inputs.loadBalancerArn ?? "").replace(":loadbalancer/", ":listener/")}/${createHash("sha256").update(args.name).digest("hex").slice(0, 16)}`,
+  }),
+  "aws:apigatewayv2/vpcLink:VpcLink": (args, _arn, region) => ({ arn: `arn:aws:apigateway:${region}::/vpclinks/${args.name}-id` }),
+  "aws:appautoscaling/policy:Policy": (args, _arn, region) => ({
+    arn: `arn:aws:autoscaling:${region}:${MOCK_ACCOUNT_ID}:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/${args.inputs.resourceId ?? ""}:policyName/${args.name}`,
+  }),
 };
+
+/** The Elastic Load Balancing account that writes access logs in each region opened before August 2022 (the ELB user guide's table). */
+const ELB_LOG_ACCOUNTS: Record<string, string> = { "eu-west-1": "156460612806", "eu-central-1": "054676820928", "us-east-1": "127311923021" };
 
 /** Types whose provider id is one of their inputs, as the AWS provider reports it. */
 const ID_IS_INPUT: Record<string, (args: pulumi.runtime.MockResourceArgs) => string | undefined> = {
@@ -159,6 +204,21 @@ export function mockCall(args: pulumi.runtime.MockCallArgs, region: string): Out
       return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: ["a", "b", "c", "d", "e", "f"].map((s) => `${region}${s}`), zoneIds: [], id: region };
+    case "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
+      const password = "mock-ecr-registry-password";
+      return {
+        authorizationToken: Buffer.from(`AWS:${password}`).toString("base64"),
+        userName: "AWS",
+        password,
+        proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com`,
+        expiresAt: "2026-12-03T00:00:00Z",
+        id: region,
+      };
+    }
+    case "aws:elb/getServiceAccount:getServiceAccount": {
+      const account = ELB_LOG_ACCOUNTS[region] ?? "127311923021";
+      return { arn: `arn:aws:iam::${account}:root`, id: account };
+    }
     default:
       return args.inputs;
   }

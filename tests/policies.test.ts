@@ -44,6 +44,11 @@ const T = {
   lambda: "aws:lambda/function:Function",
   role: "aws:iam/role:Role",
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  scalingPolicy: "aws:appautoscaling/policy:Policy",
+  loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
+  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
+  ecsService: "aws:ecs/service:Service",
+  repository: "aws:ecr/repository:Repository",
 } as const;
 
 const bucket = (name: string) => subject(T.bucket, { id: `${name}-id`, bucket: name, arn: `arn:aws:s3:::${name}` }, { name });
@@ -95,6 +100,22 @@ const trust = (service: string | string[], condition?: object) =>
 const PROD_PROTECTION = { requireDeletionProtection: true, requirePulumiProtect: true };
 const protectedCluster = { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: "final" };
 const r = subject;
+const scalingAlarm = subject("aws:cloudwatch/metricAlarm:MetricAlarm", { alarmActions: ["arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:0000:resource/ecs/service/c/s:policyName/scale-from-zero"] }, { name: "scale-alarm" });
+/** A task definition whose one container is the hardened shape, with `changes` applied. */
+const taskWith = (changes: Record<string, unknown>, containerDefinitions?: unknown) =>
+  subject("aws:ecs/taskDefinition:TaskDefinition", {
+    family: "svc",
+    containerDefinitions: containerDefinitions ?? JSON.stringify([{
+      name: "app",
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc",
+      user: "1000:1000",
+      readonlyRootFilesystem: true,
+      logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/app", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "app" } },
+      environment: [{ name: "DB_HOST", value: "db" }, { name: "REDIS_AUTH_SECRET_ARN", value: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:token" }],
+      secrets: [{ name: "DB_SECRET", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db" }],
+      ...changes,
+    }]),
+  }, { name: "svc-task" });
 const budget = (limitAmount: string) => r("aws:budgets/budget:Budget", { limitAmount, limitUnit: "USD", budgetType: "COST" }, { name: "dp-dev-alerting-budget" });
 const warehouseNodes = (numberOfNodes: number) => r(T.redshiftCluster, { nodeType: "ra3.xlplus", numberOfNodes }, { name: "dp-dev-warehouse-cluster" });
 
@@ -234,6 +255,7 @@ const CASES: Record<string, PolicyCases> = {
     compliant: [
       { label: "SSE-KMS by a configuration resource", resources: [bucket("raw"), sse("raw", "aws:kms", KEY_ARN)] },
       { label: "access log bucket on SSE-S3", resources: [bucket("raw"), sse("raw", "aws:kms", KEY_ARN), bucket("access-logs"), sse("access-logs", "AES256"), logsTo("raw", "access-logs")] },
+      { label: "an ALB access-log bucket on SSE-S3 (ELB delivers to SSE-S3 only)", resources: [bucket("alb-logs"), sse("alb-logs", "AES256"), r(T.loadBalancer, { accessLogs: { bucket: "alb-logs", enabled: true } })] },
       {
         label: "correlated by property dependencies while the bucket id is unknown (preview)",
         resources: [
@@ -455,6 +477,11 @@ const CASES: Record<string, PolicyCases> = {
     compliant: [
       { label: "a quarantining function with its alarm", resources: [quarantiner("consumer"), quarantineAlarm("consumer"), otherAlarm] },
       { label: "a stage with alarms off", resources: [quarantiner("consumer")] },
+      { label: "a stage with alarms off whose only alarms drive scaling policies", resources: [quarantiner("consumer"), scalingAlarm] },
+      {
+        label: "a scaling alarm whose policy ARN is unknown during preview",
+        resources: [quarantiner("consumer"), r(T.scalingPolicy, {}, { name: "scale-from-zero" }), r(T.alarm, { alarmActions: [UNKNOWN_STRING] }, { name: "backlog", propertyDependencies: { alarmActions: [urnOf(T.scalingPolicy, "scale-from-zero")] } })],
+      },
       { label: "functions that do not quarantine", resources: [r(T.lambda, { name: "loader", environment: { variables: { STAGED_BUCKET: "s" } } }), otherAlarm] },
       {
         label: "an alarm matched by property dependencies during preview",
@@ -467,6 +494,7 @@ const CASES: Record<string, PolicyCases> = {
     violating: [
       { label: "a quarantining function in an alarming stack without its alarm", resources: [quarantiner("consumer"), otherAlarm], expect: /Function consumer quarantines records, but no alarm watches its QuarantinedRecords metric/ },
       { label: "an alarm on another function's metric", resources: [quarantiner("consumer"), quarantiner("other"), quarantineAlarm("other")], expect: /Function consumer quarantines records/ },
+      { label: "an alarming stage that also scales", resources: [quarantiner("consumer"), scalingAlarm, otherAlarm], expect: /Function consumer quarantines records/ },
     ],
   },
   "sqs-queue-has-dead-letter-queue": {
@@ -596,6 +624,52 @@ const CASES: Record<string, PolicyCases> = {
     violating: [
       { label: "a password in plain text", resources: [r("aws:ssm/parameter:Parameter", { name: "/app/db-password", type: "String" })], expect: /looks like a secret/ },
       { label: "a SecureString on the AWS-managed key", resources: [r("aws:ssm/parameter:Parameter", { name: "/app/token", type: "SecureString" })], expect: /without keyId/ },
+    ],
+  },
+  "ecs-service-no-public-ip": {
+    compliant: [{ label: "awsvpc without public IPs", resources: [r(T.ecsService, { networkConfiguration: { subnets: ["subnet-private-1"], securityGroups: ["sg"], assignPublicIp: false } })] }],
+    violating: [
+      { label: "public IPs on every task", resources: [r(T.ecsService, { networkConfiguration: { subnets: ["subnet-public-1"], assignPublicIp: true } })], expect: /assignPublicIp is true/ },
+      { label: "no network configuration", resources: [r(T.ecsService, {})], expect: /no networkConfiguration/ },
+    ],
+  },
+  "ecs-task-non-root-user": {
+    compliant: [
+      { label: "uid 1000", resources: [taskWith({})] },
+      { label: "the document unknown during preview (checked on update)", resources: [taskWith({}, UNKNOWN_STRING)] },
+    ],
+    violating: [
+      { label: "no user (the image's, root by default)", resources: [taskWith({ user: undefined })], expect: /no user set/ },
+      { label: "root by uid", resources: [taskWith({ user: "0:0" })], expect: /runs as "0:0"/ },
+      { label: "root by name", resources: [taskWith({ user: "root" })], expect: /runs as "root"/ },
+    ],
+  },
+  "ecs-task-read-only-root-filesystem": {
+    compliant: [{ label: "read-only root", resources: [taskWith({})] }],
+    violating: [{ label: "writable root", resources: [taskWith({ readonlyRootFilesystem: false })], expect: /writable root filesystem/ }],
+  },
+  "ecs-task-logging-configured": {
+    compliant: [{ label: "awslogs to a group", resources: [taskWith({})] }],
+    violating: [
+      { label: "no log configuration", resources: [taskWith({ logConfiguration: undefined })], expect: /no logConfiguration/ },
+      { label: "awslogs without a group", resources: [taskWith({ logConfiguration: { logDriver: "awslogs", options: {} } })], expect: /without an awslogs-group/ },
+    ],
+  },
+  "ecs-task-no-plain-secrets": {
+    compliant: [{ label: "secrets through `secrets`, ARNs in the environment", resources: [taskWith({})] }],
+    violating: [
+      { label: "a password in the environment", resources: [taskWith({ environment: [{ name: "DB_PASSWORD", value: "hunter2hunter2" }] })], expect: /DB_PASSWORD looks like a secret/ },
+      { label: "an access key under an innocent name", resources: [taskWith({ environment: [{ name: "SETTING", value: "AKIAABCDEFGHIJKLMNOP" }] })], expect: /SETTING looks like a secret/ },
+    ],
+  },
+  "ecr-repository-scan-on-push": {
+    compliant: [{ label: "scan on push", resources: [r(T.repository, { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "IMMUTABLE" })] }],
+    violating: [{ label: "no scanning", resources: [r(T.repository, { imageTagMutability: "IMMUTABLE" })], expect: /scanOnPush is not true/ }],
+  },
+  "ecr-repository-immutable-tags": {
+    compliant: [{ label: "immutable tags", resources: [r(T.repository, { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "IMMUTABLE" })] }],
+    violating: [
+      { label: "mutable by default", resources: [r(T.repository, { imageScanningConfiguration: { scanOnPush: true } })], expect: /imageTagMutability is MUTABLE/ },
     ],
   },
   "required-tags": {

@@ -66,6 +66,7 @@ export function dataKeyPolicy(accountId: pulumi.Input<string>): pulumi.Output<st
     cloudWatchOfThisAccountMayUseKey(pulumi.output(accountId)),
     NOTIFICATION_SOURCES_KEY_STATEMENT,
     EVENTBRIDGE_KEY_STATEMENT,
+    SNS_KEY_STATEMENT,
   ]);
 }
 
@@ -138,6 +139,21 @@ export const EVENTBRIDGE_KEY_STATEMENT = {
   Sid: "EventBridgeDeliversToEncryptedTargets",
   Effect: "Allow",
   Principal: { Service: "events.amazonaws.com" },
+  Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+  Resource: "*",
+} as const;
+
+/**
+ * SNS delivers the lake's events into the aggregator's queue, which is encrypted with this
+ * key: SNS must generate and decrypt the queue's data keys. The SNS guide's key policy for
+ * encrypted queue subscriptions grants sns.amazonaws.com without source conditions
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html);
+ * the source condition sits on the queue policy (aws:SourceArn = the lake events topic).
+ */
+export const SNS_KEY_STATEMENT = {
+  Sid: "SnsDeliversToEncryptedQueues",
+  Effect: "Allow",
+  Principal: { Service: "sns.amazonaws.com" },
   Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
   Resource: "*",
 } as const;

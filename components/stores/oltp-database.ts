@@ -90,6 +90,8 @@ export interface OltpDatabaseArgs extends StorePlacementArgs {
   performanceInsightsEnabled?: boolean;
   /** 7, a multiple of 31 up to 713, or 731. @default 7 */
   performanceInsightsRetentionDays?: number;
+  /** IAM database authentication (rds-db:connect tokens), which the client API's read-only role uses. @default true */
+  iamDatabaseAuthentication?: boolean;
   /** Added to the cluster parameter group after rds.force_ssl. @default [] */
   extraClusterParameters?: ClusterParameter[];
   /** Alarms are created only when this is set. @default undefined */
@@ -222,6 +224,8 @@ export class OltpDatabase extends pulumi.ComponentResource {
   readonly cluster: aws.rds.Cluster;
   readonly clusterIdentifier: pulumi.Output<string>;
   readonly clusterArn: pulumi.Output<string>;
+  /** The cluster's resource id (cluster-…): what rds-db:connect ARNs name. */
+  readonly clusterResourceId: pulumi.Output<string>;
   /** Writer endpoint. */
   readonly endpoint: pulumi.Output<string>;
   /** Load-balanced endpoint over all readers, failover readers included. */
@@ -314,7 +318,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
       port: POSTGRES_PORT,
       storageEncrypted: true,
       kmsKeyId: args.kmsKeyArn,
-      iamDatabaseAuthenticationEnabled: true,
+      iamDatabaseAuthenticationEnabled: args.iamDatabaseAuthentication ?? true,
       enabledCloudwatchLogsExports: ["postgresql"],
       backupRetentionPeriod: args.backupRetentionDays ?? 7,
       preferredBackupWindow: args.preferredBackupWindow ?? "03:00-04:00",
@@ -368,6 +372,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
     this.subnetGroupName = subnetGroup.name;
     this.clusterIdentifier = this.cluster.clusterIdentifier;
     this.clusterArn = this.cluster.arn;
+    this.clusterResourceId = this.cluster.clusterResourceId;
     this.endpoint = this.cluster.endpoint;
     this.readerEndpoint = this.cluster.readerEndpoint;
     this.reportingEndpoint = reportingEndpoint.endpoint;
