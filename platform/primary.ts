@@ -7,6 +7,7 @@ import { StageConfig } from "../config";
 import { PlatformKeys } from "../components/foundation/keys";
 import { stagePrefix } from "../components/lib/naming";
 import { defineBackups } from "./backups";
+import { defineDashboardSite } from "./dashboard";
 import { defineDataPath } from "./data-path";
 import { journalBackup, linkPrimary, preparePrimaryDr } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
@@ -41,5 +42,7 @@ export async function definePrimary(config: StageConfig): Promise<Record<string,
     ...platformOutputs(context, dataPath, stores),
     ...defineBackups(context, dataPath, stores, journalBackup(links)).outputs,
     ...links?.outputs,
+    // services-infra passes the HTTP API's host name here at merge (the `/api/*` behaviour).
+    ...(await defineDashboardSite(context)),
   };
 }
