@@ -149,7 +149,7 @@ export function cloudFrontReadStatements(bucketArn: string, distributionArn: str
  * The site key's policy: the account administers it (so IAM policies work), and CloudFront may
  * decrypt for this distribution only: OAC with SSE-KMS needs kms:Decrypt in the key policy
  * (same AWS doc as above, "SSE-KMS" section). Objects are read-only through CloudFront, so no
- * Encrypt/GenerateDataKey.
+ * Encrypt/GenerateDataKey for it; log delivery may generate data keys for the log bucket.
  */
 export function siteKeyPolicy(accountId: string, partition: string, distributionArn: string) {
   return {
@@ -169,6 +169,16 @@ export function siteKeyPolicy(accountId: string, partition: string, distribution
         Action: "kms:Decrypt",
         Resource: "*",
         Condition: fromDistribution(distributionArn),
+      },
+      {
+        // Standard logging v2 encrypts the log objects it writes with this key.
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html
+        Sid: "AllowLogDeliveryEncrypt",
+        Effect: "Allow",
+        Principal: { Service: "delivery.logs.amazonaws.com" },
+        Action: "kms:GenerateDataKey*",
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": `arn:${partition}:logs:us-east-1:${accountId}:delivery-source:*` } },
       },
     ],
   };

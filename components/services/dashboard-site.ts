@@ -116,9 +116,10 @@ export class DashboardSite extends pulumi.ComponentResource {
     }, this);
 
     const logRetention = args.logRetentionDays ?? DASHBOARD_SITE_DEFAULTS.logRetentionDays;
-    // Vended log delivery writes with SSE-S3 unless the key admits it; logs hold no secrets.
+    // Vended log delivery writes SSE-KMS objects when the key policy admits it (siteKeyPolicy),
+    // so the logs, which hold viewer IPs, stay under the customer key too.
     this.logBucket = createHardenedBucket(`${name}-logs`, {
-      encryption: "SSE_S3",
+      kmsKeyArn: this.key.arn,
       versioned: false,
       rules: [{ id: "expire-logs", status: "Enabled", filter: {}, expiration: { days: logRetention }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }],
       forceDestroy,
