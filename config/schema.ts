@@ -162,6 +162,13 @@ export const STAGE_CONFIG_SCHEMA = {
   clientApiServerName: defaulted(matching(/^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a DNS name such as "api.internal.example.com", or ""'), "Name on clientApiCertificateArn that API Gateway verifies when it connects to the ALB; required with the certificate.", ""),
   clientApiThrottleRate: defaulted(integerRange(1, 10000), "Requests per second API Gateway admits to the client API (stage-wide, steady state).", 50),
   clientApiThrottleBurst: defaulted(integerRange(0, 5000), "Burst of requests API Gateway admits to the client API above the rate.", 100),
+  // Dashboard site (components/services/dashboard-site.ts)
+  dashboardEnabled: defaulted(boolean(), "Serve the branch dashboard: a private KMS-encrypted S3 bucket behind CloudFront with origin access control, security headers and access logs.", false),
+  dashboardPriceClass: defaulted(oneOf(["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const), "CloudFront price class of the dashboard: which edge locations serve it (PriceClass_100 is North America and Europe, the cheapest).", "PriceClass_100"),
+  dashboardDomainName: defaulted(matching(/^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a DNS host name such as "dashboard.example.com", or ""'), "Custom host name of the dashboard (a CloudFront alias); needs dashboardCertificateArn. Empty: the distribution's *.cloudfront.net name.", ""),
+  dashboardCertificateArn: defaulted(matching(/^$|^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN in us-east-1, or ""'), "ACM certificate (us-east-1, where CloudFront reads them) for dashboardDomainName; the viewer then needs TLS 1.2 or later.", ""),
+  dashboardWebAclArn: defaulted(matching(/^$|^arn:aws:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[0-9a-f-]{36}$/, 'a WAF v2 web ACL ARN of CLOUDFRONT scope, or ""'), "WAF web ACL in front of the dashboard. Empty: none.", ""),
+  dashboardLogRetentionDays: defaulted(integerRange(1, 3650), "Days the dashboard's CloudFront access logs are kept.", 90),
 
   // Accounts, AWS Backup and restore testing
   accountId: defaulted(ACCOUNT_ID, "AWS account of the stage's primary region. Every provider is pinned to its account (allowedAccountIds), so credentials for another account fail before anything changes; required when protectStatefulResources is true.", ""),

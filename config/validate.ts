@@ -107,6 +107,9 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   const problems: ConfigProblem[] = [];
   const problem = (key: StageConfigKey, allowed: string) => problems.push({ key: qualified(key), value: raw[qualified(key)], allowed });
 
+  if ((c.dashboardDomainName === "") !== (c.dashboardCertificateArn === "")) {
+    problem(c.dashboardDomainName === "" ? "dashboardDomainName" : "dashboardCertificateArn", "set together with the other of dashboardDomainName and dashboardCertificateArn (a CloudFront alias needs a certificate that covers it)");
+  }
   if (c.drEnabled) {
     if (c.drRegion === "") problem("drRegion", "an AWS region different from primaryRegion (required when drEnabled is true)");
     else if (c.drRegion === c.primaryRegion) problem("drRegion", `a region other than primaryRegion "${c.primaryRegion}"`);

@@ -7,11 +7,12 @@ import { StageConfig } from "../config";
 import { PlatformKeys } from "../components/foundation/keys";
 import { stagePrefix } from "../components/lib/naming";
 import { defineBackups } from "./backups";
+import { defineDashboardSite } from "./dashboard";
 import { defineDataPath } from "./data-path";
 import { journalBackup, linkPrimary, preparePrimaryDr } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
 import { regionProvider } from "./providers";
-import { defineServices } from "./services";
+import { defineServices, hostOfUrl } from "./services";
 import { defineStores } from "./stores";
 
 export async function definePrimary(config: StageConfig): Promise<Record<string, unknown>> {
@@ -44,5 +45,7 @@ export async function definePrimary(config: StageConfig): Promise<Record<string,
     ...services?.outputs,
     ...defineBackups(context, dataPath, stores, journalBackup(links)).outputs,
     ...links?.outputs,
+    // The dashboard calls its own origin: CloudFront's `/api/*` behaviour forwards to the client API's HTTP API.
+    ...(await defineDashboardSite(context, { apiDomainName: services?.clientApi.apiEndpoint.apply(hostOfUrl) })),
   };
 }

@@ -40,6 +40,11 @@ export function clientApiAuthorization(config: StageConfig): ClientApiAuthorizat
     : { mode: "AWS_IAM" };
 }
 
+/** `https://abc.execute-api.eu-west-1.amazonaws.com` → its host name (a CloudFront origin takes a name, not a URL). */
+export function hostOfUrl(url: string): string {
+  return new URL(url).hostname;
+}
+
 export function defineServices(context: PlatformContext, dataPath: DataPath, stores: Stores): Services {
   const { config, network, keys, prefix, region } = context;
   const opts = context.componentOpts;

@@ -5,6 +5,7 @@
  */
 import { awsBackupPolicies } from "./aws-backup";
 import { backupPolicies } from "./backups";
+import { cloudfrontPolicies } from "./cloudfront";
 import { disasterRecoveryPolicies } from "./disaster-recovery";
 import { confusedDeputyPolicies } from "./confused-deputy";
 import { containerPolicies } from "./containers";
@@ -27,6 +28,7 @@ export const PACK_NAME = "aws-data-platform";
 export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   ...encryptionAtRestPolicies,
   ...s3Policies,
+  ...cloudfrontPolicies,
   ...encryptionInTransitPolicies,
   ...backupPolicies,
   ...disasterRecoveryPolicies,

@@ -109,6 +109,18 @@ export function regionOf(args: Pick<ResourceValidationArgs, "type" | "props" | "
   return typeof fromProvider === "string" && fromProvider !== "" ? fromProvider : undefined;
 }
 
+/**
+ * CloudFront is global and its standard logging v2 delivery source must be created in us-east-1
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging.html);
+ * these resources hold only delivery settings, the logs land in the stack's own region.
+ */
+const CLOUDFRONT_CONTROL_PLANE_REGION = "us-east-1";
+const CLOUDFRONT_LOG_DELIVERY_TYPES = [
+  "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+  "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+  "aws:cloudwatch/logDelivery:LogDelivery",
+];
+
 interface AllowedRegionsConfig {
   allowedRegions?: string[];
 }
@@ -128,6 +140,7 @@ export const allowedRegions: PlatformResourcePolicy = {
     if (allowed.length === 0) args.notApplicable("No allowedRegions configured");
     if (args.type !== "pulumi:providers:aws" && !args.type.startsWith("aws:")) args.notApplicable("Not an AWS resource");
     const region = regionOf(args);
+    if (region === CLOUDFRONT_CONTROL_PLANE_REGION && CLOUDFRONT_LOG_DELIVERY_TYPES.includes(args.type)) args.notApplicable("CloudFront log delivery lives in us-east-1");
     if (region !== undefined && !allowed.includes(region)) report(`Region ${region} is not among the allowed regions ${allowed.join(", ")}.`);
   },
 };

@@ -119,7 +119,52 @@ const taskWith = (changes: Record<string, unknown>, containerDefinitions?: unkno
 const budget = (limitAmount: string) => r("aws:budgets/budget:Budget", { limitAmount, limitUnit: "USD", budgetType: "COST" }, { name: "dp-dev-alerting-budget" });
 const warehouseNodes = (numberOfNodes: number) => r(T.redshiftCluster, { nodeType: "ra3.xlplus", numberOfNodes }, { name: "dp-dev-warehouse-cluster" });
 
+const CDN_ARN = "arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE";
+const CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+const API_BEHAVIOUR = { pathPattern: "/api/*", targetOriginId: "api", viewerProtocolPolicy: "https-only", responseHeadersPolicyId: "headers" };
+/** A distribution as DashboardSite builds it, with `overrides` applied. */
+const cdn = (overrides: Record<string, unknown> = {}) => subject("aws:cloudfront/distribution:Distribution", {
+  arn: CDN_ARN,
+  origins: [
+    { originId: "site", domainName: "b.s3.eu-west-1.amazonaws.com", originAccessControlId: "oac" },
+    { originId: "api", domainName: "abc.execute-api.eu-west-1.amazonaws.com", customOriginConfig: { originProtocolPolicy: "https-only" } },
+  ],
+  defaultCacheBehavior: { targetOriginId: "site", viewerProtocolPolicy: "redirect-to-https", responseHeadersPolicyId: "headers" },
+  orderedCacheBehaviors: [API_BEHAVIOUR],
+  viewerCertificate: { cloudfrontDefaultCertificate: true },
+  ...overrides,
+}, { name: "cdn" });
 const CASES: Record<string, PolicyCases> = {
+  "cloudfront-https-only": {
+    compliant: [{ label: "redirect and https-only behaviours", resources: [cdn()] }],
+    violating: [{ label: "an allow-all API behaviour", resources: [cdn({ orderedCacheBehaviors: [{ ...API_BEHAVIOUR, viewerProtocolPolicy: "allow-all" }] })], expect: /\/api\/\* allows plain HTTP/ }],
+  },
+  "cloudfront-s3-origin-access-control": {
+    compliant: [{ label: "an S3 origin with OAC and a custom API origin", resources: [cdn()] }],
+    violating: [
+      { label: "a legacy origin access identity", resources: [cdn({ origins: [{ originId: "site", domainName: "b.s3.eu-west-1.amazonaws.com", s3OriginConfig: { originAccessIdentity: "origin-access-identity/cloudfront/E1" } }] })], expect: /legacy origin access identity/ },
+      { label: "a public website endpoint", resources: [cdn({ origins: [{ originId: "site", domainName: "b.s3-website-eu-west-1.amazonaws.com" }] })], expect: /website endpoint/ },
+      { label: "an S3 origin without OAC", resources: [cdn({ origins: [{ originId: "site", domainName: "b.s3.eu-west-1.amazonaws.com" }] })], expect: /no Origin Access Control/ },
+    ],
+  },
+  "cloudfront-security-headers": {
+    compliant: [{ label: "headers on every behaviour", resources: [cdn()] }],
+    violating: [{ label: "the API behaviour without headers", resources: [cdn({ orderedCacheBehaviors: [{ ...API_BEHAVIOUR, responseHeadersPolicyId: undefined }] })], expect: /\/api\/\* has no response headers policy/ }],
+  },
+  "cloudfront-viewer-tls12": {
+    compliant: [
+      { label: "the default certificate", resources: [cdn()] },
+      { label: "a custom certificate with TLSv1.2_2021", resources: [cdn({ viewerCertificate: { acmCertificateArn: CERT_ARN, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" } })] },
+    ],
+    violating: [{ label: "a custom certificate allowing TLS 1.0", resources: [cdn({ viewerCertificate: { acmCertificateArn: CERT_ARN, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1" } })], expect: /allows TLS below 1.2/ }],
+  },
+  "cloudfront-access-logging": {
+    compliant: [
+      { label: "standard logging v2", resources: [cdn(), r("aws:cloudwatch/logDeliverySource:LogDeliverySource", { logType: "ACCESS_LOGS", resourceArn: CDN_ARN, region: "us-east-1" })] },
+      { label: "legacy S3 logging", resources: [cdn({ loggingConfig: { bucket: "logs.s3.amazonaws.com" } })] },
+    ],
+    violating: [{ label: "no logging at all", resources: [cdn()], expect: /has no access logging/ }],
+  },
   ...AWS_BACKUP_POLICY_CASES,
   "kinesis-stream-kms-encryption": {
     compliant: [

@@ -17,6 +17,7 @@ import { handleRawObjectsCreated, transformSettings } from "../../functions/lake
 import { createFunctionAlarms, createQuarantineAlarm, createQueueDepthAlarm } from "../lib/alarms";
 import { DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "../lib/data-path-functions";
 import { EVENT_COLUMNS, StreamObjectFormat, eventColumnJsonKeys } from "../lib/event-schema";
+import { HardenedBucket, createHardenedBucket } from "../lib/hardened-bucket";
 import { Statement, allow, denyInsecureTransport, policyDocument, useDataKey } from "../lib/iam";
 import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "../lib/inline-function";
 import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "../lib/queues";
@@ -326,41 +327,22 @@ export class DataLake extends pulumi.ComponentResource {
     zone: string,
     rules: aws.types.input.s3.BucketLifecycleConfigurationRule[],
     options: { encryption?: "SSE_KMS" | "SSE_S3"; extraPolicy?: (bucketArn: pulumi.Output<string>) => pulumi.Input<Statement>[] } = {},
-  ): HardenedBucket {
+  ): HardenedLakeBucket {
     const args = this.args;
-    const prefix = `${this.lakeName}-${zone}`;
-    const opts = { parent: this };
-    const bucket = new aws.s3.Bucket(prefix, { forceDestroy: args.forceDestroy ?? false }, { parent: this, protect: args.protect ?? true });
-    new aws.s3.BucketOwnershipControls(`${prefix}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, opts);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(`${prefix}-public-access`, {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    }, opts);
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${prefix}-encryption`, {
-      bucket: bucket.id,
-      rules: [
-        (options.encryption ?? "SSE_KMS") === "SSE_KMS"
-          ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.dataKeyArn }, bucketKeyEnabled: true }
-          : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
-      ],
-    }, opts);
-    const versioning = (args.versioning ?? LAKE_DEFAULTS.versioning)
-      ? new aws.s3.BucketVersioning(`${prefix}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts)
-      : undefined;
-    // Lifecycle rules that act on versions need versioning in place first.
-    new aws.s3.BucketLifecycleConfiguration(`${prefix}-lifecycle`, { bucket: bucket.id, rules }, { parent: this, dependsOn: versioning ? [versioning] : [] });
-    const policy = new aws.s3.BucketPolicy(`${prefix}-policy`, {
-      bucket: bucket.id,
-      policy: policyDocument([denyInsecureTransport(bucket.arn), ...(options.extraPolicy?.(bucket.arn) ?? [])]),
-    }, { parent: this, dependsOn: [publicAccess] });
-    return { zone, bucket, name: bucket.bucket, arn: bucket.arn, policy, versioning };
+    const hardened = createHardenedBucket(`${this.lakeName}-${zone}`, {
+      kmsKeyArn: args.dataKeyArn,
+      encryption: options.encryption,
+      versioned: args.versioning ?? LAKE_DEFAULTS.versioning,
+      rules,
+      forceDestroy: args.forceDestroy ?? false,
+      protect: args.protect ?? true,
+      extraPolicy: options.extraPolicy,
+    }, this);
+    return { zone, ...hardened };
   }
 
   /** Each zone logs under its own prefix, once the log bucket's policy admits the logging service. */
-  private enableAccessLogging(zones: LakeBucket[], logBucket: HardenedBucket): void {
+  private enableAccessLogging(zones: LakeBucket[], logBucket: HardenedLakeBucket): void {
     for (const zone of zones) {
       new aws.s3.BucketLogging(`${this.lakeName}-${zone.zone}-access-logging`, {
         bucket: zone.bucket.id,
@@ -566,9 +548,7 @@ export class DataLake extends pulumi.ComponentResource {
   }
 }
 
-interface HardenedBucket extends LakeBucket {
-  readonly policy: aws.s3.BucketPolicy;
-}
+interface HardenedLakeBucket extends LakeBucket, HardenedBucket {}
 
 function prefixed(prefix: string, values: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).map(([key, value]) => [`${prefix}${key}`, value]));
