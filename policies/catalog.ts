@@ -3,6 +3,7 @@
  * Pulumi engine and scripts/policy.ts runs the same list offline, so the two cannot drift.
  * This module never constructs a PolicyPack (that starts a gRPC server).
  */
+import { apiGatewayPolicies } from "./api-gateway";
 import { awsBackupPolicies } from "./aws-backup";
 import { backupPolicies } from "./backups";
 import { cloudfrontPolicies } from "./cloudfront";
@@ -29,6 +30,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   ...encryptionAtRestPolicies,
   ...s3Policies,
   ...cloudfrontPolicies,
+  ...apiGatewayPolicies,
   ...encryptionInTransitPolicies,
   ...backupPolicies,
   ...disasterRecoveryPolicies,

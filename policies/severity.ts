@@ -47,6 +47,8 @@ export const POLICY_SEVERITY: Readonly<Record<string, PolicySeverity>> = {
   "cloudfront-viewer-tls12": security(5.5),
   "cloudfront-security-headers": security(4.5),
   "cloudfront-access-logging": security(4.0),
+  "apigateway-stage-throttling": security(5.3),
+  "apigateway-stage-access-logging": security(4.0),
   "rds-force-ssl": security(7.4),
   "redshift-require-ssl": security(7.4),
   "rds-storage-encrypted": security(7.0),

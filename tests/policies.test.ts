@@ -134,6 +134,15 @@ const cdn = (overrides: Record<string, unknown> = {}) => subject("aws:cloudfront
   viewerCertificate: { cloudfrontDefaultCertificate: true },
   ...overrides,
 }, { name: "cdn" });
+/** An HTTP API stage as the ingest and client APIs declare it, with `overrides` applied. */
+const stage = (overrides: Record<string, unknown> = {}) => subject("aws:apigatewayv2/stage:Stage", {
+  apiId: "api",
+  name: "$default",
+  defaultRouteSettings: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+  routeSettings: [{ routeKey: "POST /orders", throttlingRateLimit: 10, throttlingBurstLimit: 20 }],
+  accessLogSettings: { destinationArn: "arn:aws:logs:eu-west-1:123456789012:log-group:api", format: '{"requestId":"$context.requestId"}' },
+  ...overrides,
+}, { name: "api-stage" });
 const CASES: Record<string, PolicyCases> = {
   "cloudfront-https-only": {
     compliant: [{ label: "redirect and https-only behaviours", resources: [cdn()] }],
@@ -164,6 +173,20 @@ const CASES: Record<string, PolicyCases> = {
       { label: "legacy S3 logging", resources: [cdn({ loggingConfig: { bucket: "logs.s3.amazonaws.com" } })] },
     ],
     violating: [{ label: "no logging at all", resources: [cdn()], expect: /has no access logging/ }],
+  },
+  "apigateway-stage-access-logging": {
+    compliant: [{ label: "a log group and a JSON format", resources: [stage()] }],
+    violating: [
+      { label: "no access logs", resources: [stage({ accessLogSettings: undefined })], expect: /has no accessLogSettings/ },
+      { label: "a destination without a format", resources: [stage({ accessLogSettings: { destinationArn: "arn:aws:logs:eu-west-1:123456789012:log-group:api" } })], expect: /needs both destinationArn and format/ },
+    ],
+  },
+  "apigateway-stage-throttling": {
+    compliant: [{ label: "default and per-route limits", resources: [stage()] }],
+    violating: [
+      { label: "no default throttle", resources: [stage({ defaultRouteSettings: { detailedMetricsEnabled: true } })], expect: /defaultRouteSettings has no throttlingRateLimit and throttlingBurstLimit/ },
+      { label: "a route entry without a burst", resources: [stage({ routeSettings: [{ routeKey: "POST /orders", throttlingRateLimit: 10 }] })], expect: /routeSettings for POST \/orders has no throttlingBurstLimit/ },
+    ],
   },
   ...AWS_BACKUP_POLICY_CASES,
   "kinesis-stream-kms-encryption": {
