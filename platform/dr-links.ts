@@ -81,7 +81,7 @@ function producerEndpoints(dataPath: DataPath, stores: Stores, partner?: Endpoin
     "ingest-stream-name": dataPath.ingestion.stream.name,
     "ingest-queue-url": dataPath.ingestion.ingestQueue.url,
     "ingest-api-url": dataPath.ingestion.apiEndpoint,
-    "reporting-api-url": stores.cache.reportingApiUrl,
+    "reporting-api-url": stores.reporting.apiUrl,
   };
   return Object.entries(own)
     .filter((entry): entry is [string, pulumi.Input<string>] => entry[1] !== undefined)

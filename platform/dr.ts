@@ -17,7 +17,7 @@ import { defineDataPath } from "./data-path";
 import { journalBackup, linkStandby, readPrimaryHandoff } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
 import { regionProvider } from "./providers";
-import { defineServices } from "./services";
+import { defineServices, withServiceReporting } from "./services";
 import { defineStores } from "./stores";
 
 /** A standby holds no warehouse until dr:promote restores one; then the stack adopts it. */
@@ -45,14 +45,15 @@ export async function defineDrStandby(config: StageConfig): Promise<Record<strin
       arn: pulumi.interpolate`arn:aws:dynamodb:${config.drRegion}:${identity.accountId}:table/${primary.speedLayerTableName}`,
     },
   });
-  const stores = defineStores(context, dataPath, {
+  const ownStores = defineStores(context, dataPath, {
     replicatedCredentials: { secretArn: primary.aurora.credentialsSecretReplicaArn, databaseName: primary.aurora.databaseName },
     warehouseCluster: standbyWarehouse(config),
   });
+  // The standby declares the services too, so it can serve once promoted; its aggregator runs no task while passive.
+  const services = config.servicesEnabled ? defineServices(context, dataPath, ownStores) : undefined;
+  const stores = withServiceReporting(ownStores, services);
 
   const links = linkStandby(context, dataPath, stores, partnerName, primary);
-  // The standby declares the services too, so it can serve once promoted; its aggregator runs no task while passive.
-  const services = config.servicesEnabled ? defineServices(context, dataPath, stores) : undefined;
   return {
     ...platformOutputs(context, dataPath, stores),
     ...services?.outputs,

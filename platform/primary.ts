@@ -12,7 +12,7 @@ import { defineDataPath } from "./data-path";
 import { journalBackup, linkPrimary, preparePrimaryDr } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
 import { regionProvider } from "./providers";
-import { defineServices, hostOfUrl } from "./services";
+import { defineServices, hostOfUrl, withServiceReporting } from "./services";
 import { defineStores } from "./stores";
 
 export async function definePrimary(config: StageConfig): Promise<Record<string, unknown>> {
@@ -36,10 +36,11 @@ export async function definePrimary(config: StageConfig): Promise<Record<string,
   });
   const drReplica = dr && [{ region: config.drRegion, kmsKeyArn: dr.keyReplicas.arns.data }];
   const dataPath = defineDataPath(context, { speedLayerReplicas: drReplica });
-  const stores = defineStores(context, dataPath, { credentialsReplicas: drReplica });
+  const ownStores = defineStores(context, dataPath, { credentialsReplicas: drReplica });
+  const services = config.servicesEnabled ? defineServices(context, dataPath, ownStores) : undefined;
+  const stores = withServiceReporting(ownStores, services);
 
   const links = dr && linkPrimary(context, dataPath, stores, dr);
-  const services = config.servicesEnabled ? defineServices(context, dataPath, stores) : undefined;
   return {
     ...platformOutputs(context, dataPath, stores),
     ...services?.outputs,

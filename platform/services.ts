@@ -17,7 +17,7 @@ import { ServicesCluster } from "../components/services/services-cluster";
 import { ScalingBounds } from "../components/lib/fargate";
 import { PlatformContext } from "./context";
 import { DataPath } from "./data-path";
-import { Stores } from "./stores";
+import { ReportingEndpoints, Stores } from "./stores";
 
 /** The images' build context: the repository root (the bundles import functions/). */
 export const SERVICES_BUILD_CONTEXT = path.resolve(__dirname, "..");
@@ -43,6 +43,18 @@ export function clientApiAuthorization(config: StageConfig): ClientApiAuthorizat
 /** `https://abc.execute-api.eu-west-1.amazonaws.com` → its host name (a CloudFront origin takes a name, not a URL). */
 export function hostOfUrl(url: string): string {
   return new URL(url).hostname;
+}
+
+/**
+ * The stores as the rest of the stack sees them once the services exist: the client API
+ * serves the reports (the cache layer then declares no Lambda reporting API), and its
+ * unauthenticated `GET /api/health` (which queries the reporting endpoint) is what
+ * dr:promote verifies a promoted region with.
+ */
+export function withServiceReporting(stores: Stores, services: Services | undefined): Stores {
+  if (!services) return stores;
+  const reporting: ReportingEndpoints = { apiUrl: services.clientApi.url, healthUrl: services.clientApi.url.apply((url) => `${url}/health`) };
+  return { ...stores, reporting };
 }
 
 export function defineServices(context: PlatformContext, dataPath: DataPath, stores: Stores): Services {

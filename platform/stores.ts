@@ -22,7 +22,19 @@ export interface Stores {
   readonly cache: CacheLayer;
   /** The reporting endpoint with the credentials and database name this stack's readers use (the replica's on a DR secondary). */
   readonly reportingDatabase: ReportingDatabase;
+  /** Where report readers call, and the health route dr:promote verifies a promoted region with. */
+  readonly reporting: ReportingEndpoints;
   readonly outputs: Record<string, unknown>;
+}
+
+/**
+ * The reporting read path's URLs. The client API service (issue 11) serves the reports when
+ * servicesEnabled; the Lambda reporting API stays only for stages without the services
+ * (no Docker where `pulumi up` runs), so a stage never runs two reporting APIs.
+ */
+export interface ReportingEndpoints {
+  readonly apiUrl?: pulumi.Output<string>;
+  readonly healthUrl?: pulumi.Output<string>;
 }
 
 /** What the stores need from the platform foundations, as plain outputs (tests pass stand-ins). */
@@ -167,7 +179,8 @@ export function cacheLayerArgs(f: StoreFoundations, reportingDatabase: Reporting
     maintenanceWindow: c.preferredMaintenanceWindow,
     engineVersion: c.cacheEngineVersion,
     protect: c.protectStatefulResources,
-    reportingApi: {
+    // The client API service takes over the reports when the services run (platform/services.ts).
+    reportingApi: c.servicesEnabled ? undefined : {
       database: reportingDatabase,
       subnetIds: f.privateSubnetIds,
       securityGroupIds: [f.securityGroupIds.lambda],
@@ -228,7 +241,8 @@ export function defineStores(context: PlatformContext, dataPath: DataPath, repli
       cachePrimaryEndpoint: cache.primaryEndpoint,
       cacheReaderEndpoint: cache.readerEndpoint,
       cacheAuthTokenSecretArn: cache.authTokenSecretArn,
-      reportingApiUrl: cache.reportingApiUrl,
+      ...(cache.reportingApiUrl ? { reportingApiUrl: cache.reportingApiUrl } : {}),
     },
+    reporting: { apiUrl: cache.reportingApiUrl, healthUrl: cache.reportingHealthUrl },
   };
 }

@@ -87,7 +87,7 @@ export function stackTopology(context: PlatformContext, parts: TopologyParts): p
       ...(warehouse.restoreSettings ? { restoreSettings: restoreTopology(warehouse.restoreSettings) } : {}),
     },
     promotionJournalTable: control.journalTable.name,
-    reportingApiUrl: stores.cache.reportingHealthUrl ?? pulumi.output(""),
+    reportingApiUrl: stores.reporting.healthUrl ?? pulumi.output(""),
     targets: { rpoStreamSeconds: config.drRpoStreamSeconds, rpoBatchMinutes: config.drRpoBatchMinutes, rtoMinutes: config.drRtoMinutes },
   });
 }

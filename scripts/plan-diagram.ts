@@ -62,15 +62,18 @@ export const NODE_KINDS: Readonly<Record<string, NodeKind>> = {
   "aws:sqs/queue:Queue": { kind: "SQS queue", shape: "box3d", fill: MESSAGING },
   "aws:sns/topic:Topic": { kind: "SNS topic", shape: "hexagon", fill: MESSAGING },
   "aws:apigatewayv2/api:Api": { kind: "HTTP API", shape: "component", fill: EDGE_OF_PLATFORM },
+  "aws:lb/loadBalancer:LoadBalancer": { kind: "load balancer", shape: "component", fill: EDGE_OF_PLATFORM },
+  "aws:cloudfront/distribution:Distribution": { kind: "CloudFront", shape: "component", fill: EDGE_OF_PLATFORM },
+  "aws:ecs/service:Service": { kind: "ECS service", shape: "box", fill: COMPUTE },
   "aws:kms/key:Key": { kind: "KMS key", shape: "octagon", fill: SECURITY },
   "aws:kms/replicaKey:ReplicaKey": { kind: "KMS replica key", shape: "octagon", fill: SECURITY },
 };
 
 /** Types that are never nodes, connectors or attachments: access, checks, logs, network, parameters. */
-const OUT_OF_PICTURE = /^aws:(iam|ssm|secretsmanager|budgets|ec2|vpc|cloudwatch\/(metricAlarm|logGroup|logStream|dashboard)|kms\/alias|lambda\/permission|backup\/restoreTesting)|\/\w*[lL]ogging:|Policy:|^pulumi:/;
+const OUT_OF_PICTURE = /^aws:(iam|ssm|secretsmanager|budgets|ec2|vpc|cloudwatch\/(metricAlarm|logGroup|logStream|dashboard)|kms\/alias|lambda\/permission|backup\/restoreTesting|ecs\/taskDefinition|appautoscaling)|\/\w*[lL]ogging:|Policy:|^pulumi:/;
 
 /** Inputs (or nested keys) that wire security and plumbing, not data: they draw no edge. */
-const PLUMBING = /^(role|roleArn|iamRoleArn|iamRoles|defaultIamRoleArn|credentialsArn|executionRoleArn|kms.*|.*KmsKey(Id|Arn)|serverSideEncryption|encryptionConfiguration|vpcConfig|.*SecurityGroupIds|securityGroupIds|subnetIds|.*SubnetGroupName|subnetGroupName|loggingConfig|logDeliveryConfigurations|accessLogSettings|cloudwatchLoggingOptions|.*ParameterGroupName|engineVersion|tags)$/;
+const PLUMBING = /^(accessLogs|role|roleArn|iamRoleArn|iamRoles|defaultIamRoleArn|credentialsArn|executionRoleArn|kms.*|.*KmsKey(Id|Arn)|serverSideEncryption|encryptionConfiguration|vpcConfig|.*SecurityGroupIds|securityGroupIds|subnetIds|.*SubnetGroupName|subnetGroupName|loggingConfig|logDeliveryConfigurations|accessLogSettings|cloudwatchLoggingOptions|.*ParameterGroupName|engineVersion|tags)$/;
 /** Environment variables that hand a function a key, a role or a secret, not data. */
 const PLUMBING_VARIABLE = /(^|_)(KMS|KEY|ROLE|SECRET)(_|$)/;
 
@@ -94,7 +97,7 @@ export const CONNECTORS: Readonly<Record<string, ConnectorRule[]>> = {
   "aws:s3/bucketNotification:BucketNotification": [{ from: ["bucket"], to: ["lambdaFunctions", "topics", "queues"], label: "object created" }],
   "aws:s3/bucketReplicationConfig:BucketReplicationConfig": [{ from: ["bucket"], to: ["rules"], label: replicationLabel }],
   "aws:sns/topicSubscription:TopicSubscription": [{ from: ["topic"], to: ["endpoint"], label: (s) => `subscription (${s.inputs.protocol ?? "?"})` }],
-  "aws:apigatewayv2/integration:Integration": [{ from: ["apiId"], to: ["integrationUri", "requestParameters"], label: (i) => i.inputs.integrationSubtype ?? "invoke" }],
+  "aws:apigatewayv2/integration:Integration": [{ from: ["apiId"], to: ["integrationUri", "requestParameters"], label: (i) => i.inputs.integrationSubtype ?? (i.inputs.connectionType === "VPC_LINK" ? "VPC link" : "invoke") }],
   "aws:cloudwatch/eventTarget:EventTarget": [
     { from: ["rule"], to: ["arn"], label: "EventBridge rule" },
     { from: ["rule"], to: ["deadLetterConfig"], label: "undelivered" },
@@ -129,6 +132,7 @@ const INPUT_LABELS: Readonly<Record<string, string>> = {
   primaryKeyArn: "multi-Region replica",
   notifications: "budget alerts",
   destinationVaultArn: "backup copies",
+  origins: "origin",
 };
 
 /** State keys that identify any resource: what another resource's input holds to reference it. */
@@ -342,6 +346,10 @@ class ResourceGraph {
     return references;
   }
 
+  ofTypeIn(stack: string, type: string): Located[] {
+    return [...this.byUrn.values()].filter((l) => l.stack === stack && l.resource.type === type);
+  }
+
   referencesOf(located: Located): Reference[] {
     return [...this.sameStackReferences(located), ...this.crossStackReferences(located)];
   }
@@ -405,15 +413,61 @@ function drawNodes(evaluation: StackEvaluation, graph: ResourceGraph, drawn: Dra
   }
 }
 
+const ECS_SERVICE = "aws:ecs/service:Service";
+
+/**
+ * An ECS service's task definition, seen as a function's environment: its containers'
+ * variables name what the service reads and writes (queue, bucket, database, cache), so
+ * the service draws the edges a Lambda function with the same variables would.
+ */
+function taskEnvironmentOf(taskDefinition: Located): Located {
+  let containers: { environment?: { name?: string; value?: string }[] }[] = [];
+  try {
+    containers = JSON.parse(String(taskDefinition.resource.inputs.containerDefinitions ?? "[]"));
+  } catch {
+    // Unknown during a preview of an image not built yet: no edges rather than a broken diagram.
+  }
+  const variables = Object.fromEntries(containers.flatMap((c) => (c.environment ?? []).map((v) => [v.name ?? "", v.value ?? ""])));
+  const resource = taskDefinition.resource;
+  return {
+    stack: taskDefinition.stack,
+    resource: { ...resource, inputs: { environment: { variables } }, propertyDependencies: { environment: resource.propertyDependencies.containerDefinitions ?? [] } },
+  };
+}
+
+/** The edges of an ECS service beyond its own inputs: what its task definition names, and the load balancer that sends it traffic. */
+function ecsServiceEdges(graph: ResourceGraph, service: Located, self: string): DiagramEdge[] {
+  const { stack, resource } = service;
+  const edges: DiagramEdge[] = [];
+  for (const urn of resource.propertyDependencies.taskDefinition ?? []) {
+    const task = graph.located(stack, urn);
+    if (!task) continue;
+    for (const reference of graph.sameStackReferences(taskEnvironmentOf(task))) {
+      edges.push({ from: self, to: reference.nodeId, label: edgeLabel(reference), style: "flow", directed: true });
+    }
+  }
+  // Target group → listener → load balancer: the listener that forwards to the service's target group.
+  const groups = new Set(((resource.inputs.loadBalancers ?? []) as { targetGroupArn?: string }[]).map((lb) => lb.targetGroupArn));
+  for (const { resource: listener } of graph.ofTypeIn(stack, "aws:lb/listener:Listener")) {
+    if (!((listener.inputs.defaultActions ?? []) as { targetGroupArn?: string }[]).some((a) => groups.has(a.targetGroupArn))) continue;
+    for (const urn of listener.propertyDependencies.loadBalancerArn ?? []) {
+      const balancer = graph.nodeId(stack, urn);
+      if (balancer) edges.push({ from: balancer, to: self, label: `${listener.inputs.protocol ?? "?"} :${listener.inputs.port ?? "?"}`, style: "flow", directed: true });
+    }
+  }
+  return edges;
+}
+
 /** The edges one resource draws: a node's to what its inputs name, a connector's between the nodes it joins. */
 function edgesFrom(graph: ResourceGraph, located: Located): DiagramEdge[] {
   const { stack, resource } = located;
   const self = graph.nodeId(stack, resource.urn);
   if (self) {
-    return graph.referencesOf(located).map((reference) => {
+    const own = graph.referencesOf(located).map((reference): DiagramEdge => {
       const inbound = INBOUND.has(reference.property);
       return { from: inbound ? reference.nodeId : self, to: inbound ? self : reference.nodeId, label: edgeLabel(reference), style: "flow", directed: true };
     });
+    return resource.type === ECS_SERVICE ? [...own, ...ecsServiceEdges(graph, located, self)] : own;
   }
   const rules = CONNECTORS[resource.type];
   if (rules) {

@@ -18,8 +18,9 @@ const DB_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${MOCK_ACCOUNT_ID}:secre
 const REPORTING_DATABASE = { host: "dp-oltp-reporting.cluster-custom-mock.eu-west-1.rds.amazonaws.com", port: 5432, name: "platform", secretArn: DB_SECRET_ARN };
 const REDIS = "aws:elasticache/replicationGroup:ReplicationGroup";
 
-function evaluateCache(stack: string): Promise<StackEvaluation> {
-  return evaluateWithFoundations(stack, {}, (f, opts) => {
+/** The stage without the ECS services: the stages that keep the Lambda reporting API (platform/stores.ts). */
+function evaluateCache(stack: string, overrides: Record<string, boolean> = { servicesEnabled: false }): Promise<StackEvaluation> {
+  return evaluateWithFoundations(stack, overrides, (f, opts) => {
     const cache = new CacheLayer(`${f.prefix}-cache`, cacheLayerArgs(f, REPORTING_DATABASE), opts);
     return { primaryEndpoint: cache.primaryEndpoint, authTokenSecretArn: cache.authTokenSecretArn, reportingApiUrl: cache.reportingApiUrl };
   });
@@ -261,5 +262,15 @@ describe("apply-time rules (exported validators)", () => {
         new CacheLayer("dp-dev-cache", { ...cacheLayerArgs(f, REPORTING_DATABASE), multiAz: true, automaticFailover: false, transitEncryption: false }, opts);
       }),
     ).rejects.toThrow(/CacheLayer dp-dev-cache has invalid arguments:\n {2}- an AUTH token requires transit encryption[^\n]*\n {2}- multiAz requires automaticFailover/);
+  });
+});
+
+describe("CacheLayer with the ECS services", () => {
+  it("declares no Lambda reporting API: the client API service serves the reports", async () => {
+    const plan = await evaluateCache("prod", { servicesEnabled: true });
+    expect(plan.errors).toEqual([]);
+    expect(single(plan, REDIS).inputs.transitEncryptionEnabled).toBe(true);
+    expect(plan.resources.filter((r) => /reporting/.test(r.name))).toEqual([]);
+    expect(plan.outputs.reportingApiUrl).toBeUndefined();
   });
 });

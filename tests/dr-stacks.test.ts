@@ -117,15 +117,19 @@ describe("Aurora Global Database", () => {
     }
   });
 
-  it("replicates the generated master credentials into the DR region, where the DR reporting API reads them", () => {
+  it("replicates the generated master credentials into the DR region, where the DR aggregator reads them, and points the DR client API at its own reporting endpoint", () => {
     const secret = single(prod, "aws:secretsmanager/secret:Secret", "-master-credentials");
     const dataReplica = arnOf(single(prod, "aws:kms/replicaKey:ReplicaKey", "-key-replicas-data"));
     expect(secret.inputs.replicas).toEqual([{ region: DR, kmsKeyId: dataReplica }]);
-    const reporting = single(standby, "aws:lambda/function:Function", "-cache-reporting-fn");
-    const env = reporting.inputs.environment.variables;
-    expect(env.DB_SECRET_ARN).toBe(arnOf(secret).replace(PRIMARY, DR));
+    const containers = (suffix: string) => JSON.parse(single(standby, "aws:ecs/taskDefinition:TaskDefinition", suffix).inputs.containerDefinitions as string);
+    const [aggregator] = containers("-aggregator-task");
+    expect(aggregator.secrets).toEqual([{ name: "DB_SECRET", valueFrom: arnOf(secret).replace(PRIMARY, DR) }]);
+    const [clientApi] = containers("-client-api-task");
+    const env = Object.fromEntries(clientApi.environment.map((v: { name: string; value: string }) => [v.name, v.value]));
     expect(env.DB_NAME).toBe("platform");
     expect(env.DB_HOST).toBe(single(standby, "aws:rds/clusterEndpoint:ClusterEndpoint").state.endpoint);
+    // The client API took over the reports: no Lambda reporting API beside it.
+    expect(standby.resources.filter((r) => r.name.endsWith("-cache-reporting-fn"))).toEqual([]);
   });
 });
 

@@ -188,8 +188,7 @@ describe("diagram of the real dev stack", () => {
       ["dp-dev-lake-transformed", "dp-dev-lake-staging-fn", "object created"],
       ["dp-dev-lake-staged", "dp-dev-warehouse-loader-fn", "EventBridge rule"],
       ["dp-dev-warehouse-loader-fn", "dp-dev-warehouse-cluster", "warehouse cluster id"],
-      ["dp-dev-cache-reporting-api", "dp-dev-cache-reporting-fn", "invoke"],
-      ["dp-dev-cache-reporting-fn", "dp-dev-cache-redis", "cache host"],
+      ["dp-dev-lake-events", "dp-dev-aggregator-queue", "subscription (sqs)"],
     ];
     for (const [from, to, label] of flows) expect({ from, to, label: edge(model, `dev/${from}`, `dev/${to}`)?.label }).toEqual({ from, to, label });
   });

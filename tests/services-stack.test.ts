@@ -4,6 +4,7 @@
  * stack's config, and the client API's path in (HTTP API → VPC link → internal ALB → tasks).
  */
 import { StackEvaluation } from "../scripts/engine";
+import { describeThrottle, servicesSummary } from "../scripts/plan-services";
 import { CLIENT_API_ROUTES } from "../components/services/client-api-service";
 import { evaluate, evaluateWithPartner, single, stageValue, statementsOf } from "./support/stack";
 
@@ -176,6 +177,23 @@ describe.each(stacks)("services in %s", (stack) => {
       throttlingBurstLimit: Number(stageValue(stack, "clientApiThrottleBurst", 100)),
     });
     expect(JSON.parse(stageResource.inputs.accessLogSettings.format)).toHaveProperty("routeKey", "$context.routeKey");
+  });
+});
+
+describe("the plan's Services section", () => {
+  it("shows the API path, both services with their scaling bounds, and the dashboard distribution", () => {
+    const lines = servicesSummary(plans.prod).join("\n");
+    expect(lines).toMatch(/HTTP API dp-prod-client-api-api: 2 routes, → VPC link dp-prod-client-api-vpc-link → internal ALB dp-prod-client-api-alb \(HTTPS :443\) → ECS service dp-prod-client-api/);
+    expect(lines).toMatch(/ANY \/api\/\{proxy\+\}\s+JWT, 200\/s, burst 400/);
+    expect(lines).toMatch(/ECS service dp-prod-aggregator: 1–10 tasks of 1024 CPU \/ 2048 MiB ARM64 on FARGATE, scaling on Messages per running task at 10/);
+    expect(lines).toMatch(/ECS service dp-prod-client-api: 3–12 tasks .*ALBRequestCountPerTarget at 1000/);
+    expect(lines).toMatch(/CloudFront dp-prod-dashboard-cdn: \* → site-bucket \(redirect-to-https\), \/api\/\* → client-api \(https-only\)/);
+  });
+
+  it("reads a route's throttle from its own settings before the stage default", () => {
+    expect(describeThrottle({ throttlingRateLimit: 5, throttlingBurstLimit: 10 }, { throttlingRateLimit: 50, throttlingBurstLimit: 100 })).toBe("5/s, burst 10");
+    expect(describeThrottle(undefined, { throttlingRateLimit: 50, throttlingBurstLimit: 100 })).toBe("50/s, burst 100");
+    expect(describeThrottle(undefined, undefined)).toBe("account limit");
   });
 });
 
