@@ -52,15 +52,20 @@ export function looksLikePlainSecret(name: string, value: string | undefined): b
   return (SECRET_NAME.test(name) && !pointer) || SECRET_VALUE.test(value ?? "");
 }
 
+/** A task-definition check run on each of its containers (or skipped while the document is unknown). */
+function eachContainer(check: (container: ContainerDefinition, report: Report) => void) {
+  return validateResourceOfType(aws.ecs.TaskDefinition, (task, args, report) => {
+    for (const container of containersOf(() => task.containerDefinitions, report, args.notApplicable)) check(container, report);
+  });
+}
+
 export const ecsTaskNonRoot: PlatformResourcePolicy = {
   name: "ecs-task-non-root-user",
   description: "Every container of an ECS task definition names a non-root `user` (a container without one runs as its image's user, root unless the image says otherwise).",
   enforcementLevel: "mandatory",
   remediationSteps: 'Set user: "1000:1000" (the node image\'s `node` user; components/lib/fargate.ts CONTAINER_USER) in the container definition, and USER node in the Dockerfile.',
-  validateResource: validateResourceOfType(aws.ecs.TaskDefinition, (task, args, report) => {
-    for (const container of containersOf(() => task.containerDefinitions, report, args.notApplicable)) {
-      if (runsAsRoot(container.user)) report(`${label(container)} runs as ${container.user ? `"${container.user}"` : "its image's user (no user set)"}, not a non-root user.`);
-    }
+  validateResource: eachContainer((container, report) => {
+    if (runsAsRoot(container.user)) report(`${label(container)} runs as ${container.user ? `"${container.user}"` : "its image's user (no user set)"}, not a non-root user.`);
   }),
 };
 
@@ -69,10 +74,8 @@ export const ecsTaskReadOnlyRoot: PlatformResourcePolicy = {
   description: "Every container of an ECS task definition has a read-only root filesystem (scratch space comes from a task volume such as /tmp), so a compromised process cannot rewrite the image's files.",
   enforcementLevel: "mandatory",
   remediationSteps: 'Set readonlyRootFilesystem: true and mount a task volume where the process writes (volumes: [{ name: "tmp" }], mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp" }]). A container that cannot run so gets a waiver naming why.',
-  validateResource: validateResourceOfType(aws.ecs.TaskDefinition, (task, args, report) => {
-    for (const container of containersOf(() => task.containerDefinitions, report, args.notApplicable)) {
-      if (!isTrue(container.readonlyRootFilesystem)) report(`${label(container)} has a writable root filesystem (readonlyRootFilesystem is not true).`);
-    }
+  validateResource: eachContainer((container, report) => {
+    if (!isTrue(container.readonlyRootFilesystem)) report(`${label(container)} has a writable root filesystem (readonlyRootFilesystem is not true).`);
   }),
 };
 
@@ -81,12 +84,10 @@ export const ecsTaskLogging: PlatformResourcePolicy = {
   description: "Every container of an ECS task definition sends its output somewhere: a logConfiguration with a driver (awslogs needs its log group).",
   enforcementLevel: "mandatory",
   remediationSteps: 'Add logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": <KMS-encrypted group with retention>, "awslogs-region": <region>, "awslogs-stream-prefix": <container> } } (createFargateTask in components/lib/fargate.ts does).',
-  validateResource: validateResourceOfType(aws.ecs.TaskDefinition, (task, args, report) => {
-    for (const container of containersOf(() => task.containerDefinitions, report, args.notApplicable)) {
-      const driver = container.logConfiguration?.logDriver;
-      if (!driver) report(`${label(container)} has no logConfiguration: its output is lost.`);
-      else if (driver === "awslogs" && !container.logConfiguration?.options?.["awslogs-group"]) report(`${label(container)} uses awslogs without an awslogs-group.`);
-    }
+  validateResource: eachContainer((container, report) => {
+    const driver = container.logConfiguration?.logDriver;
+    if (!driver) report(`${label(container)} has no logConfiguration: its output is lost.`);
+    else if (driver === "awslogs" && !container.logConfiguration?.options?.["awslogs-group"]) report(`${label(container)} uses awslogs without an awslogs-group.`);
   }),
 };
 
@@ -95,11 +96,9 @@ export const ecsTaskNoPlainSecrets: PlatformResourcePolicy = {
   description: "No container of an ECS task definition carries a secret in `environment` (plain text in the task definition, readable by anyone who may describe it); secrets come through `secrets` from Secrets Manager or SSM.",
   enforcementLevel: "mandatory",
   remediationSteps: "Move the value into Secrets Manager and list it under the container's secrets ({ name, valueFrom: <secret ARN> }), with secretsmanager:GetSecretValue on that ARN for the execution role; a variable that only names a secret should end in _ARN.",
-  validateResource: validateResourceOfType(aws.ecs.TaskDefinition, (task, args, report) => {
-    for (const container of containersOf(() => task.containerDefinitions, report, args.notApplicable)) {
-      for (const variable of asArray(container.environment)) {
-        if (variable.name && looksLikePlainSecret(variable.name, variable.value)) report(`${label(container)}: environment variable ${variable.name} looks like a secret in plain text.`);
-      }
+  validateResource: eachContainer((container, report) => {
+    for (const variable of asArray(container.environment)) {
+      if (variable.name && looksLikePlainSecret(variable.name, variable.value)) report(`${label(container)}: environment variable ${variable.name} looks like a secret in plain text.`);
     }
   }),
 };

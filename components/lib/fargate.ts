@@ -212,6 +212,31 @@ export function createServiceSecurityGroup(name: string, vpcId: pulumi.Input<str
   return group;
 }
 
+/** What every Fargate service component of the platform is given: where it runs, its image, keys, logs and task size. */
+export interface FargateServicePlacement {
+  cluster: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
+  /** The pushed image (`repositoryUrl@digest`) and its repository, the only one the execution role may pull from. */
+  image: { ref: pulumi.Input<string>; repositoryArn: pulumi.Input<string> };
+  vpcId: pulumi.Input<string>;
+  /** Private subnets (NAT and the interface endpoints). */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The interface endpoints' group (SQS, Secrets Manager, KMS, ECR, Logs) and the S3 gateway endpoint's prefix list. */
+  endpoints: { securityGroupId: pulumi.Input<string>; s3PrefixListId: pulumi.Input<string> };
+  dataKeyArn: pulumi.Input<string>;
+  logsKeyArn: pulumi.Input<string>;
+  logRetentionDays: number;
+  region: string;
+  accountId: pulumi.Input<string>;
+  /** @default 512 */
+  cpu?: number;
+  /** @default 1024 */
+  memoryMb?: number;
+  /** @default "ARM64" */
+  cpuArchitecture?: CpuArchitecture;
+  /** @default "info" */
+  logLevel?: string;
+}
+
 export interface ScalingBounds {
   minTasks: number;
   maxTasks: number;

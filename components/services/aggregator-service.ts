@@ -10,6 +10,7 @@ import {
   createServiceSecurityGroup,
   ecsScalingResourceId,
   fargateSizeProblem,
+  FargateServicePlacement,
   scalingBoundsProblem,
 } from "../lib/fargate";
 import { allow, useDataKey } from "../lib/iam";
@@ -35,39 +36,18 @@ export interface AggregatorScaling extends ScalingBounds {
   idleMinutesBeforeZero?: number;
 }
 
-export interface AggregatorServiceArgs {
-  cluster: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
-  /** The pushed image (`repositoryUrl@digest`) and its repository, the only one the execution role may pull from. */
-  image: { ref: pulumi.Input<string>; repositoryArn: pulumi.Input<string> };
-  vpcId: pulumi.Input<string>;
-  /** Private subnets (NAT and the interface endpoints). */
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** The interface endpoints' group (SQS, Secrets Manager, KMS, ECR, Logs) and the S3 gateway endpoint's prefix list. */
-  endpoints: { securityGroupId: pulumi.Input<string>; s3PrefixListId: pulumi.Input<string> };
+export interface AggregatorServiceArgs extends FargateServicePlacement {
   /** The lake's SNS topic announcing new staged manifests. */
   lakeEventsTopicArn: pulumi.Input<string>;
   stagedBucket: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   database: AggregatorDatabase;
-  dataKeyArn: pulumi.Input<string>;
-  logsKeyArn: pulumi.Input<string>;
-  logRetentionDays: number;
-  region: string;
-  accountId: pulumi.Input<string>;
   scaling: AggregatorScaling;
-  /** @default 512 */
-  cpu?: number;
-  /** @default 1024 */
-  memoryMb?: number;
-  /** @default "ARM64" */
-  cpuArchitecture?: CpuArchitecture;
   /** Seconds a received manifest stays invisible to other tasks; the service extends it while it works. @default 300 */
   visibilityTimeoutSeconds?: number;
   /** Receives before a manifest moves to the DLQ. @default 5 */
   maxReceiveCount?: number;
   /** Seconds between SIGTERM and SIGKILL to finish or release the current manifest (Fargate allows 120). @default 120 */
   stopTimeoutSeconds?: number;
-  /** @default "info" */
-  logLevel?: string;
   /** @default true */
   protect?: boolean;
   /** Alarms are created only when this is set. @default undefined */

@@ -10,9 +10,11 @@ import {
   decryptSecretsStatement,
   ecsScalingResourceId,
   fargateSizeProblem,
+  FargateServicePlacement,
   scalingBoundsProblem,
 } from "../lib/fargate";
-import { allow, denyInsecureTransport, policyDocument } from "../lib/iam";
+import { createHardenedBucket } from "../lib/hardened-bucket";
+import { allow } from "../lib/iam";
 
 export const CLIENT_API_PORT = 8080;
 const HTTPS = 443;
@@ -59,13 +61,7 @@ export interface ClientApiScaling extends ScalingBounds {
   cpuPercent?: number;
 }
 
-export interface ClientApiServiceArgs {
-  cluster: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
-  image: { ref: pulumi.Input<string>; repositoryArn: pulumi.Input<string> };
-  vpcId: pulumi.Input<string>;
-  /** Private subnets: the tasks, the internal ALB and the VPC link's ENIs. */
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  endpoints: { securityGroupId: pulumi.Input<string>; s3PrefixListId: pulumi.Input<string> };
+export interface ClientApiServiceArgs extends FargateServicePlacement {
   database: ClientApiDatabase;
   cache: ClientApiCache;
   /** @default [] */
@@ -76,17 +72,6 @@ export interface ClientApiServiceArgs {
   /** Stage-wide API Gateway throttling. */
   throttle: { rateLimit: number; burstLimit: number };
   scaling: ClientApiScaling;
-  dataKeyArn: pulumi.Input<string>;
-  logsKeyArn: pulumi.Input<string>;
-  logRetentionDays: number;
-  region: string;
-  accountId: pulumi.Input<string>;
-  /** @default 512 */
-  cpu?: number;
-  /** @default 1024 */
-  memoryMb?: number;
-  /** @default "ARM64" */
-  cpuArchitecture?: CpuArchitecture;
   /** Seconds the ALB keeps sending a deregistering target its open requests. @default 30 */
   deregistrationDelaySeconds?: number;
   /** Seconds between SIGTERM and SIGKILL for in-flight requests. @default 30 */
@@ -97,8 +82,6 @@ export interface ClientApiServiceArgs {
   statementTimeoutMs?: number;
   /** Days ALB access logs are kept. @default 90 */
   accessLogExpirationDays?: number;
-  /** @default "info" */
-  logLevel?: string;
   /** ALB deletion protection. @default true */
   deletionProtection?: boolean;
   /** Delete the access-log bucket with its objects on `pulumi destroy`. @default false */
@@ -292,30 +275,16 @@ export class ClientApiService extends pulumi.ComponentResource {
    * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
    */
   private accessLogBucket(name: string, args: ClientApiServiceArgs) {
-    const opts = { parent: this };
-    const bucket = new aws.s3.Bucket(`${name}-alb-logs`, { forceDestroy: args.forceDestroy ?? false }, opts);
-    new aws.s3.BucketOwnershipControls(`${name}-alb-logs-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, opts);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-alb-logs-public-access`, {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    }, opts);
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-alb-logs-encryption`, {
-      bucket: bucket.id,
-      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    }, opts);
-    new aws.s3.BucketLifecycleConfiguration(`${name}-alb-logs-lifecycle`, {
-      bucket: bucket.id,
-      rules: [{ id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: args.accessLogExpirationDays ?? 90 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } }],
-    }, opts);
     const elb = aws.elb.getServiceAccountOutput({}, { parent: this });
-    const policy = new aws.s3.BucketPolicy(`${name}-alb-logs-policy`, {
-      bucket: bucket.id,
-      policy: policyDocument([denyInsecureTransport(bucket.arn), albLogDelivery(bucket.arn, elb.arn, args.accountId, "alb")]),
-    }, { parent: this, dependsOn: [publicAccess] });
-    return { bucket, policy };
+    const logs = createHardenedBucket(`${name}-alb-logs`, {
+      encryption: "SSE_S3",
+      versioned: false,
+      rules: [{ id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: args.accessLogExpirationDays ?? 90 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } }],
+      forceDestroy: args.forceDestroy ?? false,
+      protect: false,
+      extraPolicy: (bucketArn) => [albLogDelivery(bucketArn, elb.arn, args.accountId, "alb")],
+    }, this);
+    return { bucket: logs.bucket, policy: logs.policy };
   }
 
   /** Requests per target keeps latency flat; CPU catches expensive reports. Either scales out, both must agree to scale in. */
