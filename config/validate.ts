@@ -91,8 +91,14 @@ function parseKnownKeys(raw: Readonly<Record<string, string>>): { parsed: Parsed
       continue;
     }
     const value = spec.rule.parse(text);
-    if (value === undefined) problems.push({ key: qualified(key), value: text, allowed: spec.rule.allowed });
-    else parsed[key] = value;
+    if (value !== undefined) {
+      parsed[key] = value;
+      continue;
+    }
+    // A structured value names each bad field ("ingestSources[3].burstLimit"), not the whole list.
+    const detailed = spec.rule.problems?.(text) ?? [];
+    if (detailed.length === 0) problems.push({ key: qualified(key), value: text, allowed: spec.rule.allowed });
+    for (const part of detailed) problems.push({ key: `${qualified(key)}${part.path}`, value: part.value, allowed: part.allowed });
   }
   return { parsed, problems };
 }
@@ -146,10 +152,20 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   }
   accountProblems(c, problem);
   backupProblems(c, problem);
+  ingestProblems(c, problem);
   return problems;
 }
 
 type Report = (key: StageConfigKey, allowed: string) => void;
+
+/** A JWT-authorised source needs the authorizer's issuer and audience, which are stage keys. */
+function ingestProblems(c: StageConfig, problem: Report): void {
+  const jwtSources = c.ingestSources.filter((source) => source.jwtScope !== undefined).map((source) => source.name);
+  if (jwtSources.length === 0) return;
+  const users = `ingestSources ${jwtSources.join(", ")} use a jwtScope`;
+  if (c.ingestJwtIssuer === "") problem("ingestJwtIssuer", `an https issuer URL (${users})`);
+  if (c.ingestJwtAudience.length === 0) problem("ingestJwtAudience", `at least one audience (${users})`);
+}
 
 /**
  * Account guards: a protected stage names its account, and every account or role the
