@@ -58,7 +58,3 @@ export const INGEST_SOURCES_RULE: ValueRule<IngestSourceConfig[]> = recordsOf<In
   check: oneKindOfCaller,
 });
 
-/** The HTTP API route key of a source: every ingest route takes POST. */
-export function ingestRouteKey(source: Pick<IngestSourceConfig, "route">): string {
-  return `POST ${source.route}`;
-}
