@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { dailyWindowsOverlap } from "../components/lib/maintenance-windows";
+import { MAX_ROUTE_TABLE_BYTES, ingestRouteTable } from "../functions/ingest-front";
 import { accountOfArn, homeAccount } from "./accounts";
 import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfig, StageConfigKey } from "./schema";
 
@@ -158,8 +159,14 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
 
 type Report = (key: StageConfigKey, allowed: string) => void;
 
-/** A JWT-authorised source needs the authorizer's issuer and audience, which are stage keys. */
+/**
+ * A JWT-authorised source needs the authorizer's issuer and audience, which are stage
+ * keys; and the whole route table must fit the front's environment (MAX_ROUTE_TABLE_BYTES of
+ * Lambda's 4 KB), checked here so no resource is declared first.
+ */
 function ingestProblems(c: StageConfig, problem: Report): void {
+  const tableBytes = Buffer.byteLength(JSON.stringify(ingestRouteTable(c.ingestSources)));
+  if (tableBytes > MAX_ROUTE_TABLE_BYTES) problem("ingestSources", `sources whose route table fits ${MAX_ROUTE_TABLE_BYTES} bytes of the front's environment (this one is ${tableBytes}): shorter names or routes, or fewer sources`);
   const jwtSources = c.ingestSources.filter((source) => source.jwtScope !== undefined).map((source) => source.name);
   if (jwtSources.length === 0) return;
   const users = `ingestSources ${jwtSources.join(", ")} use a jwtScope`;

@@ -55,6 +55,13 @@ export function ingestRouteKey(source: Pick<RoutedSource, "route">): string {
   return `POST ${source.route}`;
 }
 
+/**
+ * What the route table (INGEST_ROUTES) may take of the front's environment: Lambda allows
+ * 4 KB of variables in all (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+ * and the queue URL and runtime settings need the rest.
+ */
+export const MAX_ROUTE_TABLE_BYTES = 3_500;
+
 /** The route table from a list of sources: the same list the API's routes are declared from. */
 export function ingestRouteTable(sources: readonly RoutedSource[]): IngestRouteTable {
   return Object.fromEntries(sources.map((source) => [ingestRouteKey(source), { source: source.name, schemaVersion: source.schemaVersion }]));

@@ -165,6 +165,13 @@ describe("ingest sources", () => {
     expect(error.problems.map((problem) => problem.key)).toEqual([keyOf("[3].burstLimit"), keyOf("[7].rateLimit")]);
   });
 
+  it("refuses more sources than the front's environment can hold, before any resource", () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ ...prodSources()[0], name: `source-with-a-long-name-${i}`, route: `/ingest/source-with-a-long-name-${i}/v1` }));
+    expect(problemsFor("prod", { ingestSources: JSON.stringify(many) }).problems).toEqual([
+      expect.objectContaining({ key: keyOf(""), allowed: expect.stringMatching(/route table fits 3500 bytes of the front's environment \(this one is \d+\)/) }),
+    ]);
+  });
+
   it("refuses a list that is not a list of objects", () => {
     expect(problemsFor("dev", { ingestSources: JSON.stringify({ name: "orders" }) }).problems).toEqual([
       expect.objectContaining({ key: keyOf(""), allowed: "a list of ingest sources" }),

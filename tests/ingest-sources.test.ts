@@ -149,6 +149,8 @@ describe("validateIngestSources", () => {
       "api.sources orders: exactly one of iamPrincipals and jwtScope",
       "api.jwt: a source has a jwtScope, so the JWT authorizer needs an issuer and at least one audience",
     ]);
+    const many = Array.from({ length: 50 }, (_, i) => ({ ...source, name: `source-with-a-long-name-${i}`, route: `/ingest/source-with-a-long-name-${i}/v1` }));
+    expect(validateIngestSources({ sources: many })).toEqual([expect.stringMatching(/^api\.sources: the route table is \d+ bytes of the front's environment; at most 3500/)]);
   });
 });
 

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayProxyEventV2, Context, FirehoseTransformationEvent, KinesisStreamEvent, SQSEvent } from "aws-lambda";
 import { DATA_PATH_CLIENT_SETTINGS } from "../../functions/data-path-runtime";
 import { CLAIM_ATTRIBUTES } from "../../functions/event-claims";
-import { handleIngestRequest, ingestFrontSettings, ingestRouteKey, ingestRouteTable } from "../../functions/ingest-front";
+import { MAX_ROUTE_TABLE_BYTES, handleIngestRequest, ingestFrontSettings, ingestRouteKey, ingestRouteTable } from "../../functions/ingest-front";
 import { RAW_API_CLAIM_SCOPE, handleIngestQueueBatch, queueConsumerSettings } from "../../functions/ingestion-queue-consumer";
 import { TTL_ATTRIBUTE, handleStreamBatch, streamConsumerSettings } from "../../functions/ingestion-stream-consumer";
 import { FIREHOSE_HOUR_PARTITION, QUARANTINE_PREFIX, RAW_API_PREFIX, RAW_STREAM_ERROR_PREFIX, RAW_STREAM_PREFIX } from "../../functions/lake-layout";
@@ -278,6 +278,10 @@ export function validateIngestSources(api: IngestApiArgs): string[] {
     if ((source.iamPrincipals ?? []).length > 0 === (source.jwtScope !== undefined)) problems.push(`api.sources ${source.name}: exactly one of iamPrincipals and jwtScope`);
     if (outside(source.rateLimit, 1, 10_000) || outside(source.burstLimit, 1, 5_000)) problems.push(`api.sources ${source.name}: rateLimit 1-10000 and burstLimit 1-5000`);
   }
+  // The front reads its route table from one environment variable; Lambda allows 4 KB of them in all
+  // (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), the queue URL and runtime settings included.
+  const tableBytes = Buffer.byteLength(JSON.stringify(ingestRouteTable(sources)));
+  if (tableBytes > MAX_ROUTE_TABLE_BYTES) problems.push(`api.sources: the route table is ${tableBytes} bytes of the front's environment; at most ${MAX_ROUTE_TABLE_BYTES} (shorter routes or names, or fewer sources)`);
   if (sources.some((source) => source.jwtScope !== undefined) && (api.jwt === undefined || api.jwt.issuer === "" || api.jwt.audience.length === 0)) {
     problems.push("api.jwt: a source has a jwtScope, so the JWT authorizer needs an issuer and at least one audience");
   }
