@@ -35,8 +35,9 @@ const INGEST_SOURCE_FIELDS: Record<keyof IngestSourceConfig & string, FieldSpec>
   name: { rule: matching(/^[a-z][a-z0-9-]{1,30}$/, "2-31 lowercase letters, digits or -, starting with a letter") },
   route: { rule: matching(/^(\/[a-z0-9][a-z0-9-]{0,62}){1,4}$/, 'a POST path of 1-4 lowercase segments such as "/ingest/orders"') },
   schemaVersion: { rule: integerRange(1, 1000) },
-  // API Gateway's default account quota is 10,000 requests per second with a burst of 5,000 per region;
-  // a route cannot be throttled above it (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html).
+  // API Gateway's default account quota is 10,000 requests per second with a burst of 5,000 per region
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), and a route's throttle cannot
+  // exceed the account's (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html).
   rateLimit: { rule: integerRange(1, 10_000) },
   burstLimit: { rule: integerRange(1, 5_000) },
   iamPrincipals: { rule: listOf(IAM_PRINCIPAL, 10), optional: true },
