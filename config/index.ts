@@ -3,6 +3,7 @@ import { StageConfig } from "./schema";
 import { validateStageConfig } from "./validate";
 
 export * from "./schema";
+export { IngestSourceConfig, MAX_INGEST_SOURCES } from "./ingest-sources";
 export * from "./regions";
 export * from "./accounts";
 export { ConfigProblem, StageConfigError, formatProblems, validateStageConfig } from "./validate";

@@ -16,6 +16,7 @@ import {
   matching,
   oneOf,
 } from "./rules";
+import { INGEST_SOURCES_RULE, IngestSourceConfig } from "./ingest-sources";
 
 /** Pulumi namespaces project config keys with the project name from Pulumi.yaml. */
 export const CONFIG_NAMESPACE = "data-platform";
@@ -106,6 +107,10 @@ export const STAGE_CONFIG_SCHEMA = {
   firehoseBufferSeconds: defaulted(integerRange(0, 900), "Firehose buffer interval.", 300),
   speedLayerTtlDays: defaulted(integerRange(1, 3650), "Days a speed-layer item lives before DynamoDB TTL removes it.", 30),
   pointInTimeRecovery: defaulted(boolean(), "DynamoDB point-in-time recovery.", true),
+  ingestSources: defaulted(INGEST_SOURCES_RULE, "The HTTP ingest API's sources: one POST route each with its schema version, per-route throttle and callers (README, Ingest sources). Empty: no ingest API.", [] as IngestSourceConfig[]),
+  ingestJwtIssuer: defaulted(matching(/^$|^https:\/\/[^\s]{1,2040}$/, 'an https issuer URL, or ""'), "Issuer of the JWTs of sources with a jwtScope (the HTTP API's JWT authorizer); required when one has.", ""),
+  // A JWT authorizer takes at most 50 audiences (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+  ingestJwtAudience: defaulted(listOf(matching(/^[^\s]{1,256}$/, "1-256 non-space characters"), 50), "Audiences (client ids) the JWT authorizer accepts; required when a source has a jwtScope.", [] as string[]),
 
   // Data lake
   lakeVersioning: defaulted(boolean(), "S3 versioning on the lake buckets (required for replication).", true),

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fargateSizeProblem } from "../components/lib/fargate";
 import { dailyWindowsOverlap } from "../components/lib/maintenance-windows";
+import { MAX_ROUTE_TABLE_BYTES, ingestRouteTable } from "../functions/ingest-front";
 import { accountOfArn, homeAccount } from "./accounts";
 import { homeRegion } from "./regions";
 import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfig, StageConfigKey } from "./schema";
@@ -93,8 +94,14 @@ function parseKnownKeys(raw: Readonly<Record<string, string>>): { parsed: Parsed
       continue;
     }
     const value = spec.rule.parse(text);
-    if (value === undefined) problems.push({ key: qualified(key), value: text, allowed: spec.rule.allowed });
-    else parsed[key] = value;
+    if (value !== undefined) {
+      parsed[key] = value;
+      continue;
+    }
+    // A structured value names each bad field ("ingestSources[3].burstLimit"), not the whole list.
+    const detailed = spec.rule.problems?.(text) ?? [];
+    if (detailed.length === 0) problems.push({ key: qualified(key), value: text, allowed: spec.rule.allowed });
+    for (const part of detailed) problems.push({ key: `${qualified(key)}${part.path}`, value: part.value, allowed: part.allowed });
   }
   return { parsed, problems };
 }
@@ -152,10 +159,26 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   accountProblems(c, problem);
   backupProblems(c, problem);
   serviceProblems(c, problem);
+  ingestProblems(c, problem);
   return problems;
 }
 
 type Report = (key: StageConfigKey, allowed: string) => void;
+
+/**
+ * A JWT-authorised source needs the authorizer's issuer and audience, which are stage
+ * keys; and the whole route table must fit the front's environment (MAX_ROUTE_TABLE_BYTES of
+ * Lambda's 4 KB), checked here so no resource is declared first.
+ */
+function ingestProblems(c: StageConfig, problem: Report): void {
+  const tableBytes = Buffer.byteLength(JSON.stringify(ingestRouteTable(c.ingestSources)));
+  if (tableBytes > MAX_ROUTE_TABLE_BYTES) problem("ingestSources", `sources whose route table fits ${MAX_ROUTE_TABLE_BYTES} bytes of the front's environment (this one is ${tableBytes}): shorter names or routes, or fewer sources`);
+  const jwtSources = c.ingestSources.filter((source) => source.jwtScope !== undefined).map((source) => source.name);
+  if (jwtSources.length === 0) return;
+  const users = `ingestSources ${jwtSources.join(", ")} use a jwtScope`;
+  if (c.ingestJwtIssuer === "") problem("ingestJwtIssuer", `an https issuer URL (${users})`);
+  if (c.ingestJwtAudience.length === 0) problem("ingestJwtAudience", `at least one audience (${users})`);
+}
 
 /**
  * Account guards: a protected stage names its account, and every account or role the

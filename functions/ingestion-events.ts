@@ -8,6 +8,14 @@
  *     "occurredAt": "2026-01-02T03:04:05Z", "payload": { … } }
  */
 
+/**
+ * SQS message attributes of every message the HTTP ingest front queues
+ * (functions/ingest-front.ts): the route's source, which the queue consumer checks
+ * against each event's `source`, and the schema version the route accepted.
+ */
+export const SOURCE_ATTRIBUTE = "source";
+export const SCHEMA_VERSION_ATTRIBUTE = "schemaVersion";
+
 export interface IngestEvent {
   readonly eventId: string;
   readonly source: string;

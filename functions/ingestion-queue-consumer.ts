@@ -31,7 +31,7 @@ import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { Environment, LogLine, logJson, positiveIntegerEnv, requiredEnv } from "./data-path-runtime";
 import { Claim, ClaimStore, claimEventsSettled, isUnavailable, takeOverClaim } from "./event-claims";
-import { IngestEvent, validateIngestEvent } from "./ingestion-events";
+import { IngestEvent, SOURCE_ATTRIBUTE, validateIngestEvent } from "./ingestion-events";
 import { rawApiObjectKey, shortHash } from "./lake-layout";
 import { jsonLines, writeObject } from "./lake-objects";
 import { QuarantineStore, QuarantinedRecord, SqsOrigin, quarantineBeforeAcknowledging, quarantineObjectKey, quarantinedRecord } from "./quarantine";
@@ -104,6 +104,20 @@ export function parseIngestMessage(body: string): MessageParse {
     else rejected.push({ index, reason: `event ${index}: ${validation.reason}`, json: JSON.stringify(candidate) });
   }
   return { ok: true, events, rejected };
+}
+
+/**
+ * A message the HTTP front queued names its route's source in the `source` attribute;
+ * an event of another source in it (a producer writing to the queue past the front, or a
+ * front bug) is refused whole, since the route it claims to come from did not check it.
+ * A message without the attribute is taken as before (sent straight to the queue).
+ */
+export function checkSourceAttribute(parsed: MessageParse, record: Pick<SQSRecord, "messageAttributes">): MessageParse {
+  const attributed = record.messageAttributes?.[SOURCE_ATTRIBUTE]?.stringValue;
+  if (!parsed.ok || attributed === undefined) return parsed;
+  const mismatch = parsed.events.find((event) => event.source !== attributed);
+  if (mismatch === undefined) return parsed;
+  return { ok: false, reason: `the source attribute "${attributed}" does not match event ${mismatch.eventId}'s source "${mismatch.source}"` };
 }
 
 /** SentTimestamp is fixed when the producer sends, so it partitions a redelivered batch the same way. */
@@ -197,7 +211,7 @@ export async function handleIngestQueueBatch(event: SQSEvent, deps: QueueConsume
   const poison: PoisonMessage[] = [];
   const landing: LandingMessage[] = [];
   for (const record of event.Records) {
-    const parsed = parseIngestMessage(record.body);
+    const parsed = checkSourceAttribute(parseIngestMessage(record.body), record);
     const refused = poisonOf(record, parsed, deps.quarantine.functionVersion);
     if (refused) poison.push(refused);
     if (parsed.ok && parsed.events.length > 0) landing.push({ record, events: parsed.events });

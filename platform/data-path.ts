@@ -99,6 +99,10 @@ export function defineDataPath(context: PlatformContext, replication: DataPathRe
       schema: { databaseName: lake.databaseName, tableName: lake.tables.rawStream.name },
     },
     queue: { maxReceiveCount: config.sqsMaxReceiveCount },
+    api: {
+      sources: config.ingestSources.map((source) => ({ ...source, iamPrincipals: source.iamPrincipals ? [...source.iamPrincipals] : undefined })),
+      jwt: config.ingestJwtIssuer === "" ? undefined : { issuer: config.ingestJwtIssuer, audience: [...config.ingestJwtAudience] },
+    },
     protect: config.protectStatefulResources,
     alarmTopicArn: context.alarmTopicArn,
   }, context.componentOpts);
@@ -125,6 +129,7 @@ export function defineDataPath(context: PlatformContext, replication: DataPathRe
       speedLayerTableName: ingestion.speedLayerTableName,
       ingestQueueUrl: ingestion.ingestQueue.url,
       ...(ingestion.apiEndpoint ? { ingestApiEndpoint: ingestion.apiEndpoint } : {}),
+      ...(ingestion.producerRoleArns ? { ingestProducerRoleArns: ingestion.producerRoleArns } : {}),
     },
   };
 }

@@ -23,6 +23,8 @@ export function projectConfigDeclarations(): Record<string, ConfigDeclaration> {
   const declarations: Record<string, ConfigDeclaration> = {};
   for (const key of KEYS) {
     const spec = STAGE_CONFIG_SCHEMA[key];
+    // Pulumi's project config has no object type (config/rules.ts, "records"): the schema alone types these keys.
+    if (spec.rule.type === "records") continue;
     declarations[key] = {
       type: spec.rule.type,
       description: `${spec.description} Allowed: ${spec.rule.allowed}.`,
@@ -35,6 +37,10 @@ export function projectConfigDeclarations(): Record<string, ConfigDeclaration> {
 
 function cell(value: unknown): string {
   if (value === undefined) return "";
+  // A list of records would not fit a table cell: name its entries (the stack file holds the rest).
+  if (Array.isArray(value) && value.some((entry) => typeof entry === "object" && entry !== null)) {
+    return `${value.length} entries: ${value.map((entry) => `\`${(entry as { name?: unknown }).name ?? "?"}\``).join(", ")}`;
+  }
   return `\`${typeof value === "string" ? value : JSON.stringify(value)}\``;
 }
 
@@ -45,7 +51,10 @@ export function configReferenceMarkdown(stacks = ["dev", "prod", "prod-dr"]): st
   const divider = `|${" --- |".repeat(4 + stacks.length)}`;
   const rows = KEYS.map((key) => {
     const spec = STAGE_CONFIG_SCHEMA[key];
-    const values = perStack.map((config) => cell(config[`${CONFIG_NAMESPACE}:${key}`]));
+    const values = perStack.map((config) => {
+      const raw = config[`${CONFIG_NAMESPACE}:${key}`];
+      return cell(spec.rule.type === "records" && raw !== undefined ? JSON.parse(raw) : raw);
+    });
     const fallback = spec.presence === "required" ? "*required*" : cell(spec.default);
     return `| \`${key}\` | ${spec.rule.type} | ${fallback} | ${values.join(" | ")} | ${spec.rule.allowed}. ${spec.description} |`;
   });

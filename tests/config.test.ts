@@ -118,6 +118,81 @@ describe("stage config validation", () => {
   });
 });
 
+describe("ingest sources", () => {
+  const prodSources = () => validateStageConfig(readStackConfig("prod"), "Pulumi.prod.yaml").ingestSources;
+  /** Prod's list with entry `index` changed (a field set to undefined is removed). */
+  const withEntry = (index: number, change: Record<string, unknown>) =>
+    JSON.stringify(prodSources().map((source, i) => (i === index ? JSON.parse(JSON.stringify({ ...source, ...change })) : source)));
+  const keyOf = (path: string) => `${CONFIG_NAMESPACE}:ingestSources${path}`;
+
+  it("gives prod 12 sources, dev a few, and the DR stack prod's list", () => {
+    const prod = prodSources();
+    expect(prod).toHaveLength(12);
+    expect(new Set(prod.map((source) => source.name)).size).toBe(12);
+    expect(validateStageConfig(readStackConfig("prod-dr"), "Pulumi.prod-dr.yaml").ingestSources).toEqual(prod);
+    const dev = validateStageConfig(readStackConfig("dev"), "Pulumi.dev.yaml").ingestSources;
+    expect(dev.length).toBeGreaterThanOrEqual(2);
+    expect(dev.length).toBeLessThan(prod.length);
+    for (const source of [...prod, ...dev]) expect(source.route).toMatch(/^\/ingest\//);
+  });
+
+  it("defaults to no sources", () => {
+    expect(validateStageConfig(stackConfigWith("dev", { ingestSources: undefined }), "Pulumi.dev.yaml").ingestSources).toEqual([]);
+  });
+
+  it.each([
+    ["a burst above the account's", 3, { burstLimit: 9000 }, "[3].burstLimit", "9000", "an integer from 1 to 5000"],
+    ["a rate written as text", 3, { rateLimit: "100" }, "[3].rateLimit", "100", "an integer from 1 to 10000 (written as an unquoted integer, not text)"],
+    ["a route that is not a path", 0, { route: "orders" }, "[0].route", "orders", 'a POST path of 1-4 lowercase segments'],
+    ["a name with capitals", 1, { name: "Payments" }, "[1].name", "Payments", "2-31 lowercase letters"],
+    ["a missing schema version", 2, { schemaVersion: undefined }, "[2].schemaVersion", undefined, "an integer from 1 to 1000 (required)"],
+    ["an unknown field", 4, { burst: 10 }, "[4].burst", "10", "no such field; the fields are name, route"],
+    ["a principal that is not an ARN", 0, { iamPrincipals: ["order-service"] }, "[0].iamPrincipals", '["order-service"]', "an IAM role, user or account-root ARN"],
+    ["both kinds of caller", 0, { jwtScope: "ingest/orders.write" }, "[0].jwtScope", "ingest/orders.write", "a route is authorised by AWS_IAM or by a JWT, not both"],
+    ["no caller at all", 0, { iamPrincipals: undefined }, "[0].iamPrincipals", undefined, "every source names who may call it"],
+    ["a name another source has", 5, { name: "orders" }, "[5].name", "orders", "a name no other entry has ([0] has it already)"],
+    ["a route another source has", 6, { route: "/ingest/payments" }, "[6].route", "/ingest/payments", "a route no other entry has ([1] has it already)"],
+  ])("refuses %s, naming the exact key", (_label, index, change, path, value, allowed) => {
+    const error = problemsFor("prod", { ingestSources: withEntry(index, change) });
+    expect(error.problems).toEqual([{ key: keyOf(path), value, allowed: expect.stringContaining(allowed) }]);
+    expect(error.message).toContain(`${keyOf(path)} = `);
+  });
+
+  it("names every bad field of every entry at once", () => {
+    const list = JSON.parse(withEntry(3, { burstLimit: 0 }));
+    list[7].rateLimit = -1;
+    const error = problemsFor("prod", { ingestSources: JSON.stringify(list) });
+    expect(error.problems.map((problem) => problem.key)).toEqual([keyOf("[3].burstLimit"), keyOf("[7].rateLimit")]);
+  });
+
+  it("refuses more sources than the front's environment can hold, before any resource", () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ ...prodSources()[0], name: `source-with-a-long-name-${i}`, route: `/ingest/source-with-a-long-name-${i}/v1` }));
+    expect(problemsFor("prod", { ingestSources: JSON.stringify(many) }).problems).toEqual([
+      expect.objectContaining({ key: keyOf(""), allowed: expect.stringMatching(/route table fits 3500 bytes of the front's environment \(this one is \d+\)/) }),
+    ]);
+  });
+
+  it("refuses a list that is not a list of objects", () => {
+    expect(problemsFor("dev", { ingestSources: JSON.stringify({ name: "orders" }) }).problems).toEqual([
+      expect.objectContaining({ key: keyOf(""), allowed: "a list of ingest sources" }),
+    ]);
+    expect(problemsFor("dev", { ingestSources: JSON.stringify(["orders"]) }).problems).toEqual([
+      expect.objectContaining({ key: keyOf("[0]"), allowed: expect.stringContaining("an object with the fields name, route") }),
+    ]);
+  });
+
+  it("refuses a JWT-authorised source when the stage names no issuer or audience", () => {
+    const error = problemsFor("prod", { ingestJwtIssuer: "", ingestJwtAudience: [] });
+    expect(error.problems).toEqual([
+      expect.objectContaining({ key: `${CONFIG_NAMESPACE}:ingestJwtIssuer`, allowed: expect.stringContaining("loyalty, web-clickstream, customer-feedback use a jwtScope") }),
+      expect.objectContaining({ key: `${CONFIG_NAMESPACE}:ingestJwtAudience`, allowed: expect.stringContaining("at least one audience") }),
+    ]);
+    expect(problemsFor("dev", { ingestJwtIssuer: "http://issuer.example.com" }).problems).toEqual([
+      expect.objectContaining({ key: `${CONFIG_NAMESPACE}:ingestJwtIssuer`, allowed: 'an https issuer URL, or ""' }),
+    ]);
+  });
+});
+
 describe("config declarations stay in step with the schema", () => {
   const project = yaml.load(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, unknown> };
 
@@ -127,6 +202,11 @@ describe("config declarations stay in step with the schema", () => {
 
   it("declares every schema key in Pulumi.yaml with its type, description and default", () => {
     expect(project.config).toEqual(projectConfigDeclarations());
+  });
+
+  it("leaves only list-of-record keys undeclared (Pulumi's project config has no object type)", () => {
+    const undeclared = Object.keys(STAGE_CONFIG_SCHEMA).filter((key) => !(key in project.config));
+    expect(undeclared).toEqual(["ingestSources"]);
   });
 
   it("documents every key in the README config reference", () => {

@@ -299,7 +299,7 @@ describe.each(["dev", "prod"])("the real %s stack, priced", (stack) => {
     } else {
       expect(findings).toEqual([]);
     }
-    // dev's estimate ($1,118.58 at these prices) is above its $300 budget; prod's within $20,000.
+    // dev's estimate ($1,118.68 at these prices) is above its $300 budget; prod's within $20,000.
     expect(findings.length).toBe(stack === "dev" ? 1 : 0);
   });
 });

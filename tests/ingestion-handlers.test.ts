@@ -9,7 +9,12 @@ import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { KinesisStreamEvent, SQSEvent, SQSRecord } from "aws-lambda";
 import { queueConsumerFactory, streamConsumerFactory } from "../components/ingestion/ingestion-layer";
-import { handleIngestQueueBatch, parseIngestMessage } from "../functions/ingestion-queue-consumer";
+import { checkSourceAttribute, handleIngestQueueBatch, parseIngestMessage } from "../functions/ingestion-queue-consumer";
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { SQS_MAX_MESSAGE_BYTES, handleIngestRequest, ingestFrontSettings, ingestMessageAttributes, ingestRouteTable, sqsMessageBytes } from "../functions/ingest-front";
+import { localSqsClient } from "../local/clients";
+import { LocalSqs, startSqsServer } from "../local/sqs-server";
 import {
   BatchWriter,
   DEFAULT_RETRY_POLICY,
@@ -594,4 +599,79 @@ describe("queue consumer against s3rver and dynalite", () => {
 it("bounds the default retry policy", () => {
   const worstCaseMs = Array.from({ length: DEFAULT_RETRY_POLICY.maxAttempts - 1 }, (_, i) => backoffDelayMs(i + 1, DEFAULT_RETRY_POLICY, () => 1)).reduce((a, b) => a + b, 0);
   expect(worstCaseMs).toBeLessThan(15_000);
+});
+
+describe("the ingest front against the local SQS server", () => {
+  const ROUTES = ingestRouteTable([{ name: "orders", route: "/ingest/orders", schemaVersion: 3 }]);
+  let server: LocalSqs;
+  let sqs: SQSClient;
+  let queueUrl: string;
+  const logs: Record<string, unknown>[] = [];
+  const deps = (url = queueUrl) => ({ sqs, queueUrl: url, routes: ROUTES, log: (entry: Record<string, unknown>) => logs.push(entry) });
+  const request = (body: string, extra: Partial<APIGatewayProxyEventV2> = {}) =>
+    ({ routeKey: "POST /ingest/orders", body, isBase64Encoded: false, requestContext: { requestId: "req-1" }, ...extra }) as unknown as APIGatewayProxyEventV2;
+  const order = (id: string, extra: Record<string, unknown> = {}) =>
+    ({ eventId: id, source: "orders", entityId: "order-1", eventType: "order.created", occurredAt: "2026-12-02T10:00:00Z", ...extra });
+
+  beforeAll(async () => {
+    server = await startSqsServer();
+    sqs = localSqsClient(server.endpoint);
+    ({ QueueUrl: queueUrl } = (await sqs.send(new CreateQueueCommand({ QueueName: "front" }))) as { QueueUrl: string });
+  });
+  afterAll(async () => {
+    sqs.destroy();
+    await server.stop();
+  });
+
+  it("sends the body as it came, with the route's source and schema version as message attributes", async () => {
+    const body = JSON.stringify([order("f1"), order("f2", { schemaVersion: 3 })]);
+    const response = await handleIngestRequest(request(body), deps());
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body as string)).toMatchObject({ accepted: 2, source: "orders", schemaVersion: 3 });
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ["All"], WaitTimeSeconds: 1 }));
+    expect(Messages).toHaveLength(1);
+    expect(Messages![0].Body).toBe(body);
+    expect(Messages![0].MessageAttributes).toEqual({
+      source: { DataType: "String", StringValue: "orders" },
+      schemaVersion: { DataType: "Number", StringValue: "3" },
+    });
+    expect(logs).toContainEqual(expect.objectContaining({ message: "Ingest request queued", source: "orders", events: 2 }));
+  });
+
+  it("decodes a base64 body before it checks it", async () => {
+    const body = Buffer.from(JSON.stringify(order("b64"))).toString("base64");
+    expect((await handleIngestRequest(request(body, { isBase64Encoded: true }), deps())).statusCode).toBe(202);
+  });
+
+  it("counts the attributes against the SQS limit: a body that fits alone but not with them is 413", async () => {
+    const attributeBytes = sqsMessageBytes("", ingestMessageAttributes(ROUTES["POST /ingest/orders"]));
+    expect(attributeBytes).toBeGreaterThan(0);
+    const body = " ".repeat(SQS_MAX_MESSAGE_BYTES - attributeBytes + 1);
+    expect((await handleIngestRequest(request(body), deps())).statusCode).toBe(413);
+    // One byte less fits, and is then refused for what it is (an empty body), not for its size.
+    expect((await handleIngestRequest(request(body.slice(1)), deps())).statusCode).toBe(400);
+  });
+
+  it("answers 503, queueing nothing, when the queue does not take the message", async () => {
+    const response = await handleIngestRequest(request(JSON.stringify(order("lost"))), deps(`${server.endpoint}/000000000000/no-such-queue`));
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body as string).error).toMatchObject({ code: "BufferUnavailable", source: "orders" });
+  });
+
+  it("answers 404 for a route its table does not know, and reads its table from the environment", async () => {
+    expect((await handleIngestRequest(request("{}", { routeKey: "POST /ingest/refunds" }), deps())).statusCode).toBe(404);
+    expect(ingestFrontSettings({ INGEST_QUEUE_URL: "q", INGEST_ROUTES: JSON.stringify(ROUTES) })).toEqual({ queueUrl: "q", routes: ROUTES });
+    expect(() => ingestFrontSettings({ INGEST_QUEUE_URL: "q", INGEST_ROUTES: "[" })).toThrow("INGEST_ROUTES must be the route table as JSON");
+  });
+});
+
+describe("the queue consumer's source cross-check", () => {
+  const event = { eventId: "e1", source: "payments", entityId: "p1", eventType: "payment.taken", occurredAt: "2026-12-02T10:00:00Z" };
+  const attributed = (source: string) => ({ messageAttributes: { source: { dataType: "String", stringValue: source, stringListValues: [], binaryListValues: [] } } });
+  it("keeps a message whose attribute matches, or that has none, and refuses one that does not match", () => {
+    const parsed = parseIngestMessage(JSON.stringify(event));
+    expect(checkSourceAttribute(parsed, attributed("payments"))).toBe(parsed);
+    expect(checkSourceAttribute(parsed, { messageAttributes: {} })).toBe(parsed);
+    expect(checkSourceAttribute(parsed, attributed("orders"))).toEqual({ ok: false, reason: 'the source attribute "orders" does not match event e1\'s source "payments"' });
+  });
 });

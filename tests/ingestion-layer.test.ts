@@ -4,7 +4,6 @@
  * the config → args → resource mapping rather than repeat numbers.
  */
 import {
-  INGESTION_DEFAULTS,
   INGEST_QUEUE_RETENTION_SECONDS,
   IngestionLayerArgs,
   VISIBILITY_TIMEOUT_FACTOR,
@@ -321,29 +320,11 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
     });
   });
 
-  it("fronts the queue with an IAM-authorised HTTP API whose role may only send to it", () => {
-    expect(get(T.route, "-api-post-events").inputs).toMatchObject({ routeKey: "POST /events", authorizationType: "AWS_IAM" });
-    const integration = get(T.integration, "-api-send-message");
-    expect(integration.inputs).toMatchObject({
-      integrationType: "AWS_PROXY",
-      integrationSubtype: "SQS-SendMessage",
-      credentialsArn: arnOf(get(T.role, "-api-role")),
-      requestParameters: { QueueUrl: get(T.queue, "-ingest").state.url, MessageBody: "$request.body" },
-    });
-    const statements = statementsOf(get(T.rolePolicy, "-api-policy"));
-    expect(statements.map((statement) => [statement.Action, statement.Resource])).toEqual([
-      ["sqs:SendMessage", arnOf(get(T.queue, "-ingest"))],
-      [["kms:Decrypt", "kms:GenerateDataKey"], arnOf(single(plan, T.key, "-keys-data"))],
-    ]);
-    const stage = get(T.stage, "-api-default-stage");
-    expect(stage.inputs.defaultRouteSettings).toEqual({ throttlingRateLimit: INGESTION_DEFAULTS.apiRateLimit, throttlingBurstLimit: INGESTION_DEFAULTS.apiBurstLimit });
-    expect(stage.inputs.accessLogSettings.destinationArn).toBe(arnOf(get(T.logGroup, "-api-access-logs")));
-  });
-
   it("encrypts every log group of the layer with the logs key", () => {
     const logsKey = arnOf(single(plan, T.key, "-keys-logs"));
     const groups = ofType(plan, T.logGroup).filter((group) => group.name.startsWith(prefix));
-    expect(groups).toHaveLength(5);
+    // Stream consumer, queue consumer, dedup and ingest front functions, Firehose, API access logs.
+    expect(groups).toHaveLength(6);
     for (const group of groups) expect(group.inputs.kmsKeyId).toBe(logsKey);
   });
 
@@ -356,6 +337,8 @@ describe.each(["dev", "prod"])("IngestionLayer in %s", (stack) => {
     const topicArn = plan.outputs.alarmTopicArn;
     expect(alarms.map((alarm) => alarm.name.slice(prefix.length + 1)).sort()).toEqual([
       "ingest-dlq-depth",
+      "ingest-front-errors",
+      "ingest-front-throttles",
       "iterator-age",
       "queue-consumer-errors",
       "queue-consumer-quarantined",

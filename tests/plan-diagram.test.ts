@@ -176,7 +176,8 @@ describe("diagram of the real dev stack", () => {
 
   it("follows both ingest paths, the lake and the warehouse load", () => {
     const flows: [string, string, string][] = [
-      ["dp-dev-ingestion-api", "dp-dev-ingestion-ingest", "SQS-SendMessage"],
+      ["dp-dev-ingestion-api", "dp-dev-ingestion-ingest-front-fn", "invoke"],
+      ["dp-dev-ingestion-ingest-front-fn", "dp-dev-ingestion-ingest", "ingest queue url"],
       ["dp-dev-ingestion-ingest", "dp-dev-ingestion-queue-consumer-fn", "event source"],
       ["dp-dev-ingestion-queue-consumer-fn", "dp-dev-lake-raw", "raw bucket"],
       ["dp-dev-ingestion-stream", "dp-dev-ingestion-stream-consumer-fn", "event source"],

@@ -88,6 +88,7 @@ describe.each(["dev", "prod"])("%s stack: shipped Lambda code", (stack) => {
     expect([...texts.keys()].sort()).toEqual(
       [
         `dp-${stack}-cache-reporting-fn`,
+        `dp-${stack}-ingestion-ingest-front-fn`,
         `dp-${stack}-ingestion-queue-consumer-fn`,
         `dp-${stack}-ingestion-stream-consumer-fn`,
         `dp-${stack}-ingestion-stream-dedup-fn`,

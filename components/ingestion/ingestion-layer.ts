@@ -1,10 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { Context, FirehoseTransformationEvent, KinesisStreamEvent, SQSEvent } from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context, FirehoseTransformationEvent, KinesisStreamEvent, SQSEvent } from "aws-lambda";
 import { DATA_PATH_CLIENT_SETTINGS } from "../../functions/data-path-runtime";
 import { CLAIM_ATTRIBUTES } from "../../functions/event-claims";
+import { MAX_ROUTE_TABLE_BYTES, handleIngestRequest, ingestFrontSettings, ingestRouteKey, ingestRouteTable } from "../../functions/ingest-front";
 import { RAW_API_CLAIM_SCOPE, handleIngestQueueBatch, queueConsumerSettings } from "../../functions/ingestion-queue-consumer";
 import { TTL_ATTRIBUTE, handleStreamBatch, streamConsumerSettings } from "../../functions/ingestion-stream-consumer";
 import { FIREHOSE_HOUR_PARTITION, QUARANTINE_PREFIX, RAW_API_PREFIX, RAW_STREAM_ERROR_PREFIX, RAW_STREAM_PREFIX } from "../../functions/lake-layout";
@@ -13,7 +15,7 @@ import { RAW_STREAM_CLAIM_SCOPE, dropRepeatedStreamEvents, streamDeduplicationSe
 import { createFunctionAlarms, createMetricAlarm, createQuarantineAlarm, createQueueDepthAlarm } from "../lib/alarms";
 import { DATA_PATH_FUNCTION_DEFAULTS, DataPathFunctionSettings, inlineFunctionSettings, validateFunctionSettings } from "../lib/data-path-functions";
 import { StreamObjectFormat, eventColumnJsonKeys } from "../lib/event-schema";
-import { Statement, allow, createScopedRole, useDataKey } from "../lib/iam";
+import { Statement, allow, createScopedRole, policyDocument, useDataKey } from "../lib/iam";
 import { InlineFunction, InlineFunctionArgs, createInlineFunction } from "../lib/inline-function";
 import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "../lib/queues";
 
@@ -107,13 +109,38 @@ export interface IdempotencyArgs {
   deletionProtection?: boolean;
 }
 
+/** One source of the ingest API (config/ingest-sources.ts documents the fields). */
+export interface IngestSourceArgs {
+  name: string;
+  /** The POST path, e.g. "/ingest/orders". */
+  route: string;
+  schemaVersion: number;
+  rateLimit: number;
+  burstLimit: number;
+  /** Principals that may assume the source's producer role (AWS_IAM); exclusive with jwtScope. @default undefined */
+  iamPrincipals?: readonly string[];
+  /** The scope a JWT must carry (JWT authorizer); exclusive with iamPrincipals. @default undefined */
+  jwtScope?: string;
+}
+
+export interface IngestJwtArgs {
+  /** The token issuer, an https URL. */
+  issuer: string;
+  /** Accepted audiences (client ids), 1-50. */
+  audience: string[];
+}
+
 export interface IngestApiArgs {
-  /** An IAM-authorised HTTP endpoint that sends request bodies to the ingest queue. @default true */
+  /** Whether the HTTP ingest API exists; it needs at least one source either way. @default true */
   enabled?: boolean;
-  /** Steady-state requests per second across the API. @default 100 */
-  rateLimit?: number;
-  /** @default 200 */
-  burstLimit?: number;
+  /** One POST route each, validated by the front and queued with the source's attributes. @default [] (no API) */
+  sources?: IngestSourceArgs[];
+  /** Required when a source has a jwtScope. @default undefined */
+  jwt?: IngestJwtArgs;
+  /** Requests per second of a route without its own settings. @default 10 */
+  defaultRateLimit?: number;
+  /** @default 20 */
+  defaultBurstLimit?: number;
 }
 
 export interface IngestionLayerArgs {
@@ -167,9 +194,41 @@ export const INGESTION_DEFAULTS = {
   maxReceiveCount: 5,
   queueBatchSize: 10,
   queueBatchWindowSeconds: 0,
-  apiRateLimit: 100,
-  apiBurstLimit: 200,
+  apiDefaultRateLimit: 10,
+  apiDefaultBurstLimit: 20,
 } as const;
+
+/** The longest an HTTP API waits for its integration. */
+export const HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30;
+
+/**
+ * The ingest API's access log line (HTTP API variables:
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html).
+ * The route key names the source (the config maps one to one); the front's own log line
+ * carries `source` with the same request id. Errors come from three places: API Gateway
+ * itself (throttled, unrouted, unauthorised), the authorizer, and the integration.
+ */
+export const INGEST_ACCESS_LOG_FORMAT = {
+  requestId: "$context.requestId",
+  time: "$context.requestTimeEpoch",
+  sourceIp: "$context.identity.sourceIp",
+  caller: "$context.identity.caller",
+  userArn: "$context.identity.userArn",
+  jwtSubject: "$context.authorizer.claims.sub",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  error: "$context.error.message",
+  errorType: "$context.error.responseType",
+  authorizerError: "$context.authorizer.error",
+  integrationStatus: "$context.integration.status",
+  integrationError: "$context.integrationErrorMessage",
+} as const;
+
+/** The ARN execute-api:Invoke takes for one POST route of the $default stage. */
+export function routeArn(executionArn: pulumi.Input<string>, route: string): pulumi.Output<string> {
+  return pulumi.interpolate`${executionArn}/$default/POST${route}`;
+}
 
 /** The longest Firehose waits for a record-transformation Lambda. */
 export const FIREHOSE_TRANSFORMATION_MAX_SECONDS = 300;
@@ -204,6 +263,29 @@ export function queueVisibilityTimeoutSeconds(functionTimeoutSeconds: number): n
 
 function outside(value: number, min: number, max: number): boolean {
   return !Number.isInteger(value) || value < min || value > max;
+}
+
+/** The API's sources: distinct names and routes, one kind of caller each, and a JWT authorizer for JWT sources. */
+export function validateIngestSources(api: IngestApiArgs): string[] {
+  const problems: string[] = [];
+  const sources = api.sources ?? [];
+  const seen = { name: new Set<string>(), route: new Set<string>() };
+  for (const source of sources) {
+    for (const field of ["name", "route"] as const) {
+      if (seen[field].has(source[field])) problems.push(`api.sources ${source.name}: ${field} ${source[field]} is used by another source`);
+      seen[field].add(source[field]);
+    }
+    if ((source.iamPrincipals ?? []).length > 0 === (source.jwtScope !== undefined)) problems.push(`api.sources ${source.name}: exactly one of iamPrincipals and jwtScope`);
+    if (outside(source.rateLimit, 1, 10_000) || outside(source.burstLimit, 1, 5_000)) problems.push(`api.sources ${source.name}: rateLimit 1-10000 and burstLimit 1-5000`);
+  }
+  // The front reads its route table from one environment variable; Lambda allows 4 KB of them in all
+  // (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), the queue URL and runtime settings included.
+  const tableBytes = Buffer.byteLength(JSON.stringify(ingestRouteTable(sources)));
+  if (tableBytes > MAX_ROUTE_TABLE_BYTES) problems.push(`api.sources: the route table is ${tableBytes} bytes of the front's environment; at most ${MAX_ROUTE_TABLE_BYTES} (shorter routes or names, or fewer sources)`);
+  if (sources.some((source) => source.jwtScope !== undefined) && (api.jwt === undefined || api.jwt.issuer === "" || api.jwt.audience.length === 0)) {
+    problems.push("api.jwt: a source has a jwtScope, so the JWT authorizer needs an issuer and at least one audience");
+  }
+  return problems;
 }
 
 /** Apply-time rules for the ingestion args; an empty list means valid. */
@@ -246,6 +328,7 @@ export function validateIngestionLayerArgs(args: IngestionLayerArgs): string[] {
   if (speedLayer.existingTable !== undefined && (speedLayer.replicas ?? []).length > 0) {
     problems.push("speedLayer.replicas: an existing table's replicas belong to whoever owns the table");
   }
+  problems.push(...validateIngestSources(args.api ?? {}));
   problems.push(...validateFunctionSettings(args.functions));
   const visibility = queueVisibilityTimeoutSeconds(args.functions.timeoutSeconds ?? DATA_PATH_FUNCTION_DEFAULTS.timeoutSeconds);
   if (visibility > MAX_VISIBILITY_TIMEOUT_SECONDS) problems.push(`functions.timeoutSeconds: 6x it (${visibility}) exceeds SQS's 43200 s visibility limit`);
@@ -278,6 +361,13 @@ export function queueConsumerFactory() {
   return (event: SQSEvent) => handleIngestQueueBatch(event, { s3, rawBucket: settings.rawBucket, claims, staleClaimMs: settings.staleClaimMs, quarantine });
 }
 
+/** Cold start of the ingest API's front: an SQS client, the queue URL and the route table from the environment. */
+export function ingestFrontFactory() {
+  const sqs = new SQSClient(DATA_PATH_CLIENT_SETTINGS);
+  const settings = ingestFrontSettings(process.env);
+  return (event: APIGatewayProxyEventV2) => handleIngestRequest(event, { sqs, ...settings });
+}
+
 /** Cold start of Firehose's record transformation: a DynamoDB client and the claims table from the environment. */
 export function streamDeduplicationFactory() {
   const settings = streamDeduplicationSettings(process.env);
@@ -297,6 +387,12 @@ function useClaims(sid: string, tableArn: pulumi.Output<string>, scope: string):
 }
 
 /** A consumer function and the event source mapping that feeds it. */
+interface IngestApi {
+  readonly endpoint: pulumi.Output<string>;
+  readonly producerRoleArns: Record<string, pulumi.Output<string>>;
+  readonly front: InlineFunction;
+}
+
 interface ConsumerWiring {
   readonly consumer: InlineFunction;
   readonly mapping: aws.lambda.EventSourceMapping;
@@ -369,6 +465,10 @@ export class IngestionLayer extends pulumi.ComponentResource {
   readonly streamDeduplication: InlineFunction;
   /** HTTPS endpoint taking `POST /events` (SigV4-signed); undefined when the API is disabled. */
   readonly apiEndpoint?: pulumi.Output<string>;
+  /** The role each IAM-authorised source's producers assume, by source name. */
+  readonly producerRoleArns?: Record<string, pulumi.Output<string>>;
+  /** The validating front of the ingest API. */
+  readonly ingestFront?: InlineFunction;
 
   private readonly layerName: string;
   private readonly args: IngestionLayerArgs;
@@ -416,7 +516,13 @@ export class IngestionLayer extends pulumi.ComponentResource {
       }),
     }, stateful);
     ({ consumer: this.queueConsumer, mapping: this.queueMapping } = this.consumeQueue(queue));
-    if (args.api?.enabled ?? true) this.apiEndpoint = this.ingestApi(args.api ?? {});
+    const sources = args.api?.sources ?? [];
+    if ((args.api?.enabled ?? true) && sources.length > 0) {
+      const api = this.ingestApi(args.api ?? {}, sources);
+      this.apiEndpoint = api.endpoint;
+      this.producerRoleArns = api.producerRoleArns;
+      this.ingestFront = api.front;
+    }
 
     if (args.alarmTopicArn !== undefined) this.alarms(args.alarmTopicArn);
 
@@ -430,6 +536,7 @@ export class IngestionLayer extends pulumi.ComponentResource {
       ingestDlqUrl: this.ingestDlq.url,
       streamDlqUrl: this.streamDlq.url,
       apiEndpoint: this.apiEndpoint,
+      producerRoleArns: this.producerRoleArns,
     });
   }
 
@@ -669,36 +776,56 @@ export class IngestionLayer extends pulumi.ComponentResource {
   }
 
   /**
-   * HTTP API `POST /events`, SigV4 (IAM) authorised, integrated straight with SQS
-   * SendMessage under a role that may only send to the ingest queue; the stage throttles.
+   * The HTTP ingest API: one POST route per source, each with its own throttle (stage
+   * routeSettings) and authorisation (AWS_IAM through the source's producer role, or a
+   * JWT with the source's scope), all integrated with the validating front
+   * (functions/ingest-front.ts), which queues each accepted body with the source and schema
+   * version as SQS message attributes. Access logs go to a KMS-encrypted log group.
    */
-  private ingestApi(api: IngestApiArgs): pulumi.Output<string> {
+  private ingestApi(api: IngestApiArgs, sources: readonly IngestSourceArgs[]): IngestApi {
     const name = `${this.layerName}-api`;
-    const { role, policy } = createScopedRole(name, {
-      // No source keys: API Gateway documents none for integration credentials roles (see
-      // TRUST_WITHOUT_SOURCE_KEYS in policies/confused-deputy.ts); iam:PassRole keeps the role in this account.
-      service: "apigateway.amazonaws.com",
-      description: `${name}: sends request bodies to the ingest queue`,
-      statements: [allow("SendToIngestQueue", "sqs:SendMessage", this.ingestQueue.arn), useDataKey(this.args.dataKeyArn)],
-    }, { parent: this });
+    const front = this.consumerFunction("ingest-front", {
+      description: "Validates ingest API requests and queues each accepted body with its source's attributes",
+      // API Gateway waits at most 30 s for an integration (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+      timeoutSeconds: Math.min(this.functionTimeoutSeconds, HTTP_API_INTEGRATION_TIMEOUT_SECONDS - 1),
+      callbackFactory: ingestFrontFactory,
+      environment: { INGEST_QUEUE_URL: this.ingestQueue.url, INGEST_ROUTES: JSON.stringify(ingestRouteTable(sources)) },
+      statements: [allow("SendToIngestQueue", "sqs:SendMessage", this.ingestQueue.arn)],
+    });
     const httpApi = new aws.apigatewayv2.Api(name, {
       protocolType: "HTTP",
-      description: "Ingest endpoint for API producers: POST /events puts the body on the ingest queue",
+      description: `Ingest endpoint: one POST route per source (${sources.map((source) => source.name).join(", ")}), validated, then queued`,
     }, { parent: this });
-    const integration = new aws.apigatewayv2.Integration(`${name}-send-message`, {
+    const integration = new aws.apigatewayv2.Integration(`${name}-front`, {
       apiId: httpApi.id,
       integrationType: "AWS_PROXY",
-      integrationSubtype: "SQS-SendMessage",
-      credentialsArn: role.arn,
-      payloadFormatVersion: "1.0",
-      requestParameters: { QueueUrl: this.ingestQueue.url, MessageBody: "$request.body" },
-    }, { parent: this, dependsOn: [policy] });
-    new aws.apigatewayv2.Route(`${name}-post-events`, {
-      apiId: httpApi.id,
-      routeKey: "POST /events",
-      authorizationType: "AWS_IAM",
-      target: pulumi.interpolate`integrations/${integration.id}`,
+      integrationUri: front.function.arn,
+      integrationMethod: "POST",
+      payloadFormatVersion: "2.0",
+      timeoutMilliseconds: HTTP_API_INTEGRATION_TIMEOUT_SECONDS * 1000,
     }, { parent: this });
+    new aws.lambda.Permission(`${name}-invokes-front`, {
+      action: "lambda:InvokeFunction",
+      function: front.function.name,
+      principal: "apigateway.amazonaws.com",
+      // Only this API's POST routes on its $default stage may invoke the front.
+      sourceArn: pulumi.interpolate`${httpApi.executionArn}/$default/POST/*`,
+    }, { parent: this });
+
+    const authorizer = sources.some((source) => source.jwtScope !== undefined) ? this.jwtAuthorizer(name, httpApi, api.jwt) : undefined;
+    const producerRoles: Record<string, pulumi.Output<string>> = {};
+    const routes = sources.map((source) => {
+      const jwt = source.jwtScope !== undefined;
+      if (!jwt) producerRoles[source.name] = this.producerRole(name, httpApi, source).arn;
+      return new aws.apigatewayv2.Route(`${name}-route-${source.name}`, {
+        apiId: httpApi.id,
+        routeKey: ingestRouteKey(source),
+        target: pulumi.interpolate`integrations/${integration.id}`,
+        authorizationType: jwt ? "JWT" : "AWS_IAM",
+        ...(jwt ? { authorizerId: authorizer!.id, authorizationScopes: [source.jwtScope!] } : {}),
+      }, { parent: this });
+    });
+
     const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
       name: `/aws/apigateway/${name}`,
       retentionInDays: this.args.functions.logRetentionDays,
@@ -708,22 +835,56 @@ export class IngestionLayer extends pulumi.ComponentResource {
       apiId: httpApi.id,
       name: "$default",
       autoDeploy: true,
+      // Any route without its own settings (none today) gets a deliberately low throttle.
       defaultRouteSettings: {
-        throttlingRateLimit: api.rateLimit ?? INGESTION_DEFAULTS.apiRateLimit,
-        throttlingBurstLimit: api.burstLimit ?? INGESTION_DEFAULTS.apiBurstLimit,
+        throttlingRateLimit: api.defaultRateLimit ?? INGESTION_DEFAULTS.apiDefaultRateLimit,
+        throttlingBurstLimit: api.defaultBurstLimit ?? INGESTION_DEFAULTS.apiDefaultBurstLimit,
       },
-      accessLogSettings: {
-        destinationArn: accessLogs.arn,
-        format: JSON.stringify({
-          requestId: "$context.requestId",
-          caller: "$context.identity.caller",
-          route: "$context.routeKey",
-          status: "$context.status",
-          error: "$context.integrationErrorMessage",
-        }),
-      },
+      routeSettings: sources.map((source) => ({
+        routeKey: ingestRouteKey(source),
+        throttlingRateLimit: source.rateLimit,
+        throttlingBurstLimit: source.burstLimit,
+        detailedMetricsEnabled: true,
+      })),
+      accessLogSettings: { destinationArn: accessLogs.arn, format: JSON.stringify(INGEST_ACCESS_LOG_FORMAT) },
+      // routeSettings name route keys, which must exist when the stage is updated.
+    }, { parent: this, dependsOn: routes });
+    return { endpoint: httpApi.apiEndpoint, producerRoleArns: producerRoles, front };
+  }
+
+  /** The JWT authorizer of the sources with a jwtScope: the stage's issuer and audiences, the bearer token of the Authorization header. */
+  private jwtAuthorizer(name: string, httpApi: aws.apigatewayv2.Api, jwt: IngestJwtArgs | undefined): aws.apigatewayv2.Authorizer {
+    if (jwt === undefined) throw new Error(`${name}: a source has a jwtScope, so api.jwt (issuer and audience) is required`);
+    return new aws.apigatewayv2.Authorizer(`${name}-jwt`, {
+      apiId: httpApi.id,
+      name: `${name}-jwt`,
+      authorizerType: "JWT",
+      identitySources: ["$request.header.Authorization"],
+      jwtConfiguration: { issuer: jwt.issuer, audiences: jwt.audience },
     }, { parent: this });
-    return httpApi.apiEndpoint;
+  }
+
+  /**
+   * HTTP APIs have no resource policies (only REST APIs do:
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html), so
+   * the API itself cannot say who calls which route. Each IAM source gets a role its
+   * configured principals may assume, allowed to invoke that one route's ARN and nothing
+   * else; producers sign their requests with the role's session.
+   */
+  private producerRole(name: string, httpApi: aws.apigatewayv2.Api, source: IngestSourceArgs): aws.iam.Role {
+    const roleName = `${name}-producer-${source.name}`;
+    const role = new aws.iam.Role(roleName, {
+      description: `${roleName}: may POST to ${source.route} of the ingest API, and nothing else`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Sid: "ConfiguredProducers", Effect: "Allow", Principal: { AWS: [...(source.iamPrincipals ?? [])] }, Action: "sts:AssumeRole" }],
+      }),
+    }, { parent: this });
+    new aws.iam.RolePolicy(`${roleName}-policy`, {
+      role: role.id,
+      policy: policyDocument([allow("InvokeOwnRoute", "execute-api:Invoke", routeArn(httpApi.executionArn, source.route))]),
+    }, { parent: this });
+    return role;
   }
 
   private alarms(topicArn: pulumi.Input<string>): void {
@@ -757,5 +918,6 @@ export class IngestionLayer extends pulumi.ComponentResource {
     createFunctionAlarms(`${this.layerName}-queue-consumer`, this.queueConsumer, topicArn, this);
     createQuarantineAlarm(`${this.layerName}-queue-consumer`, this.queueConsumer, topicArn, this);
     createFunctionAlarms(`${this.layerName}-stream-dedup`, this.streamDeduplication, topicArn, this);
+    if (this.ingestFront) createFunctionAlarms(`${this.layerName}-ingest-front`, this.ingestFront, topicArn, this);
   }
 }

@@ -103,6 +103,8 @@ export const ASSUMPTIONS: Readonly<Record<string, StackAssumptions>> = {
       default: { invocationsPerMonth: 10_000, averageDurationMs: 500 },
       "ingestion-stream-consumer-fn": { invocationsPerMonth: 262_800, averageDurationMs: 200 },
       "ingestion-queue-consumer-fn": { invocationsPerMonth: 26_280, averageDurationMs: 200 },
+      // One per API request: 0.1 API event/s, one event a request.
+      "ingestion-ingest-front-fn": { invocationsPerMonth: 262_800, averageDurationMs: 50 },
       "ingestion-stream-dedup-fn": { invocationsPerMonth: 43_800, averageDurationMs: 200 },
     },
     tables: {
@@ -133,6 +135,8 @@ export const ASSUMPTIONS: Readonly<Record<string, StackAssumptions>> = {
       "ingestion-stream-consumer-fn": { invocationsPerMonth: 1_051_200, averageDurationMs: 400 },
       // Batches of 10 messages: 26,280,000 / 10.
       "ingestion-queue-consumer-fn": { invocationsPerMonth: 2_628_000, averageDurationMs: 200 },
+      // One per API request (one event a request, as the queue consumer's figure assumes): validate, one SendMessage.
+      "ingestion-ingest-front-fn": { invocationsPerMonth: 26_280_000, averageDurationMs: 50 },
       // One per Firehose processing buffer of 1 MB: about 2,566 GB of records a month.
       "ingestion-stream-dedup-fn": { invocationsPerMonth: 2_628_000, averageDurationMs: 300 },
       // One per raw object: the queue consumer's objects plus Firehose's deliveries.
