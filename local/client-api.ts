@@ -124,7 +124,8 @@ export async function startLocalClientApi(options: LocalClientApiOptions): Promi
   const secrets = fs.mkdtempSync(path.join(os.tmpdir(), "client-api-credentials-"));
   const passwordFile = path.join(secrets, "db-password");
   const tokenFile = path.join(secrets, "redis-token");
-  const readerPassword = `reader-${process.pid}-${Date.now()}`;
+  // Stable per database, so a second instance on the same database leaves the first one's password valid.
+  const readerPassword = `reader-${process.pid}-${options.postgres.port}`;
   fs.writeFileSync(passwordFile, readerPassword, { mode: 0o600 });
   fs.writeFileSync(tokenFile, options.redis.password, { mode: 0o600 });
   await prepareReportingDatabase(options.postgres, readerPassword);
