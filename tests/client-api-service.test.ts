@@ -152,7 +152,7 @@ describe("the client API's routes", () => {
     const post = await fetch(`${api.url}/api/branches`, { method: "POST", body: "{}" });
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET");
-    expect((await post.json()).error.code).toBe("MethodNotAllowed");
+    expect(((await post.json()) as { error: { code: string } }).error.code).toBe("MethodNotAllowed");
   });
 
   it("reports the last load, the lag behind the lake and the queue depths", async () => {
@@ -248,7 +248,7 @@ describe("the database's bounds", () => {
       expect(await (await get("/api/health", {}, unreachable.url)).json()).toMatchObject({ status: "unavailable", database: "unavailable" });
       const report = await get("/api/reports/north/daily-sales", {}, unreachable.url);
       expect(report.status).toBe(503);
-      expect((await report.json()).error.code).toBe("Unavailable");
+      expect(((await report.json()) as { error: { code: string } }).error.code).toBe("Unavailable");
     } finally {
       expect(await unreachable.stop()).toBe(0);
     }
@@ -276,7 +276,7 @@ describe("SIGTERM", () => {
       await locker.query("ROLLBACK");
       const response = await inFlight;
       expect(response.status).toBe(200);
-      expect((await response.json()).lastManifest).toBe("manifests/new.json");
+      expect(((await response.json()) as { lastManifest: string }).lastManifest).toBe("manifests/new.json");
       expect(await exited).toBe(0);
       expect(stopping.logs.some((line) => line.includes('"msg":"Stopping"') && line.includes('"inFlight":1'))).toBe(true);
     } finally {
