@@ -7,6 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Statement, allow, createScopedRole } from "./iam";
+import { LIVENESS_PATH } from "../../services/shared/env";
 
 export type CpuArchitecture = "ARM64" | "X86_64";
 
@@ -15,7 +16,7 @@ export const CONTAINER_USER = "1000:1000";
 /** Where the read-only root filesystem may still be written: a task-scoped volume. */
 export const SCRATCH_PATH = "/tmp";
 /** The liveness path both services answer (the services' HTTP contract). */
-export const LIVENESS_PATH = "/livez";
+export { LIVENESS_PATH };
 /** Fargate allows at most 120 s between SIGTERM and SIGKILL. */
 export const MAX_STOP_TIMEOUT_SECONDS = 120;
 

@@ -7,6 +7,9 @@ import type { Environment } from "../../functions/data-path-runtime";
 /** The RDS global CA bundle each service image bakes in (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html). */
 export const RDS_CA_BUNDLE_PATH = "/etc/ssl/rds-global-bundle.pem";
 
+/** The liveness path every service answers (container HEALTHCHECK, ALB target group health check). */
+export const LIVENESS_PATH = "/livez";
+
 export function integerEnv(env: Environment, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;

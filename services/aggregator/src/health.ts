@@ -7,7 +7,9 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 
-export const LIVENESS_PATH = "/livez";
+import { LIVENESS_PATH } from "../../shared/env";
+
+export { LIVENESS_PATH };
 
 export interface HealthServer {
   readonly port: number;

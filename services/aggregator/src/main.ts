@@ -8,11 +8,12 @@ import * as fs from "fs";
 import { Pool } from "pg";
 import { DATA_PATH_CLIENT_SETTINGS } from "../../../functions/data-path-runtime";
 import { startHealthServer } from "./health";
-import { createLogger, errorFields, parseLogLevel } from "./log";
+import { createLogger, errorFields, parseLogLevel } from "../../shared/log";
 import { Poller, startPoller } from "./poller";
 import { processMessage } from "./processor";
 import { withRetries } from "./retry";
-import { RDS_CA_BUNDLE_PATH, aggregatorSettings, databaseCredentials, poolConfig } from "./settings";
+import { RDS_CA_BUNDLE_PATH } from "../../shared/env";
+import { aggregatorSettings, databaseCredentials, poolConfig } from "./settings";
 import { applySchema } from "./store";
 
 async function main(): Promise<void> {

@@ -22,8 +22,8 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { Logger } from "./log";
-import { errorFields } from "./log";
+import type { Logger } from "../../shared/log";
+import { errorFields } from "../../shared/log";
 import { withRetries } from "./retry";
 
 export interface PollerOptions {

@@ -6,8 +6,8 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Pool } from "pg";
-import type { Logger } from "./log";
-import { errorFields } from "./log";
+import type { Logger } from "../../shared/log";
+import { errorFields } from "../../shared/log";
 import { readManifestFiles } from "./manifest-files";
 import { parseMessage } from "./messages";
 import { withRetries } from "./retry";

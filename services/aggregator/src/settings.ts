@@ -5,12 +5,11 @@
  */
 import type { PoolConfig } from "pg";
 import { Environment, requiredEnv } from "../../../functions/data-path-runtime";
-import type { LogLevel } from "./log";
-import { parseLogLevel } from "./log";
+import type { LogLevel } from "../../shared/log";
+import { parseLogLevel } from "../../shared/log";
+import { flagEnv, integerEnv } from "../../shared/env";
 import type { PollerOptions } from "./poller";
 
-/** The RDS global CA bundle the Dockerfile bakes in (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html). */
-export const RDS_CA_BUNDLE_PATH = "/etc/ssl/rds-global-bundle.pem";
 
 export interface AggregatorSettings {
   readonly queueUrl: string;
@@ -26,39 +25,24 @@ export interface DatabaseCredentials {
   readonly password: string;
 }
 
-function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
-
-function flag(env: Environment, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (raw !== "true" && raw !== "false") throw new Error(`${name} must be "true" or "false", not "${raw}"`);
-  return raw === "true";
-}
-
 export function aggregatorSettings(env: Environment): AggregatorSettings {
   return {
     queueUrl: requiredEnv(env, "AGGREGATOR_QUEUE_URL"),
     stagedBucket: requiredEnv(env, "STAGED_BUCKET"),
     database: {
       host: requiredEnv(env, "DB_HOST"),
-      port: integer(env, "DB_PORT", 5432, 1, 65535),
+      port: integerEnv(env, "DB_PORT", 5432, 1, 65535),
       name: requiredEnv(env, "DB_NAME"),
       // Secure by default: only an explicit "false" (local runs) turns TLS off.
-      tls: flag(env, "DB_TLS", true),
+      tls: flagEnv(env, "DB_TLS", true),
     },
     logLevel: parseLogLevel(env.LOG_LEVEL),
-    healthPort: integer(env, "AGGREGATOR_HEALTH_PORT", 8080, 0, 65535),
+    healthPort: integerEnv(env, "AGGREGATOR_HEALTH_PORT", 8080, 0, 65535),
     poller: {
-      waitTimeSeconds: integer(env, "AGGREGATOR_WAIT_SECONDS", 20, 0, 20),
-      visibilitySeconds: integer(env, "AGGREGATOR_VISIBILITY_SECONDS", 60, 5, 43_200),
-      retryBaseSeconds: integer(env, "AGGREGATOR_RETRY_BASE_SECONDS", 10, 0, 3_600),
-      shutdownMs: integer(env, "AGGREGATOR_SHUTDOWN_SECONDS", 20, 1, 110) * 1000,
+      waitTimeSeconds: integerEnv(env, "AGGREGATOR_WAIT_SECONDS", 20, 0, 20),
+      visibilitySeconds: integerEnv(env, "AGGREGATOR_VISIBILITY_SECONDS", 60, 5, 43_200),
+      retryBaseSeconds: integerEnv(env, "AGGREGATOR_RETRY_BASE_SECONDS", 10, 0, 3_600),
+      shutdownMs: integerEnv(env, "AGGREGATOR_SHUTDOWN_SECONDS", 20, 1, 110) * 1000,
     },
   };
 }

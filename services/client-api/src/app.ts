@@ -8,6 +8,7 @@
  */
 import { createHash } from "crypto";
 import { isBadRequest } from "../../../functions/reporting-api";
+import { LIVENESS_PATH } from "../../shared/env";
 import type { Logger } from "../../shared/log";
 import { errorFields } from "../../shared/log";
 import type { RotatingCache } from "./cache";
@@ -15,7 +16,6 @@ import { isUnavailable } from "./database";
 import { Queryable, dailySalesPage, lagSeconds, lastLoad, listBranches } from "./reports";
 import { parseDailySalesPage } from "./requests";
 
-export const LIVENESS_PATH = "/livez";
 /** Reports may be cached by the caller's browser for a minute, never by a shared cache (they are per user). */
 export const REPORT_CACHE_CONTROL = "private, max-age=60";
 
