@@ -15,7 +15,9 @@ export interface SalesCharts {
 }
 
 const HEIGHT = 220;
+const DAY_SECONDS = 86_400;
 const utc = (seconds: number) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC");
+const dayLabel = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 
 /** uPlot's columns: x as epoch seconds, then orders and revenue (cents → currency units, for plotting only). */
 export function chartData(days: readonly SalesDay[]): { x: number[]; orders: number[]; revenue: number[] } {
@@ -26,19 +28,34 @@ export function chartData(days: readonly SalesDay[]): { x: number[]; orders: num
   };
 }
 
+/** With no day under the pointer, the legend shows the latest day's numbers rather than dashes. */
+function showLatestDay(chart: uPlot): void {
+  const latest = chart.data[0].length - 1;
+  if (chart.cursor.idx == null && latest >= 0) chart.setLegend({ idx: latest });
+}
+
 function options(title: string, label: string, width: number, value: (v: number) => string, series: Partial<uPlot.Series>): uPlot.Options {
   return {
     title,
     width,
     height: HEIGHT,
     tzDate: utc,
-    scales: { x: { time: true } },
-    axes: [{}, { values: (_u, splits) => splits.map(value), size: 70 }],
+    scales: {
+      // Half a day either side, so the first and last bars are whole; ticks on whole days only.
+      x: { time: true, range: (_u, min, max) => [min - DAY_SECONDS / 2, max + DAY_SECONDS / 2] },
+      // From zero: a bar chart that starts at 5 makes 7 orders look like none.
+      y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+    },
+    axes: [
+      { incrs: [1, 2, 7, 14, 28].map((days) => days * DAY_SECONDS), values: (_u, splits) => splits.map((seconds) => dayLabel.format(new Date(seconds * 1000))) },
+      { values: (_u, splits) => splits.map(value), size: 70 },
+    ],
     series: [
       { label: "Day", value: (_u, seconds) => (seconds == null ? "–" : new Date(seconds * 1000).toISOString().slice(0, 10)) },
       { label, value: (_u, v) => (v == null ? "–" : value(v)), ...series },
     ],
     legend: { live: true },
+    hooks: { ready: [showLatestDay], setCursor: [showLatestDay] },
   };
 }
 
