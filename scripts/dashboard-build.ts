@@ -86,10 +86,17 @@ function installedVersion(name: string): string {
   return (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
 }
 
+/** Vite's JavaScript API, in a Node child that can import ES modules; options arrive as JSON. */
+const VITE_CHILD = `
+import { build } from "vite";
+const options = JSON.parse(process.argv[1]);
+await build({ ...options, configFile: false });
+`;
+
 /** The key of the sources as they are now (what decides whether the cache answers). */
 export function currentCacheKey(sourceDir = DASHBOARD_SOURCE_DIR): string {
   const sources = filesUnder(sourceDir, new Set(["dist", "node_modules"])).map((file) => ({ path: file, sha256: sha256(fs.readFileSync(path.join(sourceDir, file))) }));
-  return buildCacheKey({ sources, versions: { vite: installedVersion("vite"), uplot: installedVersion("uplot") }, recipe: VITE_BUILD_OPTIONS });
+  return buildCacheKey({ sources, versions: { vite: installedVersion("vite"), uplot: installedVersion("uplot") }, recipe: { options: VITE_BUILD_OPTIONS, runner: VITE_CHILD } });
 }
 
 /** The file list of a finished build directory. */
@@ -100,13 +107,6 @@ export function describeBuild(siteDir: string): DashboardBuild {
   });
   return { dir: siteDir, files };
 }
-
-/** Vite's JavaScript API, in a Node child that can import ES modules; options arrive as JSON. */
-const VITE_CHILD = `
-import { build } from "vite";
-const options = JSON.parse(process.argv[1]);
-await build({ ...options, configFile: false });
-`;
 
 function runVite(root: string, outDir: string, cacheDir: string): Promise<void> {
   const options = { ...VITE_BUILD_OPTIONS, root, cacheDir, build: { ...VITE_BUILD_OPTIONS.build, outDir } };

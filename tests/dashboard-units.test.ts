@@ -15,8 +15,9 @@ import { authorizeUrl, base64Url, challengeFor, parseTokenResponse, readCallback
 import { parseConfig } from "../services/dashboard/src/config";
 import { addDays, checkRange, daysBetween, defaultRange, parseDay } from "../services/dashboard/src/dates";
 import { formatCents, formatDuration, formatRevenue, formatTimestamp, sumRevenue, toCents } from "../services/dashboard/src/format";
-import { buildCacheKey, contentTypeFor, currentCacheKey, VITE_BUILD_OPTIONS } from "../scripts/dashboard-build";
+import { buildCacheKey, buildDashboardFrom, contentTypeFor, currentCacheKey, DASHBOARD_SOURCE_DIR, VITE_BUILD_OPTIONS } from "../scripts/dashboard-build";
 import { resolveSitePath } from "../local/dashboard-server";
+import { centsToDecimal, DASHBOARD_SAMPLE_BRANCHES, sampleDailySales } from "../local/dashboard-sample";
 
 describe("dates", () => {
   it("accepts real calendar days only", () => {
@@ -278,6 +279,83 @@ describe("dashboard build cache key", () => {
     expect(contentTypeFor("index.html")).toBe("text/html; charset=utf-8");
     expect(contentTypeFor("assets/x.CSS")).toBe("text/css; charset=utf-8");
     expect(contentTypeFor("blob")).toBe("application/octet-stream");
+  });
+});
+
+describe("the dashboard build", () => {
+  let work: string;
+  beforeAll(() => {
+    // Inside the checkout, so vite resolves uplot from its node_modules as it does for the real sources.
+    fs.mkdirSync(path.join(__dirname, "..", ".cache"), { recursive: true });
+    work = fs.mkdtempSync(path.join(__dirname, "..", ".cache", "dashboard-test-"));
+    fs.cpSync(DASHBOARD_SOURCE_DIR, path.join(work, "src"), { recursive: true });
+  });
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("builds the site without config.json or inline script, then answers from the cache until a source changes", async () => {
+    const sourceDir = path.join(work, "src");
+    const cacheDir = path.join(work, "cache");
+    const build = await buildDashboardFrom(sourceDir, cacheDir);
+    expect(build.dir).toBe(path.join(cacheDir, currentCacheKey(sourceDir), "site"));
+    const names = build.files.map((file) => file.path);
+    expect(names).toContain("index.html");
+    expect(names.some((name) => /^assets\/index-[\w-]+\.js$/.test(name))).toBe(true);
+    expect(names.some((name) => /^assets\/index-[\w-]+\.css$/.test(name))).toBe(true);
+    expect(names).not.toContain("config.json");
+    for (const file of build.files) {
+      const bytes = fs.readFileSync(path.join(build.dir, file.path));
+      expect(file).toEqual({ path: file.path, contentType: contentTypeFor(file.path), bytes: bytes.length, sha256: require("crypto").createHash("sha256").update(bytes).digest("hex") });
+    }
+    // CloudFront's CSP is script-src 'self': every script is a file of the build.
+    const html = fs.readFileSync(path.join(build.dir, "index.html"), "utf8");
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attributes, body] of scripts) {
+      expect(body.trim()).toBe("");
+      expect(names).toContain(/src="\/([^"]+)"/.exec(attributes)![1]);
+    }
+
+    const keyDir = path.dirname(build.dir);
+    const inode = fs.statSync(keyDir).ino;
+    expect(await buildDashboardFrom(sourceDir, cacheDir)).toEqual(build);
+    expect(fs.statSync(keyDir).ino).toBe(inode);
+    expect(fs.readdirSync(cacheDir).filter((name) => name.startsWith("tmp-"))).toEqual([]);
+
+    fs.appendFileSync(path.join(sourceDir, "src", "styles.css"), "\n.changed { color: red; }\n");
+    const changed = await buildDashboardFrom(sourceDir, cacheDir);
+    expect(changed.dir).not.toBe(build.dir);
+    expect(changed.files.find((file) => file.path.endsWith(".css"))!.sha256).not.toBe(build.files.find((file) => file.path.endsWith(".css"))!.sha256);
+    // The earlier build stays (a branch switch back is cached too).
+    expect(fs.existsSync(build.dir)).toBe(true);
+  }, 60_000);
+
+  it("names the failure when vite fails", async () => {
+    const broken = path.join(work, "broken");
+    fs.cpSync(path.join(work, "src"), broken, { recursive: true });
+    fs.writeFileSync(path.join(broken, "src", "main.ts"), 'import "./does-not-exist";\n');
+    await expect(buildDashboardFrom(broken, path.join(work, "cache"))).rejects.toThrow(/^The dashboard's vite build failed \(exit 1\):[\s\S]*does-not-exist/);
+    expect(fs.readdirSync(path.join(work, "cache")).filter((name) => name.startsWith("tmp-"))).toEqual([]);
+  }, 60_000);
+});
+
+describe("dashboard:local", () => {
+  it("seeds the same realistic numbers every run", () => {
+    const rows = sampleDailySales("2026-12-02", 28);
+    expect(rows).toEqual(sampleDailySales("2026-12-02", 28));
+    expect(rows).toHaveLength(28 * Object.keys(DASHBOARD_SAMPLE_BRANCHES).length);
+    expect(rows.filter((row) => row.branch === "north").map((row) => row.day).slice(-2)).toEqual(["2026-12-01", "2026-12-02"]);
+    for (const row of rows) {
+      expect(row.revenue).toMatch(/^\d+\.\d{2}$/);
+      const basket = Number(row.revenue) / row.orders;
+      const usual = DASHBOARD_SAMPLE_BRANCHES[row.branch].basketCents / 100;
+      expect(basket).toBeGreaterThan(usual * 0.6);
+      expect(basket).toBeLessThan(usual * 1.4);
+    }
+    const north = rows.filter((row) => row.branch === "north").reduce((sum, row) => sum + row.orders, 0);
+    const west = rows.filter((row) => row.branch === "west").reduce((sum, row) => sum + row.orders, 0);
+    expect(north).toBeGreaterThan(west * 2);
+    expect(centsToDecimal(123405)).toBe("1234.05");
+    expect(() => sampleDailySales("02/12/2026", 1)).toThrow('lastDay must be YYYY-MM-DD, not "02/12/2026"');
   });
 });
 

@@ -274,6 +274,7 @@ async function start(): Promise<void> {
     if (!range.ok) {
       showMessage(ui.rangeError, range.message);
       (range.field === "from" ? ui.from : ui.to).setAttribute("aria-invalid", "true");
+      document.body.dataset.state = "ready";
       return;
     }
     showMessage(ui.rangeError, undefined);

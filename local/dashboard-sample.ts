@@ -1,0 +1,84 @@
+/**
+ * Sample reporting data for `npm run dashboard:local`: daily orders and revenue for a few
+ * branches, shaped like a real chain (busier branches, Saturdays up, Sundays down, a spread
+ * around each branch's usual basket), plus a recent manifest load so pipeline health shows
+ * a lag. Seeded, so every run shows the same numbers. Pure: the rows go to the database
+ * through the client API's local seeding helper.
+ */
+import { mulberry32 } from "./fault-proxy";
+
+export interface DailySalesRow {
+  readonly branch: string;
+  /** YYYY-MM-DD */
+  readonly day: string;
+  readonly orders: number;
+  /** Exact decimal with two places, as numeric(14,2) holds it. */
+  readonly revenue: string;
+}
+
+/** Each branch's usual orders a day and basket in cents. */
+export const DASHBOARD_SAMPLE_BRANCHES: Readonly<Record<string, { orders: number; basketCents: number }>> = {
+  north: { orders: 140, basketCents: 2340 },
+  south: { orders: 95, basketCents: 2710 },
+  east: { orders: 60, basketCents: 3120 },
+  west: { orders: 35, basketCents: 1890 },
+};
+
+/** Sunday first, as Date.getUTCDay counts. */
+const WEEKDAY_FACTOR = [0.7, 0.95, 0.9, 1, 1.05, 1.2, 1.35];
+const DAY_MS = 86_400_000;
+
+export function centsToDecimal(cents: number): string {
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+}
+
+/** `days` days of sales ending on `lastDay` (inclusive) for every sample branch. */
+export function sampleDailySales(lastDay: string, days: number, seed = 11): DailySalesRow[] {
+  const random = mulberry32(seed);
+  const end = Date.parse(`${lastDay}T00:00:00Z`);
+  if (Number.isNaN(end)) throw new Error(`lastDay must be YYYY-MM-DD, not "${lastDay}"`);
+  const rows: DailySalesRow[] = [];
+  for (const [branch, usual] of Object.entries(DASHBOARD_SAMPLE_BRANCHES)) {
+    for (let offset = days - 1; offset >= 0; offset--) {
+      const time = end - offset * DAY_MS;
+      const orders = Math.max(0, Math.round(usual.orders * WEEKDAY_FACTOR[new Date(time).getUTCDay()] * (0.85 + random() * 0.3)));
+      // Each order's basket varies by up to ±40 %; the day's revenue is their exact sum in cents.
+      let cents = 0;
+      for (let order = 0; order < orders; order++) cents += Math.round(usual.basketCents * (0.6 + random() * 0.8));
+      rows.push({ branch, day: new Date(time).toISOString().slice(0, 10), orders, revenue: centsToDecimal(cents) });
+    }
+  }
+  return rows;
+}
+
+/** The least of pg's Client/Pool that seeding needs. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Writes the rows into reporting.daily_branch_sales (replacing those days) and one manifest
+ * load `lagSeconds` behind its newest event, in one transaction, as the aggregator would.
+ * The schema must exist already (REPORTING_SCHEMA_SQL).
+ */
+export async function seedReporting(db: Queryable, rows: readonly DailySalesRow[], load: { manifestKey: string; loadedAt: Date; lagSeconds: number; events: number }): Promise<void> {
+  await db.query("BEGIN");
+  try {
+    await db.query(
+      `INSERT INTO reporting.daily_branch_sales (branch_code, sales_day, orders, revenue, updated_at)
+       SELECT branch, day::date, orders, revenue::numeric, now()
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS row(branch, day, orders, revenue)
+       ON CONFLICT (branch_code, sales_day) DO UPDATE SET orders = EXCLUDED.orders, revenue = EXCLUDED.revenue, updated_at = EXCLUDED.updated_at`,
+      [rows.map((row) => row.branch), rows.map((row) => row.day), rows.map((row) => row.orders), rows.map((row) => row.revenue)],
+    );
+    await db.query(
+      `INSERT INTO reporting.manifest_loads (manifest_key, loaded_at, events, newest_event_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (manifest_key) DO UPDATE SET loaded_at = EXCLUDED.loaded_at, events = EXCLUDED.events, newest_event_at = EXCLUDED.newest_event_at`,
+      [load.manifestKey, load.loadedAt, load.events, new Date(load.loadedAt.getTime() - load.lagSeconds * 1000)],
+    );
+    await db.query("COMMIT");
+  } catch (error) {
+    await db.query("ROLLBACK");
+    throw error;
+  }
+}
