@@ -57,11 +57,11 @@ export interface Queryable {
 }
 
 /**
- * Writes the rows into reporting.daily_branch_sales (replacing those days) and one manifest
- * load `lagSeconds` behind its newest event, in one transaction, as the aggregator would.
+ * Writes the rows into reporting.daily_branch_sales (replacing those days) and, if given, one
+ * manifest load `lagSeconds` behind its newest event, in one transaction, as the aggregator would.
  * The schema must exist already (REPORTING_SCHEMA_SQL).
  */
-export async function seedReporting(db: Queryable, rows: readonly DailySalesRow[], load: { manifestKey: string; loadedAt: Date; lagSeconds: number; events: number }): Promise<void> {
+export async function seedReporting(db: Queryable, rows: readonly DailySalesRow[], load?: { manifestKey: string; loadedAt: Date; lagSeconds: number; events: number }): Promise<void> {
   await db.query("BEGIN");
   try {
     await db.query(
@@ -71,7 +71,7 @@ export async function seedReporting(db: Queryable, rows: readonly DailySalesRow[
        ON CONFLICT (branch_code, sales_day) DO UPDATE SET orders = EXCLUDED.orders, revenue = EXCLUDED.revenue, updated_at = EXCLUDED.updated_at`,
       [rows.map((row) => row.branch), rows.map((row) => row.day), rows.map((row) => row.orders), rows.map((row) => row.revenue)],
     );
-    await db.query(
+    if (load !== undefined) await db.query(
       `INSERT INTO reporting.manifest_loads (manifest_key, loaded_at, events, newest_event_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (manifest_key) DO UPDATE SET loaded_at = EXCLUDED.loaded_at, events = EXCLUDED.events, newest_event_at = EXCLUDED.newest_event_at`,
       [load.manifestKey, load.loadedAt, load.events, new Date(load.loadedAt.getTime() - load.lagSeconds * 1000)],

@@ -16,6 +16,7 @@ import { parseConfig } from "../services/dashboard/src/config";
 import { addDays, checkRange, daysBetween, defaultRange, parseDay } from "../services/dashboard/src/dates";
 import { formatCents, formatDuration, formatRevenue, formatTimestamp, sumRevenue, toCents } from "../services/dashboard/src/format";
 import { buildCacheKey, buildDashboardFrom, contentTypeFor, currentCacheKey, DASHBOARD_SOURCE_DIR, VITE_BUILD_OPTIONS } from "../scripts/dashboard-build";
+import { parseDashboardLocalArgs } from "../scripts/dashboard-local";
 import { resolveSitePath } from "../local/dashboard-server";
 import { centsToDecimal, DASHBOARD_SAMPLE_BRANCHES, sampleDailySales } from "../local/dashboard-sample";
 
@@ -356,6 +357,14 @@ describe("dashboard:local", () => {
     expect(north).toBeGreaterThan(west * 2);
     expect(centsToDecimal(123405)).toBe("1234.05");
     expect(() => sampleDailySales("02/12/2026", 1)).toThrow('lastDay must be YYYY-MM-DD, not "02/12/2026"');
+  });
+
+  it("takes --port and --days and refuses anything else by name", () => {
+    expect(parseDashboardLocalArgs([])).toEqual({ port: 0, days: 28 });
+    expect(parseDashboardLocalArgs(["--port", "5173", "--days", "7"])).toEqual({ port: 5173, days: 7 });
+    expect(() => parseDashboardLocalArgs(["--days", "0"])).toThrow('--days needs a whole number from 1 to 366, not "0"');
+    expect(() => parseDashboardLocalArgs(["--port", "x"])).toThrow('--port needs a port number from 0 to 65535, not "x"');
+    expect(() => parseDashboardLocalArgs(["--keep"])).toThrow('Unknown argument "--keep"');
   });
 });
 

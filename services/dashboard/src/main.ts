@@ -41,8 +41,12 @@ const ui = {
   tableFoot: document.querySelector<HTMLTableSectionElement>("#sales-table tfoot")!,
 };
 
+/** Whether config.json asked for sign-in (set at start). */
+let signedIn = false;
+
 /** A readable sentence for any failure: ApiError messages are written for people already. */
 function describe(error: unknown): string {
+  if (signedIn && error instanceof ApiError && error.status === 401) return `${error.message} Reload the page to sign in again.`;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -236,10 +240,17 @@ async function start(): Promise<void> {
     ui.status.textContent = "Signing in…";
     return;
   }
-  const api = createApiClient({ apiBase: config.apiBase, fetch: (url, init) => fetch(url, init), token: () => token });
-  const onUnauthorized = (error: unknown) => {
-    if (config.auth !== null && error instanceof ApiError && error.code === "Unauthorized") forgetToken(sessionStorage);
-  };
+  signedIn = config.auth !== null;
+  const api = createApiClient({
+    apiBase: config.apiBase,
+    token: () => token,
+    fetch: async (url, init) => {
+      const response = await fetch(url, init);
+      // A refused token is dropped, so the next load signs in again instead of sending it again.
+      if (response.status === 401 && config.auth !== null) forgetToken(sessionStorage);
+      return response;
+    },
+  });
 
   const health = loadHealth(api);
   let branches: Branch[];
@@ -247,7 +258,6 @@ async function start(): Promise<void> {
   try {
     branches = await api.branches();
   } catch (error) {
-    onUnauthorized(error);
     throw new Error(`The list of branches could not be loaded: ${describe(error)}`);
   }
   if (branches.length === 0) {
