@@ -158,6 +158,13 @@ describe("the dashboard against the client API", () => {
     expect(await page.locator("#range-error").getAttribute("role")).toBe("alert");
     expect(requests.filter((url) => url.includes("/daily-sales"))).toEqual([]);
     page.removeAllListeners("request");
+    // Corrected, the sentence and the mark go, and the range is shown.
+    await page.fill("#from", "2026-12-01");
+    await page.fill("#to", "2026-12-02");
+    await page.click("#show");
+    await page.locator("#sales-caption", { hasText: "south, 2026-12-01 to 2026-12-02: 2 of 2 days with sales" }).waitFor();
+    expect(await page.locator("#range-error").isHidden()).toBe(true);
+    expect(await page.locator("#to").getAttribute("aria-invalid")).toBeNull();
   });
 
   it("shows the API's own message for a branch it does not know", async () => {

@@ -281,6 +281,8 @@ async function start(): Promise<void> {
 
   const show = async (view: View) => {
     const range = checkRange(view.from, view.to);
+    ui.from.removeAttribute("aria-invalid");
+    ui.to.removeAttribute("aria-invalid");
     if (!range.ok) {
       showMessage(ui.rangeError, range.message);
       (range.field === "from" ? ui.from : ui.to).setAttribute("aria-invalid", "true");
@@ -288,8 +290,6 @@ async function start(): Promise<void> {
       return;
     }
     showMessage(ui.rangeError, undefined);
-    ui.from.removeAttribute("aria-invalid");
-    ui.to.removeAttribute("aria-invalid");
     writeHash(view);
     await loadSales(api, view.branch, view.from, view.to);
   };
