@@ -1,20 +1,11 @@
 /**
  * Sample reporting data for `npm run dashboard:local`: daily orders and revenue for a few
  * branches, shaped like a real chain (busier branches, Saturdays up, Sundays down, a spread
- * around each branch's usual basket), plus a recent manifest load so pipeline health shows
- * a lag. Seeded, so every run shows the same numbers. Pure: the rows go to the database
- * through the client API's local seeding helper.
+ * around each branch's usual basket). Seeded, so every run shows the same numbers. Pure: the rows go to the database
+ * through the client API's local seeding helper (local/client-api.ts, seedReporting).
  */
+import type { DailyBranchSalesRow } from "./client-api";
 import { mulberry32 } from "./fault-proxy";
-
-export interface DailySalesRow {
-  readonly branch: string;
-  /** YYYY-MM-DD */
-  readonly day: string;
-  readonly orders: number;
-  /** Exact decimal with two places, as numeric(14,2) holds it. */
-  readonly revenue: string;
-}
 
 /** Each branch's usual orders a day and basket in cents. */
 export const DASHBOARD_SAMPLE_BRANCHES: Readonly<Record<string, { orders: number; basketCents: number }>> = {
@@ -33,11 +24,11 @@ export function centsToDecimal(cents: number): string {
 }
 
 /** `days` days of sales ending on `lastDay` (inclusive) for every sample branch. */
-export function sampleDailySales(lastDay: string, days: number, seed = 11): DailySalesRow[] {
+export function sampleDailySales(lastDay: string, days: number, seed = 11): DailyBranchSalesRow[] {
   const random = mulberry32(seed);
   const end = Date.parse(`${lastDay}T00:00:00Z`);
   if (Number.isNaN(end)) throw new Error(`lastDay must be YYYY-MM-DD, not "${lastDay}"`);
-  const rows: DailySalesRow[] = [];
+  const rows: DailyBranchSalesRow[] = [];
   for (const [branch, usual] of Object.entries(DASHBOARD_SAMPLE_BRANCHES)) {
     for (let offset = days - 1; offset >= 0; offset--) {
       const time = end - offset * DAY_MS;
@@ -51,34 +42,3 @@ export function sampleDailySales(lastDay: string, days: number, seed = 11): Dail
   return rows;
 }
 
-/** The least of pg's Client/Pool that seeding needs. */
-export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<unknown>;
-}
-
-/**
- * Writes the rows into reporting.daily_branch_sales (replacing those days) and, if given, one
- * manifest load `lagSeconds` behind its newest event, in one transaction, as the aggregator would.
- * The schema must exist already (REPORTING_SCHEMA_SQL).
- */
-export async function seedReporting(db: Queryable, rows: readonly DailySalesRow[], load?: { manifestKey: string; loadedAt: Date; lagSeconds: number; events: number }): Promise<void> {
-  await db.query("BEGIN");
-  try {
-    await db.query(
-      `INSERT INTO reporting.daily_branch_sales (branch_code, sales_day, orders, revenue, updated_at)
-       SELECT branch, day::date, orders, revenue::numeric, now()
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS row(branch, day, orders, revenue)
-       ON CONFLICT (branch_code, sales_day) DO UPDATE SET orders = EXCLUDED.orders, revenue = EXCLUDED.revenue, updated_at = EXCLUDED.updated_at`,
-      [rows.map((row) => row.branch), rows.map((row) => row.day), rows.map((row) => row.orders), rows.map((row) => row.revenue)],
-    );
-    if (load !== undefined) await db.query(
-      `INSERT INTO reporting.manifest_loads (manifest_key, loaded_at, events, newest_event_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (manifest_key) DO UPDATE SET loaded_at = EXCLUDED.loaded_at, events = EXCLUDED.events, newest_event_at = EXCLUDED.newest_event_at`,
-      [load.manifestKey, load.loadedAt, load.events, new Date(load.loadedAt.getTime() - load.lagSeconds * 1000)],
-    );
-    await db.query("COMMIT");
-  } catch (error) {
-    await db.query("ROLLBACK");
-    throw error;
-  }
-}

@@ -1,21 +1,25 @@
 /**
  * The client API and the dashboard on this machine, as `npm run dashboard:local` and the
- * browser test run them: the dashboard's build, the client API (local/client-api.ts, on
- * embedded PostgreSQL and redis-server with the reporting schema), the given reporting rows,
- * and the static site with its `/api/*` pass-through (local/dashboard-server.ts).
+ * browser test run them: the dashboard's build, the client API (local/client-api.ts: its bundle
+ * on embedded PostgreSQL with the reporting schema and redis-server, its pipeline queues on the
+ * local SQS server), the given reporting rows, and the static site with its `/api/*`
+ * pass-through (local/dashboard-server.ts).
  * No jest here. Whatever started is stopped again if a later step fails or the start is aborted.
  */
 import { buildDashboard, DashboardBuild } from "../scripts/dashboard-build";
-import { REPORTING_SCHEMA_SQL } from "../services/shared/reporting-schema";
-import { startStandInClientApi } from "./client-api-standin";
-import { DailySalesRow, seedReporting } from "./dashboard-sample";
+import { CreateQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DailyBranchSalesRow, seedReporting, startLocalClientApi } from "./client-api";
+import { localSqsClient } from "./clients";
 import { DashboardServer, startDashboardServer } from "./dashboard-server";
 import { startPostgres, startRedis } from "./servers";
+import { startSqsServer } from "./sqs-server";
 
 export interface DashboardStackOptions {
-  readonly rows: readonly DailySalesRow[];
+  readonly rows: readonly DailyBranchSalesRow[];
   /** The manifest load pipeline health shows. @default none: health shows "No load yet" */
   readonly load?: { manifestKey: string; loadedAt: Date; lagSeconds: number; events: number };
+  /** Messages waiting in the aggregator's DLQ (pipeline health shows its depth). @default 0 */
+  readonly dlqMessages?: number;
   /** Port of the dashboard. @default a free port */
   readonly port?: number;
   readonly onStep?: (step: string) => void;
@@ -68,27 +72,32 @@ interface RunningClientApi {
   readonly url: string;
   stopDataStores(): Promise<void>;
   stopApi(): Promise<void>;
-  stop(): Promise<void>;
 }
 
+/** The queues pipeline health reports: the aggregator's DLQ, on the local SQS server. */
+export const DASHBOARD_DLQ = "aggregator-dlq";
+
 /**
- * PostgreSQL with the reporting schema and the rows, redis-server, and the client API on them.
- * THE ONE PLACE TO SWAP at the merge of `client-api`: its startLocalClientApi replaces the
- * stand-in (local/client-api-standin.ts), which the client-api branch had not committed by
- * the dashboard's deadline.
+ * PostgreSQL with the reporting schema and the rows, redis-server, a local SQS server with the
+ * aggregator's DLQ holding `dlqMessages`, and the client API (its bundle, as the image runs it) on them.
  */
 async function startClientApiWithData(options: DashboardStackOptions, onStopper: (stop: () => Promise<void>) => void): Promise<RunningClientApi> {
-  // One after the other, each stopper registered at once: a failed second start leaves no first behind. Both stops may run twice.
+  // One after the other, each stopper registered at once: a failed later start leaves no earlier one behind. Stops may run twice.
   const postgres = await startPostgres();
   onStopper(postgres.stop);
   const redis = await startRedis();
   onStopper(redis.stop);
-  const stopDataStores = async () => void (await Promise.all([postgres.stop(), redis.stop()]));
-  await postgres.withClient(async (client) => {
-    await client.query(REPORTING_SCHEMA_SQL);
-    await seedReporting(client, options.rows, options.load);
+  const sqs = await startSqsServer();
+  onStopper(sqs.stop);
+  const client = localSqsClient(sqs.endpoint);
+  onStopper(async () => client.destroy());
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: DASHBOARD_DLQ }));
+  for (let i = 0; i < (options.dlqMessages ?? 0); i++) await client.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ failed: `manifests/sample-${i}.json` }) }));
+  const api = await startLocalClientApi({ postgres, redis, sqs: { endpoint: sqs.endpoint, queues: [{ name: DASHBOARD_DLQ, url: QueueUrl! }] } });
+  onStopper(async () => void (await api.stop()));
+  await seedReporting(postgres, {
+    sales: options.rows,
+    loads: options.load === undefined ? [] : [{ manifestKey: options.load.manifestKey, loadedAt: options.load.loadedAt, events: options.load.events, newestEventAt: new Date(options.load.loadedAt.getTime() - options.load.lagSeconds * 1000) }],
   });
-  const api = await startStandInClientApi(postgres);
-  onStopper(api.stop);
-  return { url: api.url, stopDataStores, stopApi: api.stop, stop: async () => { await api.stop(); await stopDataStores(); } };
+  return { url: api.url, stopDataStores: async () => void (await Promise.all([postgres.stop(), redis.stop()])), stopApi: async () => void (await api.stop()) };
 }

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
           starting = startDashboardStack({
             rows,
             load: { manifestKey: `manifests/${today.replace(/-/g, "/")}/sample-load.json`, loadedAt: new Date(), lagSeconds: 140, events: rows.reduce((sum, row) => sum + row.orders, 0) },
+            // A DLQ that is not empty, as operators will meet it: the health panel flags it.
+            dlqMessages: 2,
             port: args.port,
             signal: abort.signal,
             onStep: (step) => (task.output = step),
