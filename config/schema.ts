@@ -173,6 +173,9 @@ export const STAGE_CONFIG_SCHEMA = {
   dashboardDomainName: defaulted(matching(/^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a DNS host name such as "dashboard.example.com", or ""'), "Custom host name of the dashboard (a CloudFront alias); needs dashboardCertificateArn. Empty: the distribution's *.cloudfront.net name.", ""),
   dashboardCertificateArn: defaulted(matching(/^$|^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN in us-east-1, or ""'), "ACM certificate (us-east-1, where CloudFront reads them) for dashboardDomainName; the viewer then needs TLS 1.2 or later.", ""),
   dashboardWebAclArn: defaulted(matching(/^$|^arn:aws:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[0-9a-f-]{36}$/, 'a WAF v2 web ACL ARN of CLOUDFRONT scope, or ""'), "WAF web ACL in front of the dashboard. Empty: none.", ""),
+  dashboardAuthorizeUrl: defaulted(matching(/^$|^https:\/\/[^\s]+$/, 'an https URL such as "https://retail.auth.eu-west-1.amazoncognito.com/oauth2/authorize", or ""'), "OAuth 2.0 authorization endpoint the dashboard signs users in at (code flow with PKCE, client id clientApiJwtAudience[0]); required when the dashboard calls a JWT-authorised client API.", ""),
+  dashboardTokenUrl: defaulted(matching(/^$|^https:\/\/[^\s]+$/, 'an https URL such as "https://retail.auth.eu-west-1.amazoncognito.com/oauth2/token", or ""'), "OAuth 2.0 token endpoint the dashboard exchanges its code at; required with dashboardAuthorizeUrl.", ""),
+  dashboardScopes: defaulted(listOf(matching(/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/, "an OAuth scope (no spaces or quotes)"), 20), "Scopes the dashboard asks for at sign-in.", ["openid"] as string[]),
   dashboardLogRetentionDays: defaulted(integerRange(1, 3650), "Days the dashboard's CloudFront access logs are kept.", 90),
 
   // Accounts, AWS Backup and restore testing

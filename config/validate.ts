@@ -114,6 +114,12 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   const problems: ConfigProblem[] = [];
   const problem = (key: StageConfigKey, allowed: string) => problems.push({ key: qualified(key), value: raw[qualified(key)], allowed });
 
+  // The dashboard's sign-in: a JWT-authorised client API refuses a page without a token.
+  const dashboardSignsIn = c.dashboardEnabled && c.servicesEnabled && c.clientApiAuth === "JWT";
+  for (const key of ["dashboardAuthorizeUrl", "dashboardTokenUrl"] as const) {
+    if (dashboardSignsIn && c[key] === "") problem(key, "an https URL of the issuer's OAuth endpoint (the dashboard signs users in because clientApiAuth is JWT)");
+    if (c.clientApiAuth !== "JWT" && c[key] !== "") problem(key, '"" unless clientApiAuth is JWT (a sign-in nobody needs would only confuse the page)');
+  }
   if ((c.dashboardDomainName === "") !== (c.dashboardCertificateArn === "")) {
     problem(c.dashboardDomainName === "" ? "dashboardDomainName" : "dashboardCertificateArn", "set together with the other of dashboardDomainName and dashboardCertificateArn (a CloudFront alias needs a certificate that covers it)");
   }

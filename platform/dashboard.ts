@@ -5,12 +5,26 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DashboardSite } from "../components/services/dashboard-site";
+import type { DashboardAuth } from "../components/services/dashboard-site-rules";
+import { StageConfig } from "../config";
 import { buildDashboard } from "../scripts/dashboard-build";
 import { PlatformContext } from "./context";
 
 export interface DashboardInputs {
   /** Host name of the client API's HTTP API (services-infra), for the `/api/*` behaviour. */
   readonly apiDomainName?: pulumi.Input<string>;
+}
+
+/** The sign-in the page performs: the client API's JWT issuer, its first audience as the OAuth client. */
+export function dashboardAuth(config: StageConfig): DashboardAuth | undefined {
+  if (!(config.servicesEnabled && config.clientApiAuth === "JWT")) return undefined;
+  return {
+    issuer: config.clientApiJwtIssuer,
+    clientId: config.clientApiJwtAudience[0],
+    scopes: [...config.dashboardScopes],
+    authorizeUrl: config.dashboardAuthorizeUrl,
+    tokenUrl: config.dashboardTokenUrl,
+  };
 }
 
 /** The site and its outputs, or nothing when dashboardEnabled is false. */
@@ -25,6 +39,7 @@ export async function defineDashboardSite(context: PlatformContext, inputs: Dash
     certificateArn: config.dashboardCertificateArn === "" ? undefined : config.dashboardCertificateArn,
     webAclArn: config.dashboardWebAclArn === "" ? undefined : config.dashboardWebAclArn,
     logRetentionDays: config.dashboardLogRetentionDays,
+    auth: dashboardAuth(config),
     keyDeletionWindowInDays: config.deletionProtection ? 30 : 7,
     protect: config.protectStatefulResources,
     forceDestroy: !config.protectStatefulResources,

@@ -5,14 +5,16 @@
  */
 import { CONFIG_NAMESPACE, StageConfig, StageConfigError, accountOfArn, homeAccount, isCrossAccountDr, partnerAccount, validateStageConfig } from "../config";
 import { accountGuardOf } from "../platform/providers";
-import { ConfigOverrides, stackConfigWith } from "./support/stack";
+import { ConfigOverrides, stackConfigWith, stageValue } from "./support/stack";
 
 const PRIMARY = "123456789012";
 const DR = "210987654321";
 const role = (account: string, name = "pulumi-deploy") => `arn:aws:iam::${account}:role/${name}`;
 
+/** prod's file read as its DR side also takes the DR stack's ALB certificate (one of the DR region's). */
 function validate(stack: string, overrides: ConfigOverrides): StageConfig {
-  return validateStageConfig(stackConfigWith(stack, overrides), `Pulumi.${stack}.yaml`);
+  const asDr = overrides.stackRole === "dr" ? { clientApiCertificateArn: stageValue("prod-dr", "clientApiCertificateArn", "") } : {};
+  return validateStageConfig(stackConfigWith(stack, { ...asDr, ...overrides }), `Pulumi.${stack}.yaml`);
 }
 
 function refusal(stack: string, overrides: ConfigOverrides): StageConfigError {

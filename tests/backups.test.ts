@@ -17,7 +17,7 @@ import { DEFAULT_LAKE_BUCKET_PATTERN } from "../policies/s3";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { graphDocument, providerTargets, renderProviderTargets } from "../scripts/plan";
 import { RawFinding, runResourcePolicy, runStackPolicy, subjectsOf } from "../scripts/policy-runner";
-import { ConfigOverrides, arnOf, evaluate, single, stackConfigWith, statementsOf } from "./support/stack";
+import { ConfigOverrides, arnOf, evaluate, single, stackConfigWith, stageValue, statementsOf } from "./support/stack";
 
 const T = {
   vault: "aws:backup/vault:Vault",
@@ -334,8 +334,10 @@ describe("prod config variations", () => {
  * (Aurora Global Database, key replicas, global tables) need one account.
  */
 function evaluateBackupsIn(role: "primary" | "dr", overrides: ConfigOverrides, resources: (config: StageConfig) => Parameters<typeof stageBackups>[1], drAccountId = "") {
-  const raw = stackConfigWith("prod", { stackRole: role, ...overrides });
-  return evaluate("prod", { stackRole: role, ...overrides }, {
+  // prod's file as the DR side: its ALB certificate must then be the DR region's, as Pulumi.prod-dr.yaml has it.
+  const asRole = { stackRole: role, ...(role === "dr" ? { clientApiCertificateArn: stageValue("prod-dr", "clientApiCertificateArn", "") } : {}), ...overrides };
+  const raw = stackConfigWith("prod", asRole);
+  return evaluate("prod", asRole, {
     program: async () => {
       const config: StageConfig = { ...validateStageConfig(raw, `Pulumi.prod${role === "dr" ? "-dr" : ""}.yaml`), drAccountId };
       const region = role === "dr" ? config.drRegion : config.primaryRegion;

@@ -214,3 +214,23 @@ describe("config declarations stay in step with the schema", () => {
     expect(readme).toContain(configReferenceMarkdown());
   });
 });
+
+describe("the services' keys", () => {
+  it("needs the dashboard's OAuth endpoints when its client API takes JWTs, and refuses them when it does not", () => {
+    const missing = problemsFor("prod", { dashboardAuthorizeUrl: "", dashboardTokenUrl: "" });
+    expect(missing.problems.map((p) => p.key)).toEqual(["data-platform:dashboardAuthorizeUrl", "data-platform:dashboardTokenUrl"]);
+    expect(missing.message).toMatch(/signs users in because clientApiAuth is JWT/);
+    const stray = problemsFor("dev", { dashboardTokenUrl: "https://auth.example.com/oauth2/token" });
+    expect(stray.problems.map((p) => p.key)).toEqual(["data-platform:dashboardTokenUrl"]);
+  });
+
+  it("refuses scaling bounds that cannot be met and task sizes Fargate does not run, naming each key", () => {
+    const error = problemsFor("dev", { aggregatorMinTasks: 5, aggregatorMaxTasks: 2, clientApiCpu: 256, clientApiMemoryMb: 4096 });
+    expect(error.problems.map((p) => p.key).sort()).toEqual(["data-platform:aggregatorMinTasks", "data-platform:clientApiMemoryMb"]);
+  });
+
+  it("refuses an ALB certificate of another region", () => {
+    const error = problemsFor("prod-dr", { clientApiCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000" });
+    expect(error.message).toMatch(/a certificate in eu-central-1/);
+  });
+});

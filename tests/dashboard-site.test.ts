@@ -5,7 +5,9 @@
 import * as path from "path";
 import { DashboardSite, DashboardSiteArgs, validateDashboardSiteArgs } from "../components/services/dashboard-site";
 import { API_PATH_PATTERN, MANAGED_POLICY, cacheControlFor, contentSecurityPolicy, siteConfigJson } from "../components/services/dashboard-site-rules";
-import { StackEvaluation, evaluateStack, ofType } from "../scripts/engine";
+import { StackEvaluation, evaluateStack, ofType, readStackConfig } from "../scripts/engine";
+import { validateStageConfig } from "../config";
+import { dashboardAuth } from "../platform/dashboard";
 import { buildDashboard } from "../scripts/dashboard-build";
 import { evaluate, single, statementsOf } from "./support/stack";
 
@@ -81,7 +83,9 @@ describe("DashboardSite in prod", () => {
       expect(object.inputs).toMatchObject({ contentType: file.contentType, cacheControl: cacheControlFor(file.path), serverSideEncryption: "aws:kms" });
     }
     const config = objects.find((o) => o.inputs.key === "config.json")!;
-    expect(JSON.parse(config.inputs.content)).toEqual({ apiBase: "/api", auth: null });
+    // prod's client API takes JWTs, so the page signs in at the stage's issuer (platform/dashboard.ts).
+    expect(JSON.parse(config.inputs.content)).toEqual({ apiBase: "/api", auth: dashboardAuth(validateStageConfig(readStackConfig("prod"), "Pulumi.prod.yaml")) });
+    expect(JSON.parse(config.inputs.content).auth).toMatchObject({ clientId: "dashboard-client-id", tokenUrl: expect.stringMatching(/^https:\/\//) });
     expect(config.inputs.cacheControl).toBe("no-cache");
   });
 

@@ -80,13 +80,17 @@ describe.each(["dev", "prod"] as const)("%s stack foundation", (stack) => {
     }
   });
 
-  it("admits each data tier only from the app tier, on its own port", () => {
-    const lambdaGroupId = `${byName(plan, "aws:ec2/securityGroup:SecurityGroup", "-lambda-sg").name}-id`;
+  it("admits each data tier only from the app tier (the functions, and the services that read it), on its own port", () => {
+    const groupIdOf = (suffix: string) => `${byName(plan, "aws:ec2/securityGroup:SecurityGroup", suffix).name}-id`;
+    const lambdaGroupId = groupIdOf("-lambda-sg");
+    // The aggregator writes Aurora; the client API reads Aurora's reporting endpoint and Redis.
+    const services: Record<string, string[]> = { database: [groupIdOf("-aggregator-sg"), groupIdOf("-client-api-sg")], cache: [groupIdOf("-client-api-sg")], warehouse: [] };
     const ingress = ofType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
     for (const [tier, port] of [["database", 5432], ["cache", 6379], ["warehouse", 5439]] as const) {
       const groupId = `${byName(plan, "aws:ec2/securityGroup:SecurityGroup", `-${tier}-sg`).name}-id`;
       const rules = ingress.filter((rule) => rule.inputs.securityGroupId === groupId);
-      expect(rules.map((rule) => [rule.inputs.referencedSecurityGroupId, rule.inputs.fromPort, rule.inputs.toPort])).toEqual([[lambdaGroupId, port, port]]);
+      const expectedRules = [lambdaGroupId, ...services[tier]].map((source) => [source, port, port]);
+      expect(rules.map((rule) => [rule.inputs.referencedSecurityGroupId, rule.inputs.fromPort, rule.inputs.toPort]).sort()).toEqual(expectedRules.sort());
     }
     const openToWorld = [...ingress, ...ofType(plan, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")].filter((rule) => rule.inputs.cidrIpv4 === "0.0.0.0/0");
     expect(openToWorld.map((rule) => rule.name)).toEqual([]);
