@@ -11,6 +11,7 @@ import * as http from "http";
 import type * as net from "net";
 import * as path from "path";
 import { contentTypeFor } from "../scripts/dashboard-build";
+import { contentSecurityPolicy } from "../components/services/dashboard-site-rules";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -31,22 +32,8 @@ export interface DashboardServer {
   stop(): Promise<void>;
 }
 
-/**
- * The site's CSP without auth (dashboard-site's contentSecurityPolicy(undefined), kept in step
- * by hand: that component lives on another branch). uPlot sets inline style attributes.
- */
-export const LOCAL_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+/** The site's CSP without sign-in, exactly as CloudFront sends it (uPlot sets inline style attributes). */
+export const LOCAL_CONTENT_SECURITY_POLICY = contentSecurityPolicy(undefined);
 
 /** Request headers that belong to this hop only (RFC 9110 §7.6.1), plus host, which names the API's own. */
 const HOP_HEADERS = new Set(["host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
