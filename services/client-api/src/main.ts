@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 
   const deps = { db: pool, cache, queueDepth, pipelineQueues: settings.pipelineQueues, cacheTtlSeconds: settings.cacheTtlSeconds, log };
-  server = await startServer(settings.port, deps, log);
+  server = await startServer(settings.host, settings.port, deps, log);
   log.info("Client API started", { port: server.port, database: settings.database.host, auth: settings.database.auth.kind });
 }
 
