@@ -2,37 +2,22 @@
  * The client API's entry point, and all it does is wire: environment → credentials
  * sources → pool, cache, SQS → HTTP server, plus SIGTERM. The logic is in the modules beside it.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Signer } from "@aws-sdk/rds-signer";
 import * as fs from "fs";
 import { Pool } from "pg";
 import { RDS_CA_BUNDLE_PATH } from "../../shared/env";
 import { createLogger, errorFields, parseLogLevel } from "../../shared/log";
-import { TokenSource, createRotatingCache } from "./cache";
-import { PasswordSource, readerPoolConfig } from "./database";
+import { createRotatingCache } from "./cache";
+import { passwordSource, redisTokenSource } from "./credentials";
+import { readerPoolConfig } from "./database";
 import { RunningServer, startServer } from "./server";
 import { ClientApiSettings, clientApiSettings } from "./settings";
 
-const readTrimmed = async (file: string) => (await fs.promises.readFile(file, "utf8")).trim();
-
-function passwordSource(settings: ClientApiSettings): PasswordSource {
-  const { auth, host, port, user } = settings.database;
-  if (auth.kind === "password-file") return () => readTrimmed(auth.file);
-  const signer = new Signer({ hostname: host, port, username: user, region: auth.region });
-  return () => signer.getAuthToken();
-}
-
-function tokenSource(settings: ClientApiSettings): TokenSource {
-  const { auth } = settings.redis;
-  if (auth.kind === "file") return () => readTrimmed(auth.file);
-  if (auth.kind === "none") return async () => undefined;
-  const client = new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
-  return async () => {
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: auth.secretArn }));
-    if (!SecretString) throw new Error("the Redis AUTH secret has no string value");
-    return SecretString;
-  };
+function signerFor(database: ClientApiSettings["database"]): Signer {
+  const region = database.auth.kind === "iam" ? database.auth.region : undefined;
+  return new Signer({ hostname: database.host, port: database.port, username: database.user, region });
 }
 
 async function main(): Promise<void> {
@@ -41,7 +26,7 @@ async function main(): Promise<void> {
   let pool: Pool;
   try {
     settings = clientApiSettings(process.env);
-    pool = new Pool(readerPoolConfig(settings.database, passwordSource(settings), () => fs.readFileSync(RDS_CA_BUNDLE_PATH, "utf8")));
+    pool = new Pool(readerPoolConfig(settings.database, passwordSource(settings.database.auth, () => signerFor(settings.database)), () => fs.readFileSync(RDS_CA_BUNDLE_PATH, "utf8")));
   } catch (error) {
     log.error("Client API cannot start", errorFields(error));
     process.exit(1);
@@ -50,7 +35,7 @@ async function main(): Promise<void> {
   pool.on("error", (error) => log.warn("Idle database connection lost", errorFields(error)));
   const cache = createRotatingCache({
     connection: { host: settings.redis.host, port: settings.redis.port, tls: settings.redis.tls },
-    token: tokenSource(settings),
+    token: redisTokenSource(settings.redis.auth, () => new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } })),
     cache: { namespace: "client-api", schemaVersion: 1, onCacheError: (error, operation) => log.debug("Cache skipped", { operation, ...errorFields(error) }) },
     log,
   });
