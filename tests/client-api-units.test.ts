@@ -99,3 +99,27 @@ describe("lag", () => {
     expect(lagSeconds({ lastLoadAt: "x", lastManifest: "m", newestEventAt: "2026-12-02T09:58:00Z" }, NOW)).toBe(120);
   });
 });
+
+describe("credential sources", () => {
+  it("reads the Redis token from Secrets Manager on every call, raw or as JSON", async () => {
+    const { mockClient } = await import("aws-sdk-client-mock");
+    const { GetSecretValueCommand, SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
+    const { redisTokenSource, tokenOfSecret } = await import("../services/client-api/src/credentials");
+    const client = new SecretsManagerClient({ region: "eu-west-1" });
+    const secrets = mockClient(client);
+    secrets.on(GetSecretValueCommand, { SecretId: "arn:token" }).resolvesOnce({ SecretString: "first" }).resolvesOnce({ SecretString: '{"token":"rotated"}' });
+    const read = redisTokenSource({ kind: "secret", secretArn: "arn:token" }, () => client);
+    expect(await read()).toBe("first");
+    expect(await read()).toBe("rotated"); // a rotation is seen by the next read, no restart
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(() => tokenOfSecret("")).toThrow(/no string value/);
+    expect(() => tokenOfSecret('{"user":"x"}')).toThrow(/without a "token" or "password"/);
+  });
+
+  it("makes a new IAM token for each connection", async () => {
+    const { passwordSource } = await import("../services/client-api/src/credentials");
+    let made = 0;
+    const source = passwordSource({ kind: "iam", region: "eu-west-1" }, () => ({ getAuthToken: async () => `token-${++made}` }));
+    expect([await source(), await source()]).toEqual(["token-1", "token-2"]);
+  });
+});
