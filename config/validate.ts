@@ -114,6 +114,10 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   const problems: ConfigProblem[] = [];
   const problem = (key: StageConfigKey, allowed: string) => problems.push({ key: qualified(key), value: raw[qualified(key)], allowed });
 
+  // A browser cannot SigV4-sign its requests: the dashboard needs a JWT-authorised client API.
+  if (c.dashboardEnabled && c.servicesEnabled && c.clientApiAuth !== "JWT") {
+    problem("clientApiAuth", '"JWT" while dashboardEnabled (the dashboard calls the client API from a browser, which cannot sign AWS_IAM requests)');
+  }
   // The dashboard's sign-in: a JWT-authorised client API refuses a page without a token.
   const dashboardSignsIn = c.dashboardEnabled && c.servicesEnabled && c.clientApiAuth === "JWT";
   for (const key of ["dashboardAuthorizeUrl", "dashboardTokenUrl"] as const) {

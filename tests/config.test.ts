@@ -220,8 +220,10 @@ describe("the services' keys", () => {
     const missing = problemsFor("prod", { dashboardAuthorizeUrl: "", dashboardTokenUrl: "" });
     expect(missing.problems.map((p) => p.key)).toEqual(["data-platform:dashboardAuthorizeUrl", "data-platform:dashboardTokenUrl"]);
     expect(missing.message).toMatch(/signs users in because clientApiAuth is JWT/);
-    const stray = problemsFor("dev", { dashboardTokenUrl: "https://auth.example.com/oauth2/token" });
+    const stray = problemsFor("dev", { dashboardEnabled: false, clientApiAuth: "AWS_IAM", clientApiJwtIssuer: "", clientApiJwtAudience: [], dashboardAuthorizeUrl: "" });
     expect(stray.problems.map((p) => p.key)).toEqual(["data-platform:dashboardTokenUrl"]);
+    const unsigned = problemsFor("dev", { clientApiAuth: "AWS_IAM", clientApiJwtIssuer: "", clientApiJwtAudience: [], dashboardAuthorizeUrl: "", dashboardTokenUrl: "" });
+    expect(unsigned.message).toMatch(/cannot sign AWS_IAM requests/);
   });
 
   it("refuses scaling bounds that cannot be met and task sizes Fargate does not run, naming each key", () => {
