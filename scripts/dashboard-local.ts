@@ -7,6 +7,7 @@
  * config.json without sign-in. Prints the URL; Ctrl-C stops everything and removes the
  * temporary data.
  */
+import { localRun } from "./local-run";
 import { Listr } from "listr2";
 import { DashboardStack, startDashboardStack } from "../local/dashboard-stack";
 import { DASHBOARD_SAMPLE_BRANCHES, sampleDailySales } from "../local/dashboard-sample";
@@ -36,21 +37,7 @@ async function main(): Promise<void> {
   const args = parseDashboardLocalArgs(process.argv.slice(2));
   requireRedisServer();
   let stack: DashboardStack | undefined;
-  let starting: Promise<DashboardStack> | undefined;
-  const abort = new AbortController();
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write("\nStopping the dashboard, the client API, PostgreSQL and redis-server...\n");
-    // A start under way stops what it started at its next step, then rejects: wait for that first.
-    abort.abort();
-    await starting?.catch(() => undefined);
-    await stack?.stop();
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void shutdown(130));
-  process.on("SIGTERM", () => void shutdown(143));
+  const lifecycle = localRun<DashboardStack>("Stopping the dashboard, the client API, PostgreSQL and redis-server...");
 
   const today = new Date().toISOString().slice(0, 10);
   const rows = sampleDailySales(today, args.days);
@@ -61,16 +48,15 @@ async function main(): Promise<void> {
       {
         title: `Start the client API and the dashboard with ${args.days} days of sales for ${branches.join(", ")}`,
         task: async (_context, task) => {
-          starting = startDashboardStack({
+          stack = await lifecycle.start((signal) => startDashboardStack({
             rows,
             load: { manifestKey: `manifests/${today.replace(/-/g, "/")}/sample-load.json`, loadedAt: new Date(), lagSeconds: 140, events: rows.reduce((sum, row) => sum + row.orders, 0) },
             // A DLQ that is not empty, as operators will meet it: the health panel flags it.
             dlqMessages: 2,
             port: args.port,
-            signal: abort.signal,
+            signal,
             onStep: (step) => (task.output = step),
-          });
-          stack = await starting;
+          }));
           task.title = `${task.title}: ${stack.build.files.length} files, ${Math.round(stack.build.files.reduce((sum, file) => sum + file.bytes, 0) / 1024)} KiB`;
         },
       },
@@ -80,7 +66,7 @@ async function main(): Promise<void> {
   try {
     await run.run();
   } catch (error) {
-    if (stopping) return new Promise<never>(() => undefined);
+    if (lifecycle.stopping) return new Promise<never>(() => undefined);
     await stack?.stop();
     throw error;
   }

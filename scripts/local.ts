@@ -8,6 +8,7 @@
  * --outputs-file out/local/outputs.json list`); Ctrl-C stops every child process and
  * removes the temporary data.
  */
+import { localRun } from "./local-run";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import * as fs from "fs";
@@ -157,21 +158,7 @@ async function main(): Promise<void> {
   const args = parseLocalArgs(process.argv.slice(2));
   requireRedisServer();
   let plane: LocalDataPlane | undefined;
-  let starting: Promise<LocalDataPlane> | undefined;
-  const abort = new AbortController();
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write("\nStopping the local servers and functions...\n");
-    // A start under way stops what it started at its next step, then rejects: wait for that before exiting.
-    abort.abort();
-    await starting?.catch(() => undefined);
-    await plane?.stop();
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void shutdown(130));
-  process.on("SIGTERM", () => void shutdown(143));
+  const lifecycle = localRun<LocalDataPlane>("Stopping the local servers and functions...");
 
   const orders = sampleOrders(args.events);
   const poison = poisonSamples(args.poison).map((sample) => sample.payload);
@@ -182,8 +169,7 @@ async function main(): Promise<void> {
     {
       title: "Start the servers, the dev stack's resources and the shipped functions",
       task: async (_context, task) => {
-        starting = startLocalDataPlane({ signal: abort.signal, onStep: (step) => (task.output = `starting ${step}`) });
-        plane = await starting;
+        plane = await lifecycle.start((signal) => startLocalDataPlane({ signal, onStep: (step) => (task.output = `starting ${step}`) }));
       },
     },
     {
@@ -215,7 +201,7 @@ async function main(): Promise<void> {
     await run.run();
   } catch (error) {
     // Stopping fails the running task; the shutdown under way exits with its own code.
-    if (stopping) return new Promise<never>(() => undefined);
+    if (lifecycle.stopping) return new Promise<never>(() => undefined);
     // Nothing may outlive a failed run: the servers and function environments go first.
     await plane?.stop();
     throw error;
@@ -223,7 +209,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\n${renderSummary(summary!)}`);
   if (!args.keep) {
-    await shutdown(0);
+    await lifecycle.shutdown(0);
     return;
   }
   const outputs = writeOutputs(plane!);
