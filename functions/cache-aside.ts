@@ -119,6 +119,33 @@ export function decodeEntry(raw: string): { value: unknown } | undefined {
 type ClientStatus = Redis["status"];
 const STILL_CONNECTING: readonly ClientStatus[] = ["wait", "connecting", "connect"];
 
+/**
+ * True when Redis can take a command now; waits (at most `waitMs`) only for a client that is
+ * still connecting, and fails fast for one that is reconnecting or closed.
+ */
+export async function redisUsable(redis: Redis, waitMs: number, onConnectError: (error: unknown) => void = () => undefined): Promise<boolean> {
+  if (redis.status === "ready") return true;
+  if (!STILL_CONNECTING.includes(redis.status)) return false; // reconnecting or closed: fail fast
+  if (redis.status === "wait") redis.connect().catch(onConnectError);
+  // Declared before use throughout: Pulumi's closure serializer cannot follow a const used ahead of its declaration.
+  return new Promise<boolean>((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onReady: () => void = () => undefined;
+    let onClose: () => void = () => undefined;
+    const finish = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      redis.off("close", onClose);
+      resolve(ready);
+    };
+    onReady = () => finish(true);
+    onClose = () => finish(false);
+    timer = setTimeout(() => finish(false), waitMs);
+    redis.once("ready", onReady);
+    redis.once("close", onClose);
+  });
+}
+
 export function createCacheAside(redis: Redis, options: CacheAsideOptions): CacheAside {
   const jitter = options.ttlJitterRatio ?? 0.1;
   const negativeTtl = options.negativeTtlSeconds ?? 30;
@@ -129,29 +156,8 @@ export function createCacheAside(redis: Redis, options: CacheAsideOptions): Cach
 
   const keyFor = (key: string) => `${options.namespace}:v${options.schemaVersion}:${key}`;
 
-  /** True when Redis can take a command now; waits (bounded) only for a client that is still connecting. */
-  async function usable(): Promise<boolean> {
-    if (redis.status === "ready") return true;
-    if (!STILL_CONNECTING.includes(redis.status)) return false; // reconnecting or closed: fail fast
-    if (redis.status === "wait") redis.connect().catch((error) => reportError(error, "connect"));
-    // Declared before use throughout: Pulumi's closure serializer cannot follow a const used ahead of its declaration.
-    return new Promise<boolean>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let onReady: () => void = () => undefined;
-      let onClose: () => void = () => undefined;
-      const finish = (ready: boolean) => {
-        clearTimeout(timer);
-        redis.off("ready", onReady);
-        redis.off("close", onClose);
-        resolve(ready);
-      };
-      onReady = () => finish(true);
-      onClose = () => finish(false);
-      timer = setTimeout(() => finish(false), connectWaitMs);
-      redis.once("ready", onReady);
-      redis.once("close", onClose);
-    });
-  }
+  const usable = () => redisUsable(redis, connectWaitMs, (error) => reportError(error, "connect"));
+
 
   async function lookup<T>(redisKey: string, ttlSeconds: number, loader: Loader<T>): Promise<CacheResult<T>> {
     let cacheUp = await usable();

@@ -8,7 +8,7 @@
  * (source "bypass"): the cache can only ever make a request faster, never fail it.
  */
 import type { Redis } from "ioredis";
-import { CacheAside, CacheAsideOptions, CacheResult, Loader, RedisConnectionSettings, createCacheAside, createRedisClient } from "../../../functions/cache-aside";
+import { CacheAside, CacheAsideOptions, CacheResult, Loader, RedisConnectionSettings, createCacheAside, createRedisClient, redisUsable } from "../../../functions/cache-aside";
 import type { Logger } from "../../shared/log";
 import { errorFields } from "../../shared/log";
 
@@ -41,22 +41,6 @@ export function isAuthFailure(error: unknown): boolean {
 
 /** How long a health check waits for a client that is still connecting. */
 const CONNECT_WAIT_MS = 500;
-
-/** Resolves when the client is ready, gives up, or `ms` pass, whichever comes first. */
-function settled(redis: Redis, ms: number): Promise<void> {
-  if (!["wait", "connecting", "connect"].includes(redis.status)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      redis.off("ready", done);
-      redis.off("close", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    redis.once("ready", done);
-    redis.once("close", done);
-  });
-}
 
 interface Connected {
   readonly token: string | undefined;
@@ -127,8 +111,7 @@ export function createRotatingCache(options: RotatingCacheOptions): RotatingCach
     },
     async check() {
       const connected = await ready();
-      if (connected && connected.redis.status !== "ready") await settled(connected.redis, CONNECT_WAIT_MS);
-      if (!connected || connected.redis.status !== "ready") return "degraded";
+      if (!connected || !(await redisUsable(connected.redis, CONNECT_WAIT_MS, markStale))) return "degraded";
       try {
         return (await connected.redis.ping()) === "PONG" ? "ok" : "degraded";
       } catch (error) {
