@@ -238,6 +238,42 @@ export interface FargateServicePlacement {
   logLevel?: string;
 }
 
+/** How a service reaches a data store: its endpoint, and the group whose ingress admits it. */
+export interface StoreEndpoint {
+  host: pulumi.Input<string>;
+  port: pulumi.Input<number>;
+  securityGroupId: pulumi.Input<string>;
+}
+
+/** A database a service connects to. */
+export interface ServiceDatabase extends StoreEndpoint {
+  name: pulumi.Input<string>;
+}
+
+export const HTTPS_PORT = 443;
+
+/** The egress every service needs: AWS APIs through the interface endpoints, S3 (image layers, the lake) through the gateway endpoint. */
+export function awsApiEgress(endpoints: FargateServicePlacement["endpoints"]): EgressPath[] {
+  return [
+    { description: "AWS APIs through interface endpoints", port: HTTPS_PORT, toSecurityGroupId: endpoints.securityGroupId, admitAtTarget: false },
+    { description: "S3 through the gateway endpoint", port: HTTPS_PORT, toPrefixListId: endpoints.s3PrefixListId },
+  ];
+}
+
+/** The task arguments a service's placement decides, with the placement's documented defaults. */
+export function placedTaskArgs(args: FargateServicePlacement): Pick<FargateTaskArgs, "cpu" | "memoryMb" | "cpuArchitecture" | "region" | "accountId" | "repositoryArn" | "logsKeyArn" | "logRetentionDays"> {
+  return {
+    cpu: args.cpu ?? 512,
+    memoryMb: args.memoryMb ?? 1024,
+    cpuArchitecture: args.cpuArchitecture ?? "ARM64",
+    region: args.region,
+    accountId: args.accountId,
+    repositoryArn: args.image.repositoryArn,
+    logsKeyArn: args.logsKeyArn,
+    logRetentionDays: args.logRetentionDays,
+  };
+}
+
 export interface ScalingBounds {
   minTasks: number;
   maxTasks: number;

@@ -2,31 +2,28 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createQueueDepthAlarm } from "../lib/alarms";
 import {
-  CpuArchitecture,
-  ScalingBounds,
+  awsApiEgress,
   createFargateService,
   createFargateTask,
   createScalableTarget,
   createServiceSecurityGroup,
   ecsScalingResourceId,
-  fargateSizeProblem,
   FargateServicePlacement,
+  fargateSizeProblem,
+  placedTaskArgs,
+  ScalingBounds,
   scalingBoundsProblem,
+  ServiceDatabase,
 } from "../lib/fargate";
 import { allow, useDataKey } from "../lib/iam";
 import { DLQ_RETENTION_SECONDS, createEncryptedQueue } from "../lib/queues";
 
 export const AGGREGATOR_HEALTH_PORT = 8080;
-const HTTPS = 443;
 
 /** The Aurora writer the aggregator upserts into, and the master secret ECS injects as DB_SECRET. */
-export interface AggregatorDatabase {
-  host: pulumi.Input<string>;
-  port: pulumi.Input<number>;
-  name: pulumi.Input<string>;
+export interface AggregatorDatabase extends ServiceDatabase {
   /** Secret whose JSON is {"username","password"} (RDS-managed, generated, or the DR replica). */
   secretArn: pulumi.Input<string>;
-  securityGroupId: pulumi.Input<string>;
 }
 
 export interface AggregatorScaling extends ScalingBounds {
@@ -157,8 +154,7 @@ export class AggregatorService extends pulumi.ComponentResource {
 
     this.securityGroup = createServiceSecurityGroup(name, args.vpcId, `${name}: the aggregator tasks; admits nothing`, [
       { description: "Aurora writer", port: 5432, toSecurityGroupId: args.database.securityGroupId },
-      { description: "AWS APIs through interface endpoints", port: HTTPS, toSecurityGroupId: args.endpoints.securityGroupId, admitAtTarget: false },
-      { description: "S3 through the gateway endpoint", port: HTTPS, toPrefixListId: args.endpoints.s3PrefixListId },
+      ...awsApiEgress(args.endpoints),
     ], { parent: this });
 
     const task = createFargateTask(name, {
@@ -180,20 +176,13 @@ export class AggregatorService extends pulumi.ComponentResource {
         secrets: { DB_SECRET: args.database.secretArn },
         stopTimeoutSeconds,
       },
-      cpu: args.cpu ?? 512,
-      memoryMb: args.memoryMb ?? 1024,
-      cpuArchitecture: args.cpuArchitecture ?? "ARM64",
-      region: args.region,
-      accountId: args.accountId,
-      repositoryArn: args.image.repositoryArn,
+      ...placedTaskArgs(args),
       taskStatements: [
         allow("ConsumeManifests", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"], this.queue.arn),
         allow("ReadStagedObjects", "s3:GetObject", pulumi.interpolate`${args.stagedBucket.arn}/*`),
         allow("DecryptStagedObjectsAndMessages", "kms:Decrypt", args.dataKeyArn),
       ],
       executionSecrets: { arns: [args.database.secretArn], dataKeyArn: args.dataKeyArn },
-      logsKeyArn: args.logsKeyArn,
-      logRetentionDays: args.logRetentionDays,
     }, { parent: this });
     this.taskDefinition = task.taskDefinition;
 

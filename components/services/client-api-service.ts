@@ -1,23 +1,27 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  CpuArchitecture,
-  ScalingBounds,
+  awsApiEgress,
   createFargateService,
   createFargateTask,
   createScalableTarget,
   createServiceSecurityGroup,
   decryptSecretsStatement,
   ecsScalingResourceId,
-  fargateSizeProblem,
   FargateServicePlacement,
+  fargateSizeProblem,
+  HTTPS_PORT,
+  LIVENESS_PATH,
+  placedTaskArgs,
+  ScalingBounds,
   scalingBoundsProblem,
+  ServiceDatabase,
+  StoreEndpoint,
 } from "../lib/fargate";
 import { createHardenedBucket } from "../lib/hardened-bucket";
 import { allow } from "../lib/iam";
 
 export const CLIENT_API_PORT = 8080;
-const HTTPS = 443;
 /** TLS 1.3 with 1.2 as the floor: the ELB guide's recommended policy for HTTPS listeners. */
 export const ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /** Every path of the client API contract is under /api; /api/health answers unauthenticated (uptime checks). */
@@ -28,23 +32,16 @@ export type ClientApiAuthorization =
   | { mode: "AWS_IAM" };
 
 /** The reporting endpoint the API reads as the read-only role, with IAM database authentication. */
-export interface ClientApiDatabase {
-  host: pulumi.Input<string>;
-  port: pulumi.Input<number>;
-  name: pulumi.Input<string>;
+export interface ClientApiDatabase extends ServiceDatabase {
   /** The database role the API connects as (services/shared/reporting-schema.ts). */
   user: string;
   /** The cluster's resource id (cluster-…), which the rds-db:connect ARN names. */
   clusterResourceId: pulumi.Input<string>;
-  securityGroupId: pulumi.Input<string>;
 }
 
-export interface ClientApiCache {
-  host: pulumi.Input<string>;
-  port: pulumi.Input<number>;
+export interface ClientApiCache extends StoreEndpoint {
   /** The secret holding the AUTH token; the service reads it at run time (and again after an auth failure). */
   authTokenSecretArn: pulumi.Input<string>;
-  securityGroupId: pulumi.Input<string>;
 }
 
 /** A queue whose depth /api/pipeline/health reports. */
@@ -157,13 +154,12 @@ export class ClientApiService extends pulumi.ComponentResource {
     super("dataplatform:services:ClientApiService", name, {}, opts);
     const problems = clientApiServiceProblems(args);
     if (problems.length > 0) throw new Error(`ClientApiService ${name} has invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    const listenerPort = args.tls ? HTTPS : 80;
+    const listenerPort = args.tls ? HTTPS_PORT : 80;
 
     const serviceGroup = createServiceSecurityGroup(name, args.vpcId, `${name}: the client API tasks; admits its ALB only`, [
       { description: "Aurora reporting endpoint", port: 5432, toSecurityGroupId: args.database.securityGroupId },
       { description: "Redis", port: 6379, toSecurityGroupId: args.cache.securityGroupId },
-      { description: "AWS APIs through interface endpoints", port: HTTPS, toSecurityGroupId: args.endpoints.securityGroupId, admitAtTarget: false },
-      { description: "S3 through the gateway endpoint", port: HTTPS, toPrefixListId: args.endpoints.s3PrefixListId },
+      ...awsApiEgress(args.endpoints),
     ], { parent: this });
     const albGroup = createServiceSecurityGroup(`${name}-alb`, args.vpcId, `${name}: the internal ALB; admits the VPC link only`, [
       { description: "Client API tasks", port: CLIENT_API_PORT, toSecurityGroupId: serviceGroup.id },
@@ -191,7 +187,7 @@ export class ClientApiService extends pulumi.ComponentResource {
       port: CLIENT_API_PORT,
       protocol: "HTTP",
       deregistrationDelay: args.deregistrationDelaySeconds ?? 30,
-      healthCheck: { path: "/livez", protocol: "HTTP", matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+      healthCheck: { path: LIVENESS_PATH, protocol: "HTTP", matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
     }, { parent: this });
     // TLS ends at the ALB: the tasks serve plain HTTP on 8080 and admit only the ALB's group.
     this.listener = new aws.lb.Listener(`${name}-listener`, {
@@ -225,12 +221,7 @@ export class ClientApiService extends pulumi.ComponentResource {
         },
         stopTimeoutSeconds: args.stopTimeoutSeconds ?? 30,
       },
-      cpu: args.cpu ?? 512,
-      memoryMb: args.memoryMb ?? 1024,
-      cpuArchitecture: args.cpuArchitecture ?? "ARM64",
-      region: args.region,
-      accountId: args.accountId,
-      repositoryArn: args.image.repositoryArn,
+      ...placedTaskArgs(args),
       taskStatements: [
         allow("ConnectAsReportingReader", "rds-db:connect", rdsConnectArn(args.region, args.accountId, args.database.clusterResourceId, args.database.user)),
         allow("ReadCacheToken", "secretsmanager:GetSecretValue", args.cache.authTokenSecretArn),
@@ -239,8 +230,6 @@ export class ClientApiService extends pulumi.ComponentResource {
           ? [allow("ReadPipelineQueueDepths", "sqs:GetQueueAttributes", pulumi.all((args.pipelineQueues ?? []).map((queue) => queue.arn)))]
           : []),
       ],
-      logsKeyArn: args.logsKeyArn,
-      logRetentionDays: args.logRetentionDays,
     }, { parent: this });
     this.taskDefinition = task.taskDefinition;
 
