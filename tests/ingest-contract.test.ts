@@ -21,6 +21,7 @@ import { startSqsMapping } from "../local/event-sources";
 import { ShippedFunction, hostShippedFunction } from "../local/function-host";
 import { HTTP_API_MAX_PAYLOAD_BYTES, LocalIngestGateway, startIngestGateway } from "../local/ingest-gateway";
 import { LocalSqs, startSqsServer } from "../local/sqs-server";
+import { HTTP_API_V2_EVENTS, thirdPartyEvent } from "./support/third-party-events";
 import { readStackConfig } from "../scripts/engine";
 import {
   EMULATOR_CREDENTIALS,
@@ -226,4 +227,28 @@ it("quarantines a message whose source attribute does not match its events, with
   expect(await rawEvents()).toEqual(before);
   const [key] = await listKeys(s3, QUARANTINE);
   expect(await readText(s3, QUARANTINE, key)).toContain(`the source attribute \\"${orders.name}\\" does not match event contract-${payments.name}-smuggled's source \\"${payments.name}\\"`);
+});
+
+describe("the shipped front on HTTP API v2 events as AWS sends them (third-party samples)", () => {
+  const [orders] = SOURCES;
+  const onRoute = (fixture: string, body: string) => ({ ...thirdPartyEvent(fixture), routeKey: `POST ${orders.route}`, rawPath: orders.route, body, isBase64Encoded: false });
+  const answerOf = (outcome: Awaited<ReturnType<ShippedFunction["invoke"]>>) => {
+    if (!outcome.ok) throw new Error(`the front failed: ${JSON.stringify(outcome.error)}`);
+    const result = outcome.result as { statusCode: number; body: string };
+    return { status: result.statusCode, body: JSON.parse(result.body) };
+  };
+
+  it.each(HTTP_API_V2_EVENTS)("%s: queues a good event (202) and names the problem of a bad one (400)", async (fixture) => {
+    const id = `sample-${HTTP_API_V2_EVENTS.indexOf(fixture)}`;
+    const good = answerOf(await front.invoke(onRoute(fixture, JSON.stringify(eventOf(orders, id)))));
+    expect(good).toEqual({ status: 202, body: expect.objectContaining({ accepted: 1, source: orders.name, schemaVersion: orders.schemaVersion }) });
+    const bad = answerOf(await front.invoke(onRoute(fixture, JSON.stringify({ ...eventOf(orders, `${id}-bad`), occurredAt: "yesterday" }))));
+    expect(bad).toEqual({ status: 400, body: { error: { code: "PayloadInvalid", message: expect.stringContaining("occurredAt must be an ISO-8601 date-time"), source: orders.name, requestId: expect.any(String) } } });
+  });
+
+  it("lands the samples' good events and none of their bad ones", async () => {
+    await consumeQueue();
+    const landed = (await rawEvents()).map((event) => event.eventId).filter((eventId) => eventId.includes("-sample-"));
+    expect(landed.sort()).toEqual(HTTP_API_V2_EVENTS.map((_fixture, i) => `contract-${orders.name}-sample-${i}`).sort());
+  });
 });
