@@ -178,6 +178,29 @@ export const STAGE_CONFIG_SCHEMA = {
   dashboardScopes: defaulted(listOf(matching(/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/, "an OAuth scope (no spaces or quotes)"), 20), "Scopes the dashboard asks for at sign-in.", ["openid"] as string[]),
   dashboardLogRetentionDays: defaulted(integerRange(1, 3650), "Days the dashboard's CloudFront access logs are kept.", 90),
 
+  // Batch layer (components/batch/*): Glue ETL, EMR Serverless and the Step Functions pipeline
+  batchEnabled: defaulted(boolean(), "Declare the batch layer: the Glue batch-file and curation jobs, the catalog crawler, the Step Functions pipeline that runs them nightly and on demand (then loads the warehouse and the reporting schema), and its schedule.", true),
+  batchSchedule: defaulted(matching(/^cron\([^()]+\)$|^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$/, 'an EventBridge Scheduler expression such as "cron(0 2 * * ? *)" or "rate(12 hours)"'), "When the batch pipeline runs, in batchScheduleTimezone.", "cron(0 2 * * ? *)"),
+  batchScheduleTimezone: defaulted(matching(/^(UTC|[A-Z][A-Za-z_]+(\/[A-Z][A-Za-z_+-]+){1,2})$/, 'an IANA time zone such as "UTC" or "Europe/London"'), "Time zone of batchSchedule (EventBridge Scheduler follows its daylight saving).", "UTC"),
+  glueWorkerType: defaulted(oneOf(["G.1X", "G.2X", "G.4X", "G.8X"] as const), "Worker type of the Glue 5 jobs (G.1X: 4 vCPU, 16 GB; each step doubles).", "G.1X"),
+  glueWorkerCount: defaulted(integerRange(2, 299), "Workers per Glue job run (Glue needs at least 2: a driver and an executor).", 2),
+  glueJobTimeoutMinutes: defaulted(integerRange(1, 2880), "Minutes a Glue job run may take before Glue stops it (and the pipeline fails it).", 60),
+  batchRetryAttempts: defaulted(integerRange(0, 10), "Retries, with exponential backoff, of a pipeline task that fails with a transient error.", 3),
+  batchWorkflowLogLevel: defaulted(oneOf(["ALL", "ERROR", "FATAL"] as const), "Step Functions execution log level (ALL logs every state's input and output; OFF is not offered).", "ERROR"),
+  emrServerlessEnabled: defaulted(boolean(), "An EMR Serverless Spark application for heavy reprocessing (a replay of the whole lake); it starts on a job run and stops when idle.", false),
+  emrServerlessReleaseLabel: defaulted(matching(/^emr-[6-9]\.\d{1,2}\.\d{1,2}$/, 'an EMR release label such as "emr-7.9.0"'), "EMR release of the Serverless application.", "emr-7.9.0"),
+  emrServerlessMaxVcpu: defaulted(integerRange(1, 4000), "Most vCPUs the EMR Serverless application may hold across its workers.", 64),
+  emrServerlessMaxMemoryGb: defaulted(integerRange(2, 16000), "Most memory (GB) the EMR Serverless application may hold across its workers.", 256),
+  emrServerlessIdleMinutes: defaulted(integerRange(1, 10080), "Idle minutes before the EMR Serverless application stops (auto-stop).", 15),
+
+  // OLTP -> warehouse sync (components/batch/warehouse-sync.ts)
+  warehouseSync: defaulted(oneOf(["zero-etl", "dms", "none"] as const), "How operational data reaches Redshift: an Aurora zero-ETL integration, an AWS DMS CDC task, or neither (the batch and streaming loads only).", "none"),
+  warehouseSyncTables: defaulted(listOf(matching(/^[a-z_][a-z0-9_]{0,62}\.([a-z_][a-z0-9_]{0,62}|\*)$/, 'a "schema.table" of the OLTP database, or "schema.*"'), 50), "OLTP tables the sync replicates (zero-ETL data filter, DMS selection rules).", ["public.*"] as string[]),
+  dmsInstanceClass: defaulted(matching(/^dms\.(t3|c5|c6i|c7i|r5|r6i|r7i)\.[a-z0-9]+$/, 'a DMS replication instance class such as "dms.t3.medium"'), "DMS replication instance class.", "dms.t3.medium"),
+  dmsEngineVersion: defaulted(matching(/^3\.\d+\.\d+$/, 'a DMS engine version such as "3.5.4"'), "DMS replication engine version.", "3.5.4"),
+  dmsMultiAz: defaulted(boolean(), "Multi-AZ DMS replication instance (a standby in a second AZ).", false),
+  dmsAllocatedStorageGb: defaulted(integerRange(5, 6144), "Storage (GB) of the DMS replication instance, for logs and cached changes.", 50),
+
   // Accounts, AWS Backup and restore testing
   accountId: defaulted(ACCOUNT_ID, "AWS account of the stage's primary region. Every provider is pinned to its account (allowedAccountIds), so credentials for another account fail before anything changes; required when protectStatefulResources is true.", ""),
   drAccountId: defaulted(ACCOUNT_ID, "Account of drRegion when it is not accountId. Refused while drEnabled: the DR stack's Aurora Global Database member, key replicas and global-table replica must be in accountId (AWS keeps each in one account). The backups' cross-account pieces (destination vault policy, KMS grants) are built for when that changes. Empty: drRegion is in accountId.", ""),
