@@ -60,3 +60,12 @@ def transform_parquet_records(bucket, key, records, window, function_version):
     """Parquet records of one file (dicts, in the order read) → FileResult."""
     rows = [supplier_files.record_value(index + 1, record) for index, record in enumerate(records)]
     return transform_rows(bucket, key, rows, window, function_version)
+
+
+def key_of(path, bucket):
+    """The object key of a Spark input path (s3://bucket/key, s3a://… or s3n://…)."""
+    for scheme in ("s3://", "s3a://", "s3n://"):
+        prefix = f"{scheme}{bucket}/"
+        if path.startswith(prefix):
+            return path[len(prefix):]
+    raise ValueError(f"{path} is not an object of bucket {bucket}")
