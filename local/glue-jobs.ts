@@ -184,3 +184,21 @@ export async function runGlueJobLocally(s3: S3Client, job: LocalGlueJob, args: R
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
+
+/** What a `glue:startJobRun.sync` Task state passes (its Parameters): the job's name and its arguments. */
+export interface StartJobRunInput {
+  readonly JobName: string;
+  readonly Arguments?: Record<string, string>;
+}
+
+/**
+ * A task override for the state machine's Glue states: maps the deployed job names to the
+ * local jobs and runs the one the state names, with `--JOB_NAME` set as Glue sets it.
+ */
+export function localGlueTask(s3: S3Client, jobs: Record<string, LocalGlueJob>): (input: StartJobRunInput) => Promise<SucceededJobRun> {
+  return (input) => {
+    const job = jobs[input.JobName];
+    if (job === undefined) return Promise.reject(new Error(`No local Glue job for ${JSON.stringify(input.JobName)} (known: ${Object.keys(jobs).join(", ")})`));
+    return runGlueJobLocally(s3, job, { ...input.Arguments, "--JOB_NAME": input.JobName });
+  };
+}

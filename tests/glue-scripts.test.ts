@@ -14,7 +14,7 @@ import { IngestEvent, MAX_EVENT_BYTES, validateIngestEvent } from "../functions/
 import { STAGED_COLUMNS, copyManifest, csvDocument, parseCsv, parseManifest, parseS3Url } from "../functions/lake-staging";
 import { CleanEventRow, cleanRow } from "../functions/lake-transform";
 import { QuarantineStage, quarantinedRecord } from "../functions/quarantine";
-import { GLUE_JOB_FAILED_ERROR, GlueJobRunFailed, runGlueJobLocally } from "../local/glue-jobs";
+import { GLUE_JOB_FAILED_ERROR, GlueJobRunFailed, localGlueTask, runGlueJobLocally } from "../local/glue-jobs";
 import { PROJECT_DIR } from "../scripts/engine";
 import { LocalS3, listKeys, readText, s3Client, startS3rver } from "./support/aws-emulators";
 import { THIRD_PARTY_DIR, recordedChecksums } from "./support/third-party-events";
@@ -308,6 +308,15 @@ describe("runGlueJobLocally against s3rver", () => {
     const curation = { ...args, "--manifest_key": "batch/manifests/backfill-1.manifest", "--window_from": "2026-01-01", "--window_to": "2026-01-01" };
     await runGlueJobLocally(s3, "curation", curation);
     expect(parseManifest(await readText(s3, STAGED, "batch/manifests/backfill-1.manifest"), "empty unit")).toEqual([]);
+  });
+
+  it("as a task override: runs the job a Task state's JobName names, with its Arguments", async () => {
+    const task = localGlueTask(s3, { "dev-batch-file": "batch-file", "dev-curation": "curation" });
+    const Arguments = { ...baseArgs, "--window_from": "", "--window_to": "", "--run_id": "exec-task", "--manifest_key": "batch/manifests/exec-task.manifest" };
+    const run = await task({ JobName: "dev-curation", Arguments });
+    expect(run).toEqual(expect.objectContaining({ JobRunState: "SUCCEEDED", JobName: "dev-curation", Arguments: { ...Arguments, "--JOB_NAME": "dev-curation" } }));
+    expect(await listKeys(s3, STAGED, "batch/manifests/exec-task")).toEqual(["batch/manifests/exec-task.manifest"]);
+    await expect(task({ JobName: "prod-other", Arguments })).rejects.toThrow('No local Glue job for "prod-other"');
   });
 
   it("a failing job rejects as a FAILED JobRun carrying python's stderr, and uploads nothing", async () => {

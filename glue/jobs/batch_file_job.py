@@ -16,6 +16,7 @@ whole so every row keeps its number and exact text for the quarantine.
 S3 connection options: https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-connect-s3-home.html
 All logic lives in batch_events (shipped with --extra-py-files); this file only wires Spark.
 """
+import json
 import sys
 
 from awsglue.context import GlueContext
@@ -37,7 +38,7 @@ def drop_zone_frame(glue_context, raw_bucket, format_name, format_options, exclu
         connection_options={
             "paths": [f"s3://{raw_bucket}/{batch_file.DROP_ZONE_PREFIX}"],
             "recurse": True,
-            "exclusions": str(exclusions).replace("'", '"'),
+            "exclusions": json.dumps(exclusions),
             "attachFilename": SOURCE_FILE_COLUMN,
         },
         format=format_name,
