@@ -24,6 +24,7 @@ import { OltpDatabase } from "../components/stores/oltp-database";
 import { StoreFoundations, analyticsWarehouseArgs, oltpDatabaseArgs } from "../platform/stores";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType, readStackConfig } from "../scripts/engine";
 import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
+import { runPolicies } from "../scripts/policy-runner";
 import { ConfigOverrides, policyOf, single, stackConfigWith } from "./support/stack";
 
 const REGION = "eu-west-1";
@@ -434,5 +435,29 @@ describe("no sync", () => {
     expect(parameters(plan)).toEqual([{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }]);
     expect(single(plan, "aws:redshift/parameterGroup:ParameterGroup").inputs.parameters).toEqual([{ name: "require_ssl", value: "true" }, { name: "enable_user_activity_logging", value: "true" }]);
     expect(ofType(plan, "aws:rds/integration:Integration")).toEqual([]);
+  });
+});
+
+describe("the policy pack over the sync's resources", () => {
+  // required-tags is left out: this harness's provider has no defaultTags (the platform's providers set them).
+  const findingsOnTheSync = async (stack: string, overrides: ConfigOverrides) => {
+    const report = await runPolicies(await evaluateSync(stack, overrides));
+    return report.findings
+      .filter((finding) => finding.urn?.includes("WarehouseSync") && finding.policy !== "required-tags")
+      .map((finding) => `${finding.status} ${finding.policy}: ${finding.resourceName}`);
+  };
+
+  it.each([
+    ["prod", { warehouseSync: "zero-etl" }],
+    ["dev", { warehouseSync: "dms" }],
+  ] as const)("finds nothing on %s %j", async (stack, overrides) => {
+    expect(await findingsOnTheSync(stack, overrides)).toEqual([]);
+  });
+
+  it("advises only on the trust of the two account roles, which follows AWS's documented trust for those exact names", async () => {
+    expect(await findingsOnTheSync("dev", { warehouseSync: "dms", dmsCreateAccountRoles: true })).toEqual([
+      "advisory iam-service-role-confused-deputy: dp-dev-sync-dms-vpc-role",
+      "advisory iam-service-role-confused-deputy: dp-dev-sync-dms-cloudwatch-logs-role",
+    ]);
   });
 });
