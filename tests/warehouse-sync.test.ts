@@ -16,6 +16,7 @@ import {
   dmsTaskSettings,
   syncClusterParameters,
   zeroEtlDataFilter,
+  zeroEtlKeyPolicy,
   zeroEtlResourcePolicy,
   zeroEtlSupportsAuroraVersion,
 } from "../components/batch/warehouse-sync-settings";
@@ -65,17 +66,19 @@ function evaluateSync(stack: string, overrides: ConfigOverrides = {}): Promise<S
   });
 }
 
+const accepts = (stack: string, overrides: ConfigOverrides) => validateStageConfig(stackConfigWith(stack, overrides), `Pulumi.${stack}.yaml`);
+
 function refusal(stack: string, overrides: ConfigOverrides): StageConfigError {
+  let refused: unknown;
   try {
-    validateStageConfig(stackConfigWith(stack, overrides), `Pulumi.${stack}.yaml`);
+    accepts(stack, overrides);
   } catch (error) {
-    if (error instanceof StageConfigError) return error;
-    throw error;
+    refused = error;
   }
-  throw new Error("expected the config to be refused");
+  expect(refused).toBeInstanceOf(StageConfigError);
+  return refused as StageConfigError;
 }
 
-const accepts = (stack: string, overrides: ConfigOverrides) => validateStageConfig(stackConfigWith(stack, overrides), `Pulumi.${stack}.yaml`);
 const keysOf = (error: StageConfigError) => error.problems.map((p) => p.key.split(":")[1]);
 const parameters = (plan: StackEvaluation) => single(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs.parameters as { name: string; value: string; applyMethod: string }[];
 
@@ -116,6 +119,24 @@ describe("pure builders", () => {
         { Sid: "CreateInboundIntegrationFromAccount", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "redshift:CreateInboundIntegration", Resource: namespace },
       ],
     });
+  });
+
+  it("lets Redshift take grants on the integration key only for that integration's context and replication's operations", () => {
+    const policy = zeroEtlKeyPolicy("123456789012", "dp-prod-sync") as { Statement: object[] };
+    expect(policy.Statement).toEqual([
+      { Sid: "AccountAdministersKeyThroughIam", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "RedshiftGrantsForThisIntegration",
+        Effect: "Allow",
+        Principal: { Service: "redshift.amazonaws.com" },
+        Action: "kms:CreateGrant",
+        Resource: "*",
+        Condition: {
+          StringEquals: { "kms:EncryptionContext:dataplatform:integration": "dp-prod-sync", "aws:SourceAccount": "123456789012" },
+          "ForAllValues:StringEquals": { "kms:GrantOperations": ["Decrypt", "GenerateDataKey", "CreateGrant"] },
+        },
+      },
+    ]);
   });
 
   it("knows which Aurora PostgreSQL versions zero-ETL supports (16.4+, 17.4+)", () => {
@@ -254,19 +275,8 @@ describe.each([
     expect(key.inputs.enableKeyRotation).toBe(true);
   });
 
-  it("lets Redshift take grants on the key only for this integration's context and replication's operations", () => {
-    const statements = policyOf(single(plan, "aws:kms/key:Key", "-integration-key")).Statement;
-    expect(statements.find((s) => s.Sid === "RedshiftGrantsForThisIntegration")).toEqual({
-      Sid: "RedshiftGrantsForThisIntegration",
-      Effect: "Allow",
-      Principal: { Service: "redshift.amazonaws.com" },
-      Action: "kms:CreateGrant",
-      Resource: "*",
-      Condition: {
-        StringEquals: { "kms:EncryptionContext:dataplatform:integration": `dp-${stack}-sync`, "aws:SourceAccount": MOCK_ACCOUNT_ID },
-        "ForAllValues:StringEquals": { "kms:GrantOperations": ["Decrypt", "GenerateDataKey", "CreateGrant"] },
-      },
-    });
+  it("gives the integration key the policy zeroEtlKeyPolicy builds for this integration", () => {
+    expect(JSON.parse(single(plan, "aws:kms/key:Key", "-integration-key").inputs.policy)).toEqual(zeroEtlKeyPolicy(MOCK_ACCOUNT_ID, `dp-${stack}-sync`));
   });
 
   it("puts a resource policy on the namespace that authorises exactly this source, and is in place before the integration", () => {

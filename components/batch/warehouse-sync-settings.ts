@@ -150,6 +150,36 @@ export function zeroEtlResourcePolicy(namespaceArn: string, sourceClusterArn: st
   };
 }
 
+/** The key of the encryption context (the integration's additionalEncryptionContext) the zero-ETL key's grants are limited to. */
+export const INTEGRATION_CONTEXT_KEY = "dataplatform:integration";
+
+/**
+ * The zero-ETL integration key's policy: the account administers it through IAM, and
+ * Redshift may create grants only for this integration's encryption context and only for
+ * the operations replication uses (Decrypt, GenerateDataKey, CreateGrant), as AWS's sample
+ * key policy for integrations limits them.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/zero-etl.creating.html#zero-etl.create-encrypt
+ */
+export function zeroEtlKeyPolicy(accountId: string, integrationName: string): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "AccountAdministersKeyThroughIam", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "RedshiftGrantsForThisIntegration",
+        Effect: "Allow",
+        Principal: { Service: "redshift.amazonaws.com" },
+        Action: "kms:CreateGrant",
+        Resource: "*",
+        Condition: {
+          StringEquals: { [`kms:EncryptionContext:${INTEGRATION_CONTEXT_KEY}`]: integrationName, "aws:SourceAccount": accountId },
+          "ForAllValues:StringEquals": { "kms:GrantOperations": ["Decrypt", "GenerateDataKey", "CreateGrant"] },
+        },
+      },
+    ],
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // AWS DMS
 // ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import { Statement, allow, createScopedRole, policyDocument } from "../lib/iam";
 import { generateToken } from "../lib/secrets";
 import {
   DMS_ACCOUNT_ROLES,
+  INTEGRATION_CONTEXT_KEY,
   DmsLogSeverity,
   WarehouseSyncMode,
   dmsInstanceClassProblem,
@@ -23,6 +24,7 @@ import {
   dmsTaskLogGroupName,
   dmsTaskSettings,
   zeroEtlDataFilter,
+  zeroEtlKeyPolicy,
   zeroEtlResourcePolicy,
 } from "./warehouse-sync-settings";
 
@@ -117,8 +119,6 @@ export const DMS_DEFAULTS = {
 /** Names of the database users the endpoint secrets are for (an operator creates them with the secrets' passwords). */
 export const DMS_SOURCE_USER = "dms_replication";
 export const DMS_TARGET_USER = "dms_loader";
-/** The key of the encryption context the zero-ETL key's grants are limited to. */
-export const INTEGRATION_CONTEXT_KEY = "dataplatform:integration";
 const DEFAULT_REDSHIFT_PORT = 5439;
 
 /** Everything AWS would refuse about these arguments, as sentences; empty when the sync can be built. */
@@ -198,37 +198,12 @@ export class WarehouseSync extends pulumi.ComponentResource {
    */
   private zeroEtl(name: string, args: WarehouseSyncArgs) {
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
-    const context = { [INTEGRATION_CONTEXT_KEY]: name };
-    // A key of its own: Redshift needs kms:CreateGrant in the key policy (not only in IAM), and
-    // this key's grants are limited to this integration's encryption context and the operations
-    // replication uses. https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/zero-etl.creating.html#zero-etl.create-encrypt
+    // A key of its own: Redshift needs kms:CreateGrant in the key policy (zeroEtlKeyPolicy).
     const key = new aws.kms.Key(`${name}-integration-key`, {
       description: `${name}: encrypts the zero-ETL integration's replicated data`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
-      policy: identity.accountId.apply((account) => JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "AccountAdministersKeyThroughIam",
-            Effect: "Allow",
-            Principal: { AWS: `arn:aws:iam::${account}:root` },
-            Action: "kms:*",
-            Resource: "*",
-          },
-          {
-            Sid: "RedshiftGrantsForThisIntegration",
-            Effect: "Allow",
-            Principal: { Service: "redshift.amazonaws.com" },
-            Action: "kms:CreateGrant",
-            Resource: "*",
-            Condition: {
-              StringEquals: { [`kms:EncryptionContext:${INTEGRATION_CONTEXT_KEY}`]: name, "aws:SourceAccount": account },
-              "ForAllValues:StringEquals": { "kms:GrantOperations": ["Decrypt", "GenerateDataKey", "CreateGrant"] },
-            },
-          },
-        ],
-      })),
+      policy: identity.accountId.apply((account) => JSON.stringify(zeroEtlKeyPolicy(account, name))),
     }, { parent: this });
 
     const policy = new aws.redshift.ResourcePolicy(`${name}-target-policy`, {
@@ -242,7 +217,7 @@ export class WarehouseSync extends pulumi.ComponentResource {
       sourceArn: args.source.clusterArn,
       targetArn: args.target.namespaceArn,
       kmsKeyId: key.arn,
-      additionalEncryptionContext: context,
+      additionalEncryptionContext: { [INTEGRATION_CONTEXT_KEY]: name },
       dataFilter: zeroEtlDataFilter(args.source.databaseName, args.tables),
     }, { parent: this, dependsOn: [policy] });
     return { integrationArn: integration.arn, keyArn: key.arn };
