@@ -21,7 +21,7 @@ import {
   zeroEtlSupportsAuroraVersion,
 } from "../components/batch/warehouse-sync-settings";
 import { AnalyticsWarehouse } from "../components/stores/analytics-warehouse";
-import { OltpDatabase } from "../components/stores/oltp-database";
+import { OltpDatabase, oltpDatabaseProblems } from "../components/stores/oltp-database";
 import { StoreFoundations, analyticsWarehouseArgs, oltpDatabaseArgs } from "../platform/stores";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType, readStackConfig } from "../scripts/engine";
 import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
@@ -219,6 +219,17 @@ describe("config rules of the sync", () => {
     const config = { ...accepts("dev", {}), warehouseSync: "zero-etl", auroraEngineVersion: "15.4", warehouseSyncTables: [] } as const;
     warehouseSyncProblems(config as unknown as Parameters<typeof warehouseSyncProblems>[0], (key) => reported.push(key));
     expect(reported.sort()).toEqual(["auroraEngineVersion", "redshiftNodeCount", "warehouseSyncTables"]);
+  });
+});
+
+describe("the OLTP database's own check of the sync parameters", () => {
+  it("refuses zero-ETL's logical-replication parameters with applyMethod immediate (AWS applies them at the writer's reboot)", () => {
+    const args = { availabilityZoneCount: 2, subnetIds: [], securityGroupIds: [], kmsKeyArn: "key", logsKeyArn: "key", logRetentionDays: 7 };
+    const immediate = ZERO_ETL_CLUSTER_PARAMETERS.map((p) => ({ ...p, applyMethod: "immediate" as const }));
+    expect(oltpDatabaseProblems("dp-dev-oltp", { ...args, extraClusterParameters: immediate })).toEqual(
+      ZERO_ETL_CLUSTER_PARAMETERS.map((p) => `${p.name} is a static parameter: its applyMethod must be "pending-reboot"`),
+    );
+    expect(oltpDatabaseProblems("dp-dev-oltp", { ...args, extraClusterParameters: [...ZERO_ETL_CLUSTER_PARAMETERS] })).toEqual([]);
   });
 });
 

@@ -304,6 +304,8 @@ export class WarehouseSync extends pulumi.ComponentResource {
       secretsManagerArn: targetSecret.arn,
       secretsManagerAccessRoleArn: secretsRole.role.arn,
       kmsKeyArn: args.kmsKeyArn,
+      // DMS says a Redshift endpoint already connects over SSL (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.SSL.html);
+      // "require" states it, and the warehouse refuses anything else anyway (require_ssl).
       sslMode: "require",
       redshiftSettings: {
         bucketName: staging.bucket.name,
