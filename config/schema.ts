@@ -194,12 +194,13 @@ export const STAGE_CONFIG_SCHEMA = {
   emrServerlessIdleMinutes: defaulted(integerRange(1, 10080), "Idle minutes before the EMR Serverless application stops (auto-stop).", 15),
 
   // OLTP -> warehouse sync (components/batch/warehouse-sync.ts)
-  warehouseSync: defaulted(oneOf(["zero-etl", "dms", "none"] as const), "How operational data reaches Redshift: an Aurora zero-ETL integration, an AWS DMS CDC task, or neither (the batch and streaming loads only).", "none"),
-  warehouseSyncTables: defaulted(listOf(matching(/^[a-z_][a-z0-9_]{0,62}\.([a-z_][a-z0-9_]{0,62}|\*)$/, 'a "schema.table" of the OLTP database, or "schema.*"'), 50), "OLTP tables the sync replicates (zero-ETL data filter, DMS selection rules).", ["public.*"] as string[]),
+  warehouseSync: defaulted(oneOf(["zero-etl", "dms", "none"] as const), "How operational data reaches Redshift: an Aurora zero-ETL integration (Aurora PostgreSQL 16.4+ or 17.4+, a Serverless or 2+ node warehouse), an AWS DMS CDC task, or neither (the batch and streaming loads only). Either sets static logical-replication parameters on Aurora (the writer must reboot); \"none\" on a DR stack.", "none"),
+  warehouseSyncTables: defaulted(listOf(matching(/^[a-z_][a-z0-9_]{0,62}\.([a-z_][a-z0-9_]{0,62}|\*)$/, 'a "schema.table" of the OLTP database, or "schema.*"'), 50), "OLTP tables the sync replicates (zero-ETL data filter, DMS selection rules); zero-ETL and DMS CDC need a primary key on each.", ["public.*"] as string[]),
   dmsInstanceClass: defaulted(matching(/^dms\.(t3|c5|c6i|c7i|r5|r6i|r7i)\.[a-z0-9]+$/, 'a DMS replication instance class such as "dms.t3.medium"'), "DMS replication instance class.", "dms.t3.medium"),
-  dmsEngineVersion: defaulted(matching(/^3\.\d+\.\d+$/, 'a DMS engine version such as "3.5.4"'), "DMS replication engine version.", "3.5.4"),
+  dmsEngineVersion: defaulted(matching(/^3\.\d+\.\d+$/, 'a DMS engine version such as "3.5.4"'), "DMS replication engine version: 3.5.4 or 3.6.1 (older releases are past end of life).", "3.5.4"),
   dmsMultiAz: defaulted(boolean(), "Multi-AZ DMS replication instance (a standby in a second AZ).", false),
   dmsAllocatedStorageGb: defaulted(integerRange(5, 6144), "Storage (GB) of the DMS replication instance, for logs and cached changes.", 50),
+  dmsCreateAccountRoles: defaulted(boolean(), "Create the account-wide roles DMS requires by exact name (dms-vpc-role, dms-cloudwatch-logs-role). IAM allows one of each per account, so at most one stack per account sets this; otherwise they must already exist.", false),
 
   // Accounts, AWS Backup and restore testing
   accountId: defaulted(ACCOUNT_ID, "AWS account of the stage's primary region. Every provider is pinned to its account (allowedAccountIds), so credentials for another account fail before anything changes; required when protectStatefulResources is true.", ""),

@@ -9,6 +9,14 @@ import { dailyWindowsOverlap } from "../components/lib/maintenance-windows";
 import { MAX_ROUTE_TABLE_BYTES, ingestRouteTable } from "../functions/ingest-front";
 import { accountOfArn, homeAccount } from "./accounts";
 import { homeRegion } from "./regions";
+import {
+  DMS_ENGINE_VERSIONS,
+  ZERO_ETL_MIN_PROVISIONED_NODES,
+  dmsInstanceClassProblem,
+  dmsRedshiftSchemaProblem,
+  zeroEtlSupportedVersionsText,
+  zeroEtlSupportsAuroraVersion,
+} from "../components/batch/warehouse-sync-settings";
 import { CONFIG_NAMESPACE, STAGE_CONFIG_SCHEMA, StageConfig, StageConfigKey } from "./schema";
 
 export interface ConfigProblem {
@@ -170,6 +178,7 @@ function crossKeyProblems(c: StageConfig, raw: Readonly<Record<string, string>>)
   backupProblems(c, problem);
   serviceProblems(c, problem);
   ingestProblems(c, problem);
+  warehouseSyncProblems(c, problem);
   return problems;
 }
 
@@ -188,6 +197,39 @@ function ingestProblems(c: StageConfig, problem: Report): void {
   const users = `ingestSources ${jwtSources.join(", ")} use a jwtScope`;
   if (c.ingestJwtIssuer === "") problem("ingestJwtIssuer", `an https issuer URL (${users})`);
   if (c.ingestJwtAudience.length === 0) problem("ingestJwtAudience", `at least one audience (${users})`);
+}
+
+/**
+ * The OLTP -> warehouse sync (components/batch/warehouse-sync.ts): what zero-ETL and DMS
+ * accept at apply time. The DMS instance keys are checked whatever warehouseSync says, so
+ * switching to "dms" never reveals a stale value.
+ */
+export function warehouseSyncProblems(c: StageConfig, problem: Report): void {
+  const dmsClass = dmsInstanceClassProblem(c.dmsInstanceClass);
+  if (dmsClass) problem("dmsInstanceClass", `${dmsClass} (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_ReplicationInstance.Types.html)`);
+  if (!(DMS_ENGINE_VERSIONS as readonly string[]).includes(c.dmsEngineVersion)) {
+    problem("dmsEngineVersion", `one of ${DMS_ENGINE_VERSIONS.map((v) => `"${v}"`).join(", ")} (the releases DMS still creates replication instances with; older ones are past end of life)`);
+  }
+  if (c.warehouseSync === "none") return;
+  if (c.warehouseSyncTables.length === 0) problem("warehouseSyncTables", `at least one "schema.table" or "schema.*" while warehouseSync is "${c.warehouseSync}"`);
+  const repeated = c.warehouseSyncTables.filter((entry, index) => c.warehouseSyncTables.indexOf(entry) !== index);
+  if (repeated.length > 0) problem("warehouseSyncTables", `each entry once (repeated: ${[...new Set(repeated)].join(", ")})`);
+  // A DR stack's Aurora cluster is a read-only Global Database secondary and its warehouse is a
+  // standby until dr:promote restores one: nothing there to replicate from or into.
+  if (c.stackRole === "dr") problem("warehouseSync", '"none" on a DR stack (its Aurora cluster is a read-only Global Database secondary and it has no warehouse until dr:promote restores one)');
+  if (c.warehouseSync === "zero-etl") {
+    if (!zeroEtlSupportsAuroraVersion(c.auroraEngineVersion)) {
+      problem("auroraEngineVersion", `${zeroEtlSupportedVersionsText()} while warehouseSync is "zero-etl" (the Aurora PostgreSQL versions zero-ETL into Redshift supports)`);
+    }
+    if (c.redshiftMode === "provisioned" && c.redshiftNodeCount < ZERO_ETL_MIN_PROVISIONED_NODES) {
+      problem("redshiftNodeCount", `at least ${ZERO_ETL_MIN_PROVISIONED_NODES} while warehouseSync is "zero-etl" on a provisioned warehouse (a zero-ETL target is RA3 with two nodes or more, or Serverless)`);
+    }
+  } else {
+    for (const entry of c.warehouseSyncTables) {
+      const schemaProblem = dmsRedshiftSchemaProblem(entry);
+      if (schemaProblem) problem("warehouseSyncTables", `schemas not beginning with "_" while warehouseSync is "dms" (${schemaProblem})`);
+    }
+  }
 }
 
 /**

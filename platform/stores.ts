@@ -10,6 +10,7 @@ import { AnalyticsWarehouse, AnalyticsWarehouseArgs, StagedBucketRef, WarehouseC
 import { CacheLayer, CacheLayerArgs, ReportingDatabase } from "../components/stores/cache-layer";
 import { OltpDatabase, OltpDatabaseArgs } from "../components/stores/oltp-database";
 import { StorePlacementArgs } from "../components/lib/store-placement";
+import { syncClusterParameters, syncNeedsCaseSensitiveWarehouse } from "../components/batch/warehouse-sync-settings";
 import { MANIFEST_PREFIX } from "../functions/lake-layout";
 import { STAGED_COLUMNS } from "../functions/lake-staging";
 import { LoadTarget } from "../functions/warehouse-loader";
@@ -140,6 +141,8 @@ export function oltpDatabaseArgs(f: StoreFoundations, replication: StoreReplicat
     protect: c.protectStatefulResources,
     performanceInsightsEnabled: c.performanceInsightsEnabled,
     performanceInsightsRetentionDays: c.performanceInsightsRetentionDays,
+    // The logical replication the OLTP -> warehouse sync reads (components/batch/warehouse-sync-settings.ts).
+    extraClusterParameters: syncClusterParameters(c.warehouseSync),
     alarmTopicArn: f.alarmTopicArn,
     alarmThresholds: { globalRpoLagMs: c.drRpoStreamSeconds * 1000 },
   };
@@ -159,6 +162,8 @@ export function analyticsWarehouseArgs(f: StoreFoundations, stagedBucket: Staged
     skipFinalSnapshot: c.skipFinalSnapshot,
     preferredMaintenanceWindow: c.preferredMaintenanceWindow,
     protect: c.protectStatefulResources,
+    // A zero-ETL integration's target must compare identifiers case-sensitively.
+    caseSensitiveIdentifiers: syncNeedsCaseSensitiveWarehouse(c.warehouseSync),
     cluster,
     stagedBucket,
     loader: { targets: WAREHOUSE_LOAD_TARGETS, tracing: c.tracingEnabled },

@@ -81,6 +81,13 @@ export interface AnalyticsWarehouseArgs extends StorePlacementArgs {
   cluster?: WarehouseClusterSource;
   /** The lake's staged bucket: the COPY role may read it. */
   stagedBucket: StagedBucketRef;
+  /**
+   * enable_case_sensitive_identifier on (the parameter group of a provisioned cluster, which
+   * then needs a reboot; the workgroup of Serverless): what a zero-ETL integration target needs.
+   * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/zero-etl.setting-up.html
+   * @default false
+   */
+  caseSensitiveIdentifiers?: boolean;
   /** The staged-object loader. @default undefined (none) */
   loader?: WarehouseLoaderArgs;
   /** Alarms are created only when this is set. @default undefined */
@@ -131,6 +138,13 @@ export const SERVERLESS_CONFIG_PARAMETERS: Record<string, string> = {
   search_path: "$user, public",
   max_query_execution_time: "14400",
 };
+
+const CASE_SENSITIVE_IDENTIFIER = "enable_case_sensitive_identifier";
+
+/** The workgroup's settings, with case-sensitive identifiers when a zero-ETL integration targets it. */
+export function serverlessConfigParameters(caseSensitiveIdentifiers: boolean): Record<string, string> {
+  return { ...SERVERLESS_CONFIG_PARAMETERS, [CASE_SENSITIVE_IDENTIFIER]: String(caseSensitiveIdentifiers) };
+}
 
 /** Everything Redshift would refuse at apply time, as sentences; empty when the warehouse can be built. */
 export function analyticsWarehouseProblems(name: string, args: AnalyticsWarehouseArgs): string[] {
@@ -192,6 +206,8 @@ interface WarehouseEndpoint {
   identifier: pulumi.Output<string>;
   /** The cluster's or namespace's ARN: what AWS Backup selects. */
   resourceArn: pulumi.Output<string>;
+  /** The Redshift namespace ARN (a zero-ETL integration's target and resource-policy resource). */
+  namespaceArn: pulumi.Output<string>;
   adminSecretArn: pulumi.Output<string | undefined>;
 }
 
@@ -207,6 +223,8 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
   readonly identifier: pulumi.Output<string>;
   /** The cluster's or namespace's ARN (what AWS Backup selects); undefined while a standby has no cluster. */
   readonly resourceArn?: pulumi.Output<string>;
+  /** The Redshift namespace ARN (the cluster's clusterNamespaceArn, or the Serverless namespace's); undefined while a standby has no cluster. */
+  readonly namespaceArn?: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
   readonly port: number;
   readonly databaseName: string;
@@ -248,6 +266,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     this.clusterIdentifier = provisioned ? (endpoint?.identifier ?? pulumi.output("")) : undefined;
     this.identifier = endpoint?.identifier ?? pulumi.output("");
     this.resourceArn = endpoint?.resourceArn;
+    this.namespaceArn = endpoint?.namespaceArn;
     this.endpoint = endpoint?.address ?? pulumi.output("");
     this.adminSecretArn = endpoint?.adminSecretArn ?? pulumi.output(undefined);
 
@@ -265,6 +284,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       adminSecretArn: this.adminSecretArn,
       copyRoleArn: this.copyRoleArn,
       loaderFunctionName: this.loaderFunctionName,
+      namespaceArn: this.namespaceArn,
     });
   }
 
@@ -282,6 +302,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       parameters: [
         { name: "require_ssl", value: "true" },
         { name: "enable_user_activity_logging", value: "true" },
+        ...((args.caseSensitiveIdentifiers ?? false) ? [{ name: CASE_SENSITIVE_IDENTIFIER, value: "true" }] : []),
       ],
     }, { parent: this });
     // Redshift writes audit logs to these groups; created first so they are KMS-encrypted and expire.
@@ -360,6 +381,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
         address: cluster.dnsName,
         identifier: cluster.clusterIdentifier,
         resourceArn: cluster.arn,
+        namespaceArn: cluster.clusterNamespaceArn,
         adminSecretArn: cluster.masterPasswordSecretArn,
       },
     };
@@ -388,7 +410,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       subnetIds: args.subnetIds,
       securityGroupIds: args.securityGroupIds,
       port: REDSHIFT_PORT,
-      configParameters: Object.entries(SERVERLESS_CONFIG_PARAMETERS).map(([parameterKey, parameterValue]) => ({ parameterKey, parameterValue })),
+      configParameters: Object.entries(serverlessConfigParameters(args.caseSensitiveIdentifiers ?? false)).map(([parameterKey, parameterValue]) => ({ parameterKey, parameterValue })),
     }, { parent: this, protect });
 
     return {
@@ -400,6 +422,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       address: workgroup.endpoints.apply((endpoints) => endpoints[0]?.address ?? ""),
       identifier: workgroup.workgroupName,
       resourceArn: namespace.arn,
+      namespaceArn: namespace.arn,
       adminSecretArn: namespace.adminPasswordSecretArn,
     };
   }

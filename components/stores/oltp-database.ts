@@ -92,7 +92,7 @@ export interface OltpDatabaseArgs extends StorePlacementArgs {
   performanceInsightsRetentionDays?: number;
   /** IAM database authentication (rds-db:connect tokens), which the client API's read-only role uses. @default true */
   iamDatabaseAuthentication?: boolean;
-  /** Added to the cluster parameter group after rds.force_ssl. @default [] */
+  /** Added to the cluster parameter group after rds.force_ssl (e.g. the logical replication a warehouse sync needs). @default [] */
   extraClusterParameters?: ClusterParameter[];
   /** Alarms are created only when this is set. @default undefined */
   alarmTopicArn?: pulumi.Input<string>;
@@ -121,7 +121,12 @@ export const POSTGRES_PORT = 5432;
 /** Aurora allows 15 replicas: the failover readers plus the reporting reader. */
 const MAX_REPLICAS = 15;
 /** Parameters that take effect only after a reboot; RDS refuses applyMethod "immediate" for them. */
-export const STATIC_CLUSTER_PARAMETERS = new Set(["shared_preload_libraries", "rds.logical_replication", "max_connections", "max_worker_processes", "wal_level", "rds.force_ssl"]);
+export const STATIC_CLUSTER_PARAMETERS = new Set([
+  "shared_preload_libraries", "rds.logical_replication", "max_connections", "max_worker_processes", "wal_level", "rds.force_ssl",
+  // Zero-ETL's logical-replication parameters: AWS sets them pending-reboot and requires the writer's reboot
+  // before an integration (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/zero-etl.setting-up.html).
+  "aurora.enhanced_logical_replication", "aurora.logical_replication_backup", "aurora.logical_replication_globaldb",
+]);
 const PERFORMANCE_INSIGHTS_DAYS = new Set([7, 731, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1))]);
 
 /** "16.6" -> "aurora-postgresql16"; before PostgreSQL 10 the family carried the minor version ("9.6"). */
