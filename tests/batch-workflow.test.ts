@@ -19,7 +19,18 @@ import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s
 import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import type { S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import { StateMachine } from "aws-local-stepfunctions";
-import { BatchReportingLoadHandler, BatchReportingLoadSettings, applyBatchManifest, batchReportingLoadSettingsFromEnv, createBatchReportingLoad, parseLoadRequest } from "../functions/batch-reporting-load";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  BatchReportingLoadHandler,
+  BatchReportingLoadSettings,
+  applyBatchManifest,
+  batchReportingLoadCallbackFactory,
+  batchReportingLoadSettingsFromEnv,
+  createBatchReportingLoad,
+  parseLoadRequest,
+} from "../functions/batch-reporting-load";
 import { readObjectText } from "../functions/lake-objects";
 import { STAGED_COLUMNS, copyManifest, csvDocument } from "../functions/lake-staging";
 import type { CleanEventRow } from "../functions/lake-transform";
@@ -56,9 +67,11 @@ import {
   batchPipelineSettingsProblems,
   executionTimeoutSeconds,
 } from "../workflows/batch-pipeline";
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator, s3Client, startS3rver } from "./support/aws-emulators";
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator, expectShipsAsFactory, s3Client, startS3rver } from "./support/aws-emulators";
+import { invokeAsShipped } from "./support/shipped";
 import { LocalPostgres, startPostgres } from "./support/local-databases";
 
+const { SECRETS_MANAGER_STUB_PATH } = require("./support/secrets-manager-stub") as { SECRETS_MANAGER_STUB_PATH: string };
 // asl-validator ships no type declarations.
 const aslValidator: (definition: unknown) => { isValid: boolean; errors: unknown[]; errorsText: (separator?: string) => string } = require("asl-validator");
 
@@ -643,6 +656,40 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
         await pool.end();
       }
       expect(await manifestLoads(key)).toEqual([]);
+    });
+
+    it("ships as a callback factory: requires only the runtime's S3 and Secrets Manager clients, pg and Node's zlib (gzipped staged objects), never ioredis; reads the secret by ARN, applies a manifest cold", async () => {
+      const key = "batch/manifests/shipped.manifest";
+      await putManifest(key, [order("s-1", "YRK", "6.10", "2026-11-09T12:00:00.000Z")]);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "batch-load-secrets-"));
+      const secretArn = `arn:aws:secretsmanager:${EMULATOR_REGION}:${ACCOUNT}:secret:shipped-db`;
+      const stubFile = path.join(dir, "secrets.json");
+      fs.writeFileSync(stubFile, JSON.stringify({ [secretArn]: JSON.stringify({ username: postgres.user, password: postgres.password }) }));
+      const env = {
+        AWS_REGION: EMULATOR_REGION,
+        AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_S3: s3Server.endpoint,
+        SECRETS_MANAGER_STUB_FILE: stubFile,
+        STAGED_BUCKET: STAGED,
+        DB_HOST: postgres.host,
+        DB_PORT: String(postgres.port),
+        DB_NAME: "reporting",
+        DB_SECRET_ARN: secretArn,
+        DB_TLS: "false",
+      };
+      try {
+        await expectShipsAsFactory(batchReportingLoadCallbackFactory, /client-secrets-manager/);
+        const { result, requires } = await invokeAsShipped(batchReportingLoadCallbackFactory, env, { bucket: STAGED, manifestKey: key }, { preload: SECRETS_MANAGER_STUB_PATH });
+        expect(requires).toEqual(['require("@aws-sdk/client-s3/dist-cjs/index.js")', 'require("@aws-sdk/client-secrets-manager/dist-cjs/index.js")', 'require("pg")', 'require("zlib")']);
+        expect(result).toMatchObject({ manifestKey: key, applied: true, newFacts: 1, orderEvents: 1, rejected: 0 });
+        expect(await dailySales("YRK")).toEqual([{ day: "2026-11-09", orders: 1, revenue: "6.10" }]);
+        // A secret that does not exist fails the invocation by name (the state machine's Catch publishes it).
+        const missing = invokeAsShipped(batchReportingLoadCallbackFactory, { ...env, DB_SECRET_ARN: `${secretArn}-gone` }, { bucket: STAGED, manifestKey: key }, { preload: SECRETS_MANAGER_STUB_PATH });
+        await expect(missing).rejects.toMatchObject({ response: { errorType: "ResourceNotFoundException" } });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("reads its settings from the environment, naming what is missing, with TLS on unless DB_TLS=false", () => {
