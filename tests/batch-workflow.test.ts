@@ -10,12 +10,12 @@
  * - the crawler: a state model at the integration boundary moving through Glue's real
  *   crawler states (READY → RUNNING → STOPPING → READY) and raising Glue's error names;
  * - sns:publish: recorded (topic, message, attributes);
- * - the Glue jobs: a stand-in that records the job arguments and, for the curation job,
- *   writes the staged CSV and COPY manifest with the staging code's own writers
- *   (csvDocument, copyManifest) until local/glue-jobs.ts (branch batch-glue) lands.
+ * - the Glue jobs: the jobs' own Python logic through local/glue-jobs.ts (localGlueTask) on
+ *   s3rver: supplier files in the raw drop zone, clean rows, quarantine, staged CSV and the
+ *   COPY manifest, written as the Glue jobs write them.
  * Wait and retry pauses are overridden to 0, so nothing sleeps.
  */
-import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import type { S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import { StateMachine } from "aws-local-stepfunctions";
@@ -35,6 +35,7 @@ import { readObjectText } from "../functions/lake-objects";
 import { STAGED_COLUMNS, copyManifest, csvDocument } from "../functions/lake-staging";
 import type { CleanEventRow } from "../functions/lake-transform";
 import { LoadTarget, LoaderSettings, loadStagedObject } from "../functions/warehouse-loader";
+import { StartJobRunInput, localGlueTask } from "../local/glue-jobs";
 import { RunningRedshiftDataServer, startRedshiftDataServer } from "../local/redshift-data-server";
 import { WAREHOUSE_LOAD_TARGETS } from "../platform/stores";
 import { Pool } from "pg";
@@ -67,7 +68,7 @@ import {
   batchPipelineSettingsProblems,
   executionTimeoutSeconds,
 } from "../workflows/batch-pipeline";
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator, expectShipsAsFactory, s3Client, startS3rver } from "./support/aws-emulators";
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator, expectShipsAsFactory, listKeys, s3Client, startS3rver } from "./support/aws-emulators";
 import { invokeAsShipped } from "./support/shipped";
 import { LocalPostgres, startPostgres } from "./support/local-databases";
 
@@ -321,6 +322,16 @@ const order = (id: string, branch: string, amount: string, occurredAt: string): 
   payload: { branch, amount },
 });
 
+/** An order event as a supplier writes it (the ingest event contract, camelCase). */
+const orderEvent = (id: string, branch: string, amount: string, occurredAt: string) => ({
+  eventId: id,
+  source: "batch-supplier",
+  entityId: `order-${id}`,
+  eventType: "order.created",
+  occurredAt,
+  payload: { branch, amount },
+});
+
 /** The warehouse loader's targets plus the batch one the lead adds (prefix batch/manifests/, never fired by EventBridge). */
 const BATCH_TARGET: LoadTarget = { ...WAREHOUSE_LOAD_TARGETS[0], prefix: "batch/manifests/" };
 
@@ -388,33 +399,37 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
   };
 
   /**
-   * Stand-in for the Glue jobs until local/glue-jobs.ts lands: records each run's
-   * arguments; the curation job writes the staged CSV (STAGED_COLUMNS, csvLine quoting)
-   * under batch/events/event_date=…/ and then, last, the COPY manifest at --manifest_key.
+   * The Glue states run the jobs' own Python logic (local/glue-jobs.ts, localGlueTask) on
+   * s3rver. Glue merges a job's DefaultArguments under the run's Arguments; the component
+   * sets the buckets and catalog database as defaults, so they are merged here the same
+   * way. Each run's arguments are recorded as the state machine passed them.
    */
-  function glueJobs(cleanRows: CleanEventRow[], options: { writeManifest?: boolean } = {}) {
+  const JOB_DEFAULT_ARGUMENTS = { "--raw_bucket": RAW, "--transformed_bucket": TRANSFORMED, "--staged_bucket": STAGED, "--catalog_database": "dp_dev_lake" };
+  function glueJobs() {
     const runs: GlueRun[] = [];
+    const local = localGlueTask(s3, { [refs.batchFileJobName]: "batch-file", [refs.curationJobName]: "curation" });
     return {
       runs,
-      async run(input: { JobName: string; Arguments: Record<string, string> }) {
-        runs.push({ jobName: input.JobName, args: input.Arguments });
-        if (input.JobName === refs.curationJobName && options.writeManifest !== false) {
-          const runId = input.Arguments["--run_id"];
-          const entries = [];
-          const byDate = new Map<string, CleanEventRow[]>();
-          for (const row of cleanRows) byDate.set(row.event_date, [...(byDate.get(row.event_date) ?? []), row]);
-          for (const [date, rows] of byDate) {
-            const key = `batch/events/event_date=${date}/${runId}-part-00000.csv`;
-            const body = csvDocument(rows);
-            await s3.send(new PutObjectCommand({ Bucket: STAGED, Key: key, Body: body }));
-            entries.push({ key, bytes: Buffer.byteLength(body) });
-          }
-          await s3.send(new PutObjectCommand({ Bucket: STAGED, Key: input.Arguments["--manifest_key"], Body: copyManifest(STAGED, entries) }));
-        }
-        return { Id: `jr_${runs.length}`, JobName: input.JobName, JobRunState: "SUCCEEDED" };
+      run(input: StartJobRunInput) {
+        runs.push({ jobName: input.JobName, args: { ...input.Arguments } });
+        return local({ JobName: input.JobName, Arguments: { ...JOB_DEFAULT_ARGUMENTS, ...input.Arguments } });
       },
     };
   }
+
+  /** A supplier's JSON-lines file of ingest events in the drop zone. */
+  const dropFile = (key: string, events: object[]) => s3.send(new PutObjectCommand({ Bucket: RAW, Key: `batch/${key}`, Body: events.map((event) => JSON.stringify(event)).join("\n") + "\n" }));
+
+  /**
+   * Local jobs have no bookmarks (an incremental run reads every file), so each case
+   * starts from an empty drop zone and empty clean and staged datasets.
+   */
+  async function emptyDatasets(): Promise<void> {
+    for (const [bucket, prefix] of [[RAW, "batch/"], [RAW, "quarantine/"], [TRANSFORMED, "batch/clean/"], [STAGED, "batch/events/"]]) {
+      for (const key of await listKeys(s3, bucket, prefix)) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    }
+  }
+  beforeEach(() => emptyDatasets());
 
   interface Published {
     readonly TopicArn: string;
@@ -486,8 +501,14 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
   const manifestLoads = (key: string) =>
     postgres.withClient(async (client) => (await client.query("SELECT events FROM reporting.manifest_loads WHERE manifest_key = $1", [key])).rows, "reporting");
 
-  it("runs the nightly pipeline: rows land in the warehouse and the reporting schema, and the fan-out notice says batch.completed", async () => {
-    const glue = glueJobs([order("n-1", "LDN", "12.50", "2026-11-01T09:00:00.000Z"), order("n-2", "LDN", "7.25", "2026-11-01T17:30:00.000Z"), order("n-3", "LDN", "3.00", "2026-11-02T08:00:00.000Z")]);
+  it("runs the nightly pipeline: the supplier's rows land in the warehouse and the reporting schema, and the fan-out notice says batch.completed", async () => {
+    await dropFile("supplier-a/2026-11-02/orders.jsonl", [
+      orderEvent("n-1", "LDN", "12.50", "2026-11-01T09:00:00Z"),
+      orderEvent("n-2", "LDN", "7.25", "2026-11-01T17:30:00Z"),
+      { ...orderEvent("n-bad", "LDN", "1.00", "2026-11-01T18:00:00Z"), occurredAt: "yesterday" },
+      orderEvent("n-3", "LDN", "3.00", "2026-11-02T08:00:00Z"),
+    ]);
+    const glue = glueJobs();
     const crawler = crawlerModel({ runningPolls: 2, outcome: "SUCCEEDED" });
 
     const run = await execute({}, glue, crawler);
@@ -499,11 +520,15 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
       { jobName: refs.batchFileJobName, args: { "--window_from": "", "--window_to": "", "--run_id": run.name, "--job-bookmark-option": "job-bookmark-enable" } },
       { jobName: refs.curationJobName, args: { "--window_from": "", "--window_to": "", "--run_id": run.name, "--job-bookmark-option": "job-bookmark-enable", "--manifest_key": manifestKey } },
     ]);
+    expect(run.output!.jobs.batchFile).toEqual({ Id: expect.stringMatching(/^jr_/), JobRunState: "SUCCEEDED" });
     expect(crawler.seen).toEqual(["RUNNING", "RUNNING", "STOPPING", "READY"]);
-    expect(await warehouseRows(["n-1", "n-2", "n-3"])).toEqual([
-      { event_id: "n-1", source: "batch-supplier", occurred_at: "2026-11-01 09:00:00", payload: '{"branch":"LDN","amount":"12.50"}' },
-      { event_id: "n-2", source: "batch-supplier", occurred_at: "2026-11-01 17:30:00", payload: '{"branch":"LDN","amount":"7.25"}' },
-      { event_id: "n-3", source: "batch-supplier", occurred_at: "2026-11-02 08:00:00", payload: '{"branch":"LDN","amount":"3.00"}' },
+    // The bad row went to the quarantine, not the lake.
+    expect(await listKeys(s3, RAW, "quarantine/batch-file/")).toEqual([`quarantine/batch-file/run=${run.name}/supplier-a/2026-11-02/orders.jsonl`]);
+    const rows = await warehouseRows(["n-1", "n-2", "n-3", "n-bad"]);
+    expect(rows.map((row) => [row.event_id, row.source, row.occurred_at, JSON.parse(row.payload)])).toEqual([
+      ["n-1", "batch-supplier", "2026-11-01 09:00:00", { branch: "LDN", amount: "12.50" }],
+      ["n-2", "batch-supplier", "2026-11-01 17:30:00", { branch: "LDN", amount: "7.25" }],
+      ["n-3", "batch-supplier", "2026-11-02 08:00:00", { branch: "LDN", amount: "3.00" }],
     ]);
     // The ETag reached the loader without S3's quotes: the same value HeadObject reports.
     const head = await s3.send(new HeadObjectCommand({ Bucket: STAGED, Key: manifestKey }));
@@ -531,7 +556,8 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
   });
 
   it("retries a throttled warehouse load and a Glue ConcurrentRunsExceededException, then succeeds with the rows loaded once", async () => {
-    const glue = glueJobs([order("t-1", "MAN", "5.00", "2026-11-03T10:00:00.000Z")]);
+    await dropFile("supplier-b/orders.jsonl", [orderEvent("t-1", "MAN", "5.00", "2026-11-03T10:00:00Z")]);
+    const glue = glueJobs();
     let glueAttempts = 0;
     let loadAttempts = 0;
     const run = await execute({}, glue, crawlerModel({ runningPolls: 0, outcome: "SUCCEEDED" }), {
@@ -554,24 +580,50 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
     expect(run.published.map((p) => p.TopicArn)).toEqual([refs.fanoutTopicArn]);
   });
 
-  it("takes the Catch branch on a missing manifest: publishes the error and cause to the alarm topic and ends FAILED, loading nothing", async () => {
-    const glue = glueJobs([order("f-1", "BRS", "1.00", "2026-11-04T10:00:00.000Z")], { writeManifest: false });
+  it("takes the Catch branch when a Glue job run FAILS: publishes the error and cause to the alarm topic and ends FAILED, loading nothing", async () => {
+    // Parquet cannot be read by the local job (no Parquet reader here), so its run ends FAILED: a real job failure.
+    await s3.send(new PutObjectCommand({ Bucket: RAW, Key: "batch/supplier-c/orders.parquet", Body: Buffer.from("PAR1 not really") }));
+    const glue = glueJobs();
 
     const run = await execute({}, glue, crawlerModel({ runningPolls: 1, outcome: "SUCCEEDED" }));
 
     expect(run.status).toBe("FAILED");
-    expect(run.error).toBe("S3.NotFoundException");
-    expect(run.cause).toContain(`s3://${STAGED}/batch/manifests/${run.name}.manifest`);
-    // headObject's error is not transient: one call, no retry; nothing after it ran.
-    expect(run.calls[STATES.headManifest]).toBe(1);
+    expect(run.error).toBe("States.TaskFailed");
+    expect(JSON.parse(run.cause!)).toMatchObject({ JobRunState: "FAILED", JobName: refs.batchFileJobName, ErrorMessage: expect.stringContaining("Parquet input cannot be read locally") });
+    // A failed job run is not transient: one call, no retry; nothing after it ran.
+    expect(run.calls[STATES.batchFileJob]).toBe(1);
+    expect(run.calls[STATES.startCrawler]).toBeUndefined();
     expect(run.calls[STATES.warehouseLoad]).toBeUndefined();
-    expect(run.calls[STATES.reportingLoad]).toBeUndefined();
     expect(run.published).toHaveLength(1);
     const [alarm] = run.published;
     expect(alarm.TopicArn).toBe(refs.alarmTopicArn);
     expect(alarm.Subject).toBe("Batch pipeline failed");
     expect(alarm.MessageAttributes.kind.StringValue).toBe("batch.failed");
-    expect(JSON.parse(alarm.Message)).toEqual({
+    // aws-local-stepfunctions 3.0 strips every backslash from an intrinsic's result, so the escaped
+    // cause inside the notice is not JSON locally; AWS's States.JsonToString escapes it. Read its parts.
+    expect(alarm.Message).toContain('"kind":"batch.failed"');
+    expect(alarm.Message).toContain(`"execution":"arn:aws:states:${EMULATOR_REGION}:${ACCOUNT}:execution:dp-dev-batch:${run.name}"`);
+    expect(alarm.Message).toContain('"error":"States.TaskFailed"');
+    expect(alarm.Message).toContain("Parquet input cannot be read locally");
+  });
+
+  it("takes the Catch branch on a missing manifest (headObject's S3.NotFoundException), naming the key", async () => {
+    await dropFile("supplier-d/orders.jsonl", [orderEvent("f-1", "BRS", "1.00", "2026-11-04T10:00:00Z")]);
+    const glue = glueJobs();
+    // The curation job's run succeeds but its manifest is gone before the pipeline reads it.
+    const run = await execute({}, glue, crawlerModel({ runningPolls: 0, outcome: "SUCCEEDED" }), {
+      [STATES.curationJob]: async (i: StartJobRunInput) => {
+        const jobRun = await glue.run(i);
+        await s3.send(new DeleteObjectCommand({ Bucket: STAGED, Key: i.Arguments!["--manifest_key"] }));
+        return jobRun;
+      },
+    });
+
+    expect(run).toMatchObject({ status: "FAILED", error: "S3.NotFoundException" });
+    expect(run.cause).toContain(`s3://${STAGED}/batch/manifests/${run.name}.manifest`);
+    expect(run.calls[STATES.headManifest]).toBe(1);
+    expect(run.calls[STATES.warehouseLoad]).toBeUndefined();
+    expect(JSON.parse(run.published[0].Message)).toEqual({
       kind: "batch.failed",
       execution: `arn:aws:states:${EMULATOR_REGION}:${ACCOUNT}:execution:dp-dev-batch:${run.name}`,
       error: "S3.NotFoundException",
@@ -581,38 +633,47 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
   });
 
   it("fails a run whose crawl FAILED, and one whose crawler never settles, with the pipeline's own errors", async () => {
-    const failedCrawl = await execute({}, glueJobs([]), crawlerModel({ runningPolls: 1, outcome: "FAILED" }));
+    const failedCrawl = await execute({}, glueJobs(), crawlerModel({ runningPolls: 1, outcome: "FAILED" }));
     expect(failedCrawl).toMatchObject({ status: "FAILED", error: PIPELINE_ERRORS.crawlerFailed });
     expect(failedCrawl.cause).toBe("crawler dp-dev-batch-clean is READY but its last crawl ended FAILED: Internal Service Exception");
     expect(failedCrawl.calls[STATES.curationJob]).toBeUndefined();
     expect(JSON.parse(failedCrawl.published[0].Message)).toMatchObject({ error: PIPELINE_ERRORS.crawlerFailed });
 
-    const stuck = await execute({}, glueJobs([]), crawlerModel({ runningPolls: 0, outcome: "never" }));
+    const stuck = await execute({}, glueJobs(), crawlerModel({ runningPolls: 0, outcome: "never" }));
     expect(stuck).toMatchObject({ status: "FAILED", error: PIPELINE_ERRORS.crawlerTimedOut, cause: `crawler dp-dev-batch-clean still RUNNING after ${devSettings.crawler.maxPolls} polls every 30 s` });
     expect(stuck.calls[STATES.getCrawler]).toBe(devSettings.crawler.maxPolls);
   });
 
   it("waits for a crawl already under way (CrawlerRunningException is caught, not fatal)", async () => {
+    await dropFile("supplier-e/orders.jsonl", [orderEvent("r-1", "EDI", "2.00", "2026-11-05T10:00:00Z")]);
     const crawler = crawlerModel({ startsRunning: true, runningPolls: 1, outcome: "SUCCEEDED" });
-    const run = await execute({}, glueJobs([order("r-1", "EDI", "2.00", "2026-11-05T10:00:00.000Z")]), crawler);
+    const run = await execute({}, glueJobs(), crawler);
     expect(run.status).toBe("SUCCEEDED");
     expect(crawler.starts).toBe(1);
     expect(run.output!.crawlerAlreadyRunning).toEqual({ Error: "Glue.CrawlerRunningException", Cause: "Crawler with name dp-dev-batch-clean has already started" });
+    expect(await dailySales("EDI")).toEqual([{ day: "2026-11-05", orders: 1, revenue: "2.00" }]);
   });
 
-  it("passes a backfill window to both Glue jobs with bookmarks disabled", async () => {
-    const glue = glueJobs([order("b-1", "CDF", "9.99", "2026-10-02T10:00:00.000Z")]);
+  it("passes a backfill window to both Glue jobs with bookmarks disabled, and only the window's rows are loaded", async () => {
+    await dropFile("supplier-f/orders.jsonl", [
+      orderEvent("b-before", "CDF", "1.11", "2026-09-30T23:59:59Z"),
+      orderEvent("b-1", "CDF", "9.99", "2026-10-02T10:00:00Z"),
+      orderEvent("b-after", "CDF", "2.22", "2026-10-04T00:00:00Z"),
+    ]);
+    const glue = glueJobs();
     const run = await execute({ backfill: { from: "2026-10-01", to: "2026-10-03" } }, glue, crawlerModel({ runningPolls: 0, outcome: "SUCCEEDED" }));
     expect(run.status).toBe("SUCCEEDED");
+    expect(glue.runs.map((r) => r.jobName)).toEqual([refs.batchFileJobName, refs.curationJobName]);
     for (const { args } of glue.runs) {
       expect(args).toMatchObject({ "--window_from": "2026-10-01", "--window_to": "2026-10-03", "--job-bookmark-option": "job-bookmark-disable", "--run_id": run.name });
     }
     expect(JSON.parse(run.published[0].Message)).toMatchObject({ windowFrom: "2026-10-01", windowTo: "2026-10-03" });
+    expect((await warehouseRows(["b-before", "b-1", "b-after"])).map((row) => row.event_id)).toEqual(["b-1"]);
     expect(await dailySales("CDF")).toEqual([{ day: "2026-10-02", orders: 1, revenue: "9.99" }]);
   });
 
   it("refuses a backfill without both dates before any job runs", async () => {
-    const glue = glueJobs([]);
+    const glue = glueJobs();
     const run = await execute({ backfill: { from: "2026-10-01" } }, glue, crawlerModel({ runningPolls: 0, outcome: "SUCCEEDED" }));
     expect(run).toMatchObject({ status: "FAILED", error: PIPELINE_ERRORS.invalidInput });
     expect(glue.runs).toEqual([]);
