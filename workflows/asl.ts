@@ -277,6 +277,14 @@ export function wait(seconds: number | { path: string }, next: string): WaitStat
   return { Type: "Wait", SecondsPath: seconds.path, Next: next };
 }
 
+/**
+ * "path is absent", as Not(IsPresent: true): the same in ASL as IsPresent: false, which
+ * aws-local-stepfunctions 3.0 never matches (its IsPresent returns `IsPresent && present`).
+ */
+export function absent(path: string): ChoiceCondition {
+  return { Not: { Variable: path, IsPresent: true } };
+}
+
 export function when(condition: ChoiceCondition, next: string): ChoiceRule {
   return { ...condition, Next: next } as ChoiceRule;
 }

@@ -15,7 +15,6 @@
  * Execution input: `{}` (nightly) or `{"backfill":{"from":"YYYY-MM-DD","to":"YYYY-MM-DD"}}`.
  */
 import {
-  ChoiceCondition,
   GLUE_GET_CRAWLER,
   GLUE_START_CRAWLER,
   GLUE_START_JOB_RUN_SYNC,
@@ -23,18 +22,15 @@ import {
   JsonObject,
   LAMBDA_INVOKE,
   LAMBDA_TRANSIENT_ERRORS,
-  RetryRule,
   S3_HEAD_OBJECT,
   S3_TRANSIENT_ERRORS,
-  SNS_PUBLISH,
-  SNS_TRANSIENT_ERRORS,
   State,
   StateMachineDefinition,
+  absent,
   catchInto,
   choice,
   fail,
   pass,
-  retry,
   serviceError,
   stateMachine,
   succeed,
@@ -42,6 +38,17 @@ import {
   wait,
   when,
 } from "./asl";
+import {
+  FAILURE_PATH,
+  FAILURE_STATES,
+  WorkflowRetrySettings,
+  backoffRetrier,
+  catchIntoFailure,
+  failureBranch,
+  publishNotice,
+  retrySettingsProblems,
+  retryPauseSeconds,
+} from "./notices";
 
 /** Where the curation job writes the run's COPY manifest; the execution name makes it unique per run. */
 export const BATCH_MANIFEST_PREFIX = "batch/manifests/";
@@ -83,9 +90,9 @@ export const STATES = {
   summarise: "Summarise run",
   announce: "Announce completion",
   succeeded: "Succeeded",
-  describeFailure: "Describe failure",
-  notifyFailure: "Notify failure",
-  failed: "Failed",
+  describeFailure: FAILURE_STATES.describe,
+  notifyFailure: FAILURE_STATES.notify,
+  failed: FAILURE_STATES.failed,
 } as const;
 
 /** What the definition names; all plain strings (the component resolves its outputs first). */
@@ -101,14 +108,7 @@ export interface BatchPipelineRefs {
   readonly region: string;
 }
 
-export interface BatchPipelineRetrySettings {
-  /** Retries after the first attempt. */
-  readonly maxAttempts: number;
-  readonly intervalSeconds: number;
-  readonly backoffRate: number;
-  /** @default none (no cap) */
-  readonly maxDelaySeconds?: number;
-}
+export type BatchPipelineRetrySettings = WorkflowRetrySettings;
 
 export interface BatchPipelineSettings {
   readonly retry: BatchPipelineRetrySettings;
@@ -138,10 +138,7 @@ export function batchPipelineSettingsProblems(settings: BatchPipelineSettings): 
   const whole = (value: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
   };
-  whole(settings.retry.maxAttempts, "retry.maxAttempts", 0, 10);
-  whole(settings.retry.intervalSeconds, "retry.intervalSeconds", 1, 3600);
-  if (!(settings.retry.backoffRate >= 1 && settings.retry.backoffRate <= 10)) problems.push(`retry.backoffRate must be from 1 to 10, got ${settings.retry.backoffRate}`);
-  if (settings.retry.maxDelaySeconds !== undefined) whole(settings.retry.maxDelaySeconds, "retry.maxDelaySeconds", 1, 31_622_400);
+  problems.push(...retrySettingsProblems(settings.retry));
   // Glue job Timeout is 1-10080 minutes (https://docs.aws.amazon.com/glue/latest/webapi/API_Job.html).
   whole(settings.glueJobTimeoutMinutes, "glueJobTimeoutMinutes", 1, 10_080);
   whole(settings.glueTimeoutMarginMinutes ?? 10, "glueTimeoutMarginMinutes", 0, 120);
@@ -178,10 +175,7 @@ export function executionTimeoutSeconds(settings: BatchPipelineSettings): number
   const t = taskTimeouts(settings);
   const attempts = settings.retry.maxAttempts + 1;
   const taskSeconds = 2 * t.glueJob + 6 * t.apiCall + t.warehouseLoad + t.reportingLoad;
-  const { intervalSeconds, backoffRate, maxDelaySeconds } = settings.retry;
-  let pauses = 0;
-  for (let i = 0; i < settings.retry.maxAttempts; i++) pauses += Math.min(intervalSeconds * backoffRate ** i, maxDelaySeconds ?? Infinity);
-  return Math.ceil(taskSeconds * attempts + 8 * pauses + t.crawlerPolling * (1 + t.apiCall / settings.crawler.pollIntervalSeconds));
+  return Math.ceil(taskSeconds * attempts + 8 * retryPauseSeconds(settings.retry) + t.crawlerPolling * (1 + t.apiCall / settings.crawler.pollIntervalSeconds));
 }
 
 /**
@@ -195,10 +189,7 @@ export function executionTimeoutSeconds(settings: BatchPipelineSettings): number
 const DISTINCT_ETAG_PIECES = "States.ArrayUnique(States.StringSplit($.ETag, '\"'))";
 export const UNQUOTED_ETAG = `States.ArrayGetItem(${DISTINCT_ETAG_PIECES}, States.MathAdd(States.ArrayLength(${DISTINCT_ETAG_PIECES}), -1))`;
 
-const absent = (path: string): ChoiceCondition => ({ Not: { Variable: path, IsPresent: true } });
 
-/** Where each task puts the error output of a caught failure; the failure branch reads it. */
-const FAILURE_PATH = "$.failure";
 
 /**
  * Per-run values every later state reads: the window (empty for nightly), the bookmark
@@ -235,14 +226,8 @@ export function batchPipelineDefinition(refs: BatchPipelineRefs, settings: Batch
   const problems = [...refsProblems(refs), ...batchPipelineSettingsProblems(settings)];
   if (problems.length > 0) throw new Error(`batch pipeline definition: ${problems.join("; ")}`);
   const timeouts = taskTimeouts(settings);
-  const backoff = (errors: readonly string[]): RetryRule =>
-    retry(errors, {
-      intervalSeconds: settings.retry.intervalSeconds,
-      maxAttempts: settings.retry.maxAttempts,
-      backoffRate: settings.retry.backoffRate,
-      maxDelaySeconds: settings.retry.maxDelaySeconds,
-    });
-  const toFailure = [catchInto(STATES.describeFailure, FAILURE_PATH)];
+  const backoff = backoffRetrier(settings.retry);
+  const toFailure = catchIntoFailure();
   const glueJob = (jobName: string, next: string, extraArguments?: JsonObject) =>
     task(GLUE_START_JOB_RUN_SYNC, next, {
       parameters: { JobName: jobName, Arguments: glueRunArguments(extraArguments) },
@@ -392,43 +377,17 @@ export function batchPipelineDefinition(refs: BatchPipelineRefs, settings: Batch
       resultPath: "$.summary",
     }),
     // The aggregator's subscription filters on kind {"exists": false}, so only S3's own notifications reach it.
-    [STATES.announce]: task(SNS_PUBLISH, STATES.succeeded, {
-      parameters: {
-        TopicArn: refs.fanoutTopicArn,
-        "Message.$": "States.JsonToString($.summary)",
-        MessageAttributes: { kind: { DataType: "String", StringValue: BATCH_COMPLETED_KIND } },
-      },
-      resultPath: null,
+    [STATES.announce]: publishNotice(STATES.succeeded, {
+      topicArn: refs.fanoutTopicArn,
+      kind: BATCH_COMPLETED_KIND,
+      messagePath: "$.summary",
       timeoutSeconds: timeouts.apiCall,
-      retry: [backoff(SNS_TRANSIENT_ERRORS)],
+      backoff,
       catch: toFailure,
     }),
     [STATES.succeeded]: succeed(),
 
-    [STATES.describeFailure]: pass(STATES.notifyFailure, {
-      parameters: {
-        kind: BATCH_FAILED_KIND,
-        "execution.$": "$$.Execution.Id",
-        "error.$": "$.failure.Error",
-        "cause.$": "$.failure.Cause",
-      },
-      resultPath: "$.failureNotice",
-    }),
-    [STATES.notifyFailure]: task(SNS_PUBLISH, STATES.failed, {
-      parameters: {
-        TopicArn: refs.alarmTopicArn,
-        // SNS subjects are ASCII, at most 100 characters.
-        Subject: "Batch pipeline failed",
-        "Message.$": "States.JsonToString($.failureNotice)",
-        MessageAttributes: { kind: { DataType: "String", StringValue: BATCH_FAILED_KIND } },
-      },
-      resultPath: null,
-      timeoutSeconds: timeouts.apiCall,
-      retry: [backoff(SNS_TRANSIENT_ERRORS)],
-      // Even an alarm that cannot be sent ends the run FAILED with the original error (the failed-executions alarm still fires).
-      catch: [catchInto(STATES.failed, "$.notifyFailureError")],
-    }),
-    [STATES.failed]: fail({ errorPath: "$.failure.Error", causePath: "$.failure.Cause" }),
+    ...failureBranch({ alarmTopicArn: refs.alarmTopicArn, kind: BATCH_FAILED_KIND, subject: "Batch pipeline failed", timeoutSeconds: timeouts.apiCall, backoff }),
   };
   return stateMachine(STATES.planRun, states, "Batch layer: batch-file job, catalog crawl, curation job, warehouse and reporting loads, fan-out notice", executionTimeoutSeconds(settings));
 }
