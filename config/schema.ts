@@ -188,7 +188,7 @@ export const STAGE_CONFIG_SCHEMA = {
   batchRetryAttempts: defaulted(integerRange(0, 10), "Retries, with exponential backoff, of a pipeline task that fails with a transient error.", 3),
   batchWorkflowLogLevel: defaulted(oneOf(["ALL", "ERROR", "FATAL"] as const), "Step Functions execution log level (ALL logs every state's input and output; OFF is not offered).", "ERROR"),
   emrServerlessEnabled: defaulted(boolean(), "An EMR Serverless Spark application for heavy reprocessing (a replay of the whole lake); it starts on a job run and stops when idle.", false),
-  emrServerlessReleaseLabel: defaulted(matching(/^emr-[6-9]\.\d{1,2}\.\d{1,2}$/, 'an EMR release label such as "emr-7.9.0"'), "EMR release of the Serverless application.", "emr-7.9.0"),
+  emrServerlessReleaseLabel: defaulted(matching(/^emr-[6-9]\.\d{1,2}\.\d{1,2}$/, 'an EMR release label such as "emr-7.14.0"'), "EMR release of the Serverless application.", "emr-7.14.0"),
   emrServerlessMaxVcpu: defaulted(integerRange(1, 4000), "Most vCPUs the EMR Serverless application may hold across its workers.", 64),
   emrServerlessMaxMemoryGb: defaulted(integerRange(2, 16000), "Most memory (GB) the EMR Serverless application may hold across its workers.", 256),
   emrServerlessIdleMinutes: defaulted(integerRange(1, 10080), "Idle minutes before the EMR Serverless application stops (auto-stop).", 15),

@@ -30,8 +30,8 @@ import { QUARANTINE_PREFIX, hourPartition, shortHash } from "./lake-layout";
 import { jsonLines, writeObject } from "./lake-objects";
 
 /** Which handler refused the record. */
-export type QuarantineStage = "speed-layer" | "raw-api" | "lake-transform";
-export const QUARANTINE_STAGES: readonly QuarantineStage[] = ["speed-layer", "raw-api", "lake-transform"];
+export type QuarantineStage = "speed-layer" | "raw-api" | "lake-transform" | "batch-file";
+export const QUARANTINE_STAGES: readonly QuarantineStage[] = ["speed-layer", "raw-api", "lake-transform", "batch-file"];
 
 /** Where a fixed record is sent again: the stream for streamed records, the ingest queue for API ones. */
 export type ReplayTarget = "stream" | "queue";

@@ -50,6 +50,13 @@ export interface LoadTarget {
   readonly manifest?: boolean;
   /** Data files are gzip-compressed; inferred from a ".gz" key when not a manifest. @default false */
   readonly gzip?: boolean;
+  /**
+   * Who hands the loader this prefix's objects: the staged bucket's "Object Created" events,
+   * or a workflow that invokes the loader itself (the batch pipeline, which must know the
+   * load finished before it moves on; an event rule for its prefix would load it twice).
+   * @default "event"
+   */
+  readonly trigger?: "event" | "workflow";
 }
 
 export interface TableName {

@@ -71,7 +71,7 @@ def run_batch_file(args):
         results.append(result)
         clean.extend(result.clean)
         if result.quarantined:
-            _write(args.output_dir, args.raw_bucket, quarantine.quarantine_key(args.run_id, key), quarantine.json_lines(result.quarantined))
+            _write(args.output_dir, args.transformed_bucket, quarantine.quarantine_key(args.run_id, key), quarantine.json_lines(result.quarantined))
     written = []
     for path, rows in clean_rows.group_by_partition(clean):
         key = clean_rows.local_clean_key(args.run_id, path)

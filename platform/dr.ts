@@ -13,6 +13,7 @@ import { StageConfig } from "../config";
 import { stagePrefix } from "../components/lib/naming";
 import { WarehouseClusterSource } from "../components/stores/analytics-warehouse";
 import { defineBackups } from "./backups";
+import { defineBatch } from "./batch";
 import { defineDataPath } from "./data-path";
 import { journalBackup, linkStandby, readPrimaryHandoff } from "./dr-links";
 import { defineFoundations, platformOutputs } from "./foundations";
@@ -52,11 +53,13 @@ export async function defineDrStandby(config: StageConfig): Promise<Record<strin
   // The standby declares the services too, so it can serve once promoted; its aggregator runs no task while passive.
   const services = config.servicesEnabled ? defineServices(context, dataPath, ownStores) : undefined;
   const stores = withServiceReporting(ownStores, services);
+  const batch = config.batchEnabled ? defineBatch(context, dataPath, stores) : undefined;
 
   const links = linkStandby(context, dataPath, stores, partnerName, primary);
   return {
     ...platformOutputs(context, dataPath, stores),
     ...services?.outputs,
+    ...batch?.outputs,
     ...defineBackups(context, dataPath, stores, journalBackup(links)).outputs,
     ...links.outputs,
   };

@@ -7,6 +7,7 @@ import { StageConfig } from "../config";
 import { PlatformKeys } from "../components/foundation/keys";
 import { stagePrefix } from "../components/lib/naming";
 import { defineBackups } from "./backups";
+import { defineBatch } from "./batch";
 import { defineDashboardSite } from "./dashboard";
 import { defineDataPath } from "./data-path";
 import { journalBackup, linkPrimary, preparePrimaryDr } from "./dr-links";
@@ -39,11 +40,13 @@ export async function definePrimary(config: StageConfig): Promise<Record<string,
   const ownStores = defineStores(context, dataPath, { credentialsReplicas: drReplica });
   const services = config.servicesEnabled ? defineServices(context, dataPath, ownStores) : undefined;
   const stores = withServiceReporting(ownStores, services);
+  const batch = config.batchEnabled ? defineBatch(context, dataPath, stores) : undefined;
 
   const links = dr && linkPrimary(context, dataPath, stores, dr);
   return {
     ...platformOutputs(context, dataPath, stores),
     ...services?.outputs,
+    ...batch?.outputs,
     ...defineBackups(context, dataPath, stores, journalBackup(links)).outputs,
     ...links?.outputs,
     // The dashboard calls its own origin: CloudFront's `/api/*` behaviour forwards to the client API's HTTP API.

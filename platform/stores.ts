@@ -14,6 +14,7 @@ import { syncClusterParameters, syncNeedsCaseSensitiveWarehouse } from "../compo
 import { MANIFEST_PREFIX } from "../functions/lake-layout";
 import { STAGED_COLUMNS } from "../functions/lake-staging";
 import { LoadTarget } from "../functions/warehouse-loader";
+import { BATCH_MANIFEST_PREFIX } from "../components/batch/batch-settings";
 import { DataPath } from "./data-path";
 import { PlatformContext } from "./context";
 
@@ -67,6 +68,19 @@ export const WAREHOUSE_LOAD_TARGETS: LoadTarget[] = [
     orderColumn: "occurred_at",
     format: "CSV",
     manifest: true,
+  },
+  {
+    // The batch pipeline's curated units (components/batch): same table and format, loaded
+    // when the pipeline invokes the loader, never by the bucket's events.
+    prefix: BATCH_MANIFEST_PREFIX,
+    schema: "lake",
+    table: "events",
+    columns: [...STAGED_COLUMNS],
+    keyColumns: ["event_id"],
+    orderColumn: "occurred_at",
+    format: "CSV",
+    manifest: true,
+    trigger: "workflow",
   },
 ];
 

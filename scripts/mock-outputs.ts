@@ -150,6 +150,14 @@ const OUTPUTS_BY_TYPE: Record<string, OutputsFor> = {
   "aws:lb/listener:Listener": (args) => ({
     arn: `${String(args.inputs.loadBalancerArn ?? "").replace(":loadbalancer/", ":listener/")}/${createHash("sha256").update(args.name).digest("hex").slice(0, 16)}`,
   }),
+  "aws:sfn/stateMachine:StateMachine": (_args, _arn, region, physical) => ({ arn: `arn:aws:states:${region}:${MOCK_ACCOUNT_ID}:stateMachine:${physical}` }),
+  "aws:emrserverless/application:Application": (args, _arn, region) => ({ arn: `arn:aws:emr-serverless:${region}:${MOCK_ACCOUNT_ID}:/applications/${args.name}-id` }),
+  "aws:glue/job:Job": (_args, _arn, region, physical) => ({ arn: `arn:aws:glue:${region}:${MOCK_ACCOUNT_ID}:job/${physical}` }),
+  "aws:glue/crawler:Crawler": (_args, _arn, region, physical) => ({ arn: `arn:aws:glue:${region}:${MOCK_ACCOUNT_ID}:crawler/${physical}` }),
+  "aws:scheduler/schedule:Schedule": (_args, _arn, region, physical) => ({ arn: `arn:aws:scheduler:${region}:${MOCK_ACCOUNT_ID}:schedule/default/${physical}` }),
+  "aws:dms/replicationInstance:ReplicationInstance": (args, _arn, region) => ({ replicationInstanceArn: `arn:aws:dms:${region}:${MOCK_ACCOUNT_ID}:rep:${args.name}` }),
+  "aws:dms/endpoint:Endpoint": (args, _arn, region) => ({ endpointArn: `arn:aws:dms:${region}:${MOCK_ACCOUNT_ID}:endpoint:${args.name}` }),
+  "aws:dms/replicationTask:ReplicationTask": (args, _arn, region) => ({ replicationTaskArn: `arn:aws:dms:${region}:${MOCK_ACCOUNT_ID}:task:${args.name}` }),
   "aws:apigatewayv2/vpcLink:VpcLink": (args, _arn, region) => ({ arn: `arn:aws:apigateway:${region}::/vpclinks/${args.name}-id` }),
   "aws:appautoscaling/policy:Policy": (args, _arn, region) => ({
     arn: `arn:aws:autoscaling:${region}:${MOCK_ACCOUNT_ID}:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/${args.inputs.resourceId ?? ""}:policyName/${args.name}`,

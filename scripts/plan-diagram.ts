@@ -48,6 +48,13 @@ export const NODE_KINDS: Readonly<Record<string, NodeKind>> = {
   "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": { kind: "Firehose", shape: "cds", fill: STREAM },
   "aws:lambda/function:Function": { kind: "Lambda", shape: "box", fill: COMPUTE },
   "aws:sfn/stateMachine:StateMachine": { kind: "Step Functions", shape: "box", fill: COMPUTE },
+  "aws:scheduler/schedule:Schedule": { kind: "Scheduler schedule", shape: "note", fill: EDGE_OF_PLATFORM },
+  "aws:glue/job:Job": { kind: "Glue job", shape: "box", fill: COMPUTE },
+  "aws:glue/crawler:Crawler": { kind: "Glue crawler", shape: "box", fill: COMPUTE },
+  "aws:emrserverless/application:Application": { kind: "EMR Serverless", shape: "box", fill: COMPUTE },
+  "aws:dms/replicationInstance:ReplicationInstance": { kind: "DMS replication instance", shape: "box", fill: COMPUTE },
+  "aws:dms/replicationTask:ReplicationTask": { kind: "DMS CDC task", shape: "cds", fill: STREAM },
+  "aws:dms/endpoint:Endpoint": { kind: "DMS endpoint", shape: "component", fill: COMPUTE },
   "aws:dynamodb/table:Table": { kind: "DynamoDB table", shape: "cylinder", fill: STORE },
   "aws:s3/bucket:Bucket": { kind: "S3 bucket", shape: "folder", fill: STORE },
   "aws:rds/cluster:Cluster": { kind: "Aurora cluster", shape: "cylinder", fill: STORE },
@@ -70,7 +77,7 @@ export const NODE_KINDS: Readonly<Record<string, NodeKind>> = {
 };
 
 /** Types that are never nodes, connectors or attachments: access, checks, logs, network, parameters. */
-const OUT_OF_PICTURE = /^aws:(iam|ssm|secretsmanager|budgets|ec2|vpc|cloudwatch\/(metricAlarm|logGroup|logStream|dashboard)|kms\/alias|lambda\/permission|backup\/restoreTesting|ecs\/taskDefinition|appautoscaling)|\/\w*[lL]ogging:|Policy:|^pulumi:/;
+const OUT_OF_PICTURE = /^aws:(iam|ssm|secretsmanager|budgets|ec2|vpc|cloudwatch\/(metricAlarm|logGroup|logStream|dashboard)|kms\/alias|lambda\/permission|backup\/restoreTesting|ecs\/taskDefinition|appautoscaling|glue\/securityConfiguration|dms\/replicationSubnetGroup)|\/\w*[lL]ogging:|Policy:|^pulumi:/;
 
 /** Inputs (or nested keys) that wire security and plumbing, not data: they draw no edge. */
 const PLUMBING = /^(accessLogs|role|roleArn|iamRoleArn|iamRoles|defaultIamRoleArn|credentialsArn|executionRoleArn|kms.*|.*KmsKey(Id|Arn)|serverSideEncryption|encryptionConfiguration|vpcConfig|.*SecurityGroupIds|securityGroupIds|subnetIds|.*SubnetGroupName|subnetGroupName|loggingConfig|logDeliveryConfigurations|accessLogSettings|cloudwatchLoggingOptions|.*ParameterGroupName|engineVersion|tags)$/;
@@ -106,6 +113,7 @@ export const CONNECTORS: Readonly<Record<string, ConnectorRule[]>> = {
   "aws:redshift/snapshotCopy:SnapshotCopy": [{ from: ["clusterIdentifier"], to: ["snapshotCopyGrantName"], label: "snapshot copies" }],
   "aws:backup/selection:Selection": [{ from: ["resources"], to: ["planId"], label: "backup", style: "support" }],
   "aws:glue/catalogTable:CatalogTable": [{ from: ["databaseName"], to: ["storageDescriptor"], label: "catalog table", style: "support" }],
+  "aws:rds/integration:Integration": [{ from: ["sourceArn"], to: ["targetArn"], label: "zero-ETL" }],
 };
 
 function replicationLabel(config: PlannedResource): string {

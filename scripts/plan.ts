@@ -16,6 +16,7 @@ import { PROJECT_DIR, PlannedResource, StackEvaluation, ofType } from "./engine"
 import { diagramFile, writeDiagram } from "./plan-diagram";
 import { PlanDocument } from "./plan-diff";
 import { runPlanDiff } from "./plan-base";
+import { batchSummary } from "./plan-batch";
 import { servicesSummary } from "./plan-services";
 import { summarisePolicies } from "./policy";
 import { evaluateStage } from "./stage-evaluation";
@@ -181,6 +182,8 @@ export async function main(commandLine: string[] = process.argv.slice(2)) {
   for (const [type, count] of countByType(evaluation)) console.log(`  ${String(count).padStart(4)}  ${type}`);
   const services = servicesSummary(evaluation);
   if (services.length > 0) console.log(`\nServices (the ingest routes, what runs behind each API, and the dashboard):\n${services.join("\n")}`);
+  const batch = batchSummary(evaluation);
+  if (batch.length > 0) console.log(`\nBatch (the Glue jobs, the catalog, EMR Serverless, the pipeline and the OLTP → warehouse sync):\n${batch.join("\n")}`);
   const links = crossRegionLinks(evaluation, partner);
   if (links.length > 0) console.log(`\nCross-region links (with ${partner?.stack ?? "the partner stack"}, as the deploy order leaves them):\n${links.join("\n")}`);
   console.log("\nRegions:");

@@ -249,20 +249,20 @@ describe("runGlueJobLocally against s3rver", () => {
     expect(run.Id).toMatch(/^jr_[0-9a-f]{64}$/);
     expect(run.CompletedOn).toBeGreaterThanOrEqual(run.StartedOn);
 
-    expect(await listKeys(s3, LAKE)).toEqual(["batch/clean/year=2026/month=01/day=02/exec-1-part-00000.jsonl", "batch/clean/year=2026/month=01/day=03/exec-1-part-00000.jsonl"]);
+    expect(await listKeys(s3, LAKE, "batch/")).toEqual(["batch/clean/year=2026/month=01/day=02/exec-1-part-00000.jsonl", "batch/clean/year=2026/month=01/day=03/exec-1-part-00000.jsonl"]);
     const day02 = jsonLinesOf(await readText(s3, LAKE, "batch/clean/year=2026/month=01/day=02/exec-1-part-00000.jsonl"));
     // Files in key order, rows in file order: the api/ prefix is not the drop zone.
     expect(day02).toEqual([CSV_ROWS[0], JSONL_LINES[0], ARRAY_EVENTS[0]].map((row) => batchCleanRow(expectedClean(typeof row === "string" ? JSON.parse(row) : (row as Record<string, unknown>)))));
     const day03 = jsonLinesOf(await readText(s3, LAKE, "batch/clean/year=2026/month=01/day=03/exec-1-part-00000.jsonl"));
     expect(day03.map((row) => [row.event_id, row.occurred_at])).toEqual([["e3", "2026-01-03T00:30:00.000Z"], ["e4", "2026-01-03T01:00:00.500Z"]]);
 
-    const quarantineKeys = await listKeys(s3, RAW, "quarantine/");
+    const quarantineKeys = await listKeys(s3, LAKE, "quarantine/");
     expect(quarantineKeys).toEqual([
       "quarantine/batch-file/run=exec-1/supplier-a/2026-01-02/orders.jsonl",
       "quarantine/batch-file/run=exec-1/supplier-b/events.jsonl",
       "quarantine/batch-file/run=exec-1/supplier-c/events.jsonl",
     ]);
-    const records = (await Promise.all(quarantineKeys.map((key) => readText(s3, RAW, key)))).flatMap(jsonLinesOf);
+    const records = (await Promise.all(quarantineKeys.map((key) => readText(s3, LAKE, key)))).flatMap(jsonLinesOf);
     expect(records.map((record) => [record.origin.key, record.origin.row, record.reason])).toEqual([
       [CSV_KEY, 3, "source has characters outside ^[a-z0-9][a-z0-9._-]*$"],
       [CSV_KEY, 5, "row has 3 fields, the header has 6"],
@@ -273,7 +273,7 @@ describe("runGlueJobLocally against s3rver", () => {
     // The Lambda path's record shape and id, for stage "batch-file".
     const [first] = records;
     const bytes = Buffer.from(first.payload.data, "utf8");
-    expect(first).toEqual(quarantinedRecord("batch-file" as QuarantineStage, { kind: "s3", bucket: RAW, key: CSV_KEY, row: 3 }, bytes, first.reason, "dev-batch-file:exec-1", "queue"));
+    expect(first).toEqual(quarantinedRecord("batch-file", { kind: "s3", bucket: RAW, key: CSV_KEY, row: 3 }, bytes, first.reason, "dev-batch-file:exec-1", "queue"));
     expect(bytes.toString("utf8")).toBe(supplierCsv([CSV_ROWS[1]]).split("\n")[1]);
   });
 
@@ -304,7 +304,7 @@ describe("runGlueJobLocally against s3rver", () => {
   it("a backfill keeps only its window's rows", async () => {
     const args = { ...baseArgs, "--window_from": "2026-01-03", "--window_to": "2026-01-03", "--run_id": "backfill-1", "--job-bookmark-option": "job-bookmark-disable" };
     await runGlueJobLocally(s3, "batch-file", args);
-    expect((await listKeys(s3, LAKE)).filter((key) => key.includes("backfill-1"))).toEqual(["batch/clean/year=2026/month=01/day=03/backfill-1-part-00000.jsonl"]);
+    expect((await listKeys(s3, LAKE, "batch/")).filter((key) => key.includes("backfill-1"))).toEqual(["batch/clean/year=2026/month=01/day=03/backfill-1-part-00000.jsonl"]);
     const curation = { ...args, "--manifest_key": "batch/manifests/backfill-1.manifest", "--window_from": "2026-01-01", "--window_to": "2026-01-01" };
     await runGlueJobLocally(s3, "curation", curation);
     expect(parseManifest(await readText(s3, STAGED, "batch/manifests/backfill-1.manifest"), "empty unit")).toEqual([]);

@@ -150,6 +150,10 @@ export class AggregatorService extends pulumi.ComponentResource {
       protocol: "sqs",
       endpoint: this.queue.arn,
       rawMessageDelivery: true,
+      // Only S3's own notifications (they carry no message attributes): the batch pipeline's
+      // completion notices on the same topic carry `kind` and are not the aggregator's to apply.
+      filterPolicyScope: "MessageAttributes",
+      filterPolicy: JSON.stringify({ kind: [{ exists: false }] }),
     }, { parent: this });
 
     this.securityGroup = createServiceSecurityGroup(name, args.vpcId, `${name}: the aggregator tasks; admits nothing`, [

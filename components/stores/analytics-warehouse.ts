@@ -478,7 +478,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
         "detail-type": ["Object Created"],
         detail: {
           bucket: { name: [bucket] },
-          object: { key: loader.targets.map((target) => ({ prefix: target.prefix })) },
+          object: { key: loader.targets.filter((target) => (target.trigger ?? "event") === "event").map((target) => ({ prefix: target.prefix })) },
         },
       })),
     }, { parent: this });

@@ -1,7 +1,7 @@
 """Glue 5 (Spark) batch-file job: reads the suppliers' files in s3://<raw>/batch/ (CSV,
 JSON lines or array, Parquet), validates every row against the ingest event contract and
 writes clean rows as Parquet to s3://<transformed>/batch/clean/year=/month=/day=/ and
-refused rows to s3://<raw>/quarantine/batch-file/run=<run id>/ with their reasons.
+refused rows to s3://<transformed>/quarantine/batch-file/ (beside every other path's quarantine)run=<run id>/ with their reasons.
 
 Arguments: --JOB_NAME, --raw_bucket, --transformed_bucket, --run_id (the state machine's
 execution name); --window_from/--window_to (YYYY-MM-DD, inclusive, on the event's
@@ -74,7 +74,7 @@ def main():
 
     results = results.cache()
     # Quarantine first: once clean rows exist the pipeline moves on, and the refused rows should already be on record.
-    quarantined = batch_spark.put_objects(batch_spark.quarantine_objects(results, run_id), raw, "application/x-ndjson")
+    quarantined = batch_spark.put_objects(batch_spark.quarantine_objects(results, run_id), args["transformed_bucket"], "application/x-ndjson")
     batch_spark.write_clean_parquet(batch_spark.clean_frame(spark, results), args["transformed_bucket"])
     print(f"batch-file: {len(text_paths)} text files, {len(quarantined)} quarantine objects")
     job.commit()

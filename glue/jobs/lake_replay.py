@@ -9,7 +9,7 @@ prefixes is read and the rows whose occurred_at UTC date is in [--from, --to] ar
   (--py-files batch_events.zip, the zip the Glue jobs use)
 
 Refused rows are written as JSON lines by Spark to
-s3://<raw>/quarantine/batch-file/run=<run id>/ (part files; the records are those the
+s3://<transformed>/quarantine/batch-file/run=<run id>/ (part files; the records are those the
 Glue job writes). Run it, then curation with the same window, to restage the range.
 """
 import argparse
@@ -56,7 +56,7 @@ def main(argv):
 
     results = results.cache()
     quarantine_lines = results.flatMap(lambda result: result.quarantined).map(lambda record: quarantine.json_lines([record]).rstrip("\n"))
-    quarantine_lines.saveAsTextFile(f"s3://{raw}/{quarantine.QUARANTINE_PREFIX}{quarantine.STAGE}/run={args.run_id}/")
+    quarantine_lines.saveAsTextFile(f"s3://{args.transformed_bucket}/{quarantine.QUARANTINE_PREFIX}{quarantine.STAGE}/run={args.run_id}/")
     batch_spark.write_clean_parquet(batch_spark.clean_frame(spark, results), args.transformed_bucket)
     spark.stop()
 

@@ -47,8 +47,8 @@ class LocalJobTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(json.loads(done.stdout)["cleanRows"], 2)
         tree = read_tree(self.output)
-        self.assertEqual(sorted(tree), ["lake/batch/clean/year=2026/month=01/day=02/r1-part-00000.jsonl", "raw/quarantine/batch-file/run=r1/a.jsonl"])
-        self.assertEqual(json.loads(tree["raw/quarantine/batch-file/run=r1/a.jsonl"])["origin"]["row"], 3)
+        self.assertEqual(sorted(tree), ["lake/batch/clean/year=2026/month=01/day=02/r1-part-00000.jsonl", "lake/quarantine/batch-file/run=r1/a.jsonl"])
+        self.assertEqual(json.loads(tree["lake/quarantine/batch-file/run=r1/a.jsonl"])["origin"]["row"], 3)
 
         curated = os.path.join(self.dir.name, "curated")
         write(self.input, "lake/batch/clean/year=2026/month=01/day=02/r1-part-00000.jsonl", tree["lake/batch/clean/year=2026/month=01/day=02/r1-part-00000.jsonl"].encode())

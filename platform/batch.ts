@@ -1,0 +1,148 @@
+/**
+ * The batch layer of a stack (both roles): the Glue jobs, the crawler and EMR Serverless
+ * (BatchProcessing), the Step Functions pipeline with its nightly schedule (BatchWorkflow),
+ * and the OLTP -> warehouse sync the stage chose (WarehouseSync). Only the active region's
+ * schedule fires: the passive side holds the same pipeline, ready for dr:promote.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { StageConfig, isActiveStack } from "../config";
+import { BatchProcessing, BatchProcessingArgs } from "../components/batch/batch-processing";
+import { BatchWorkflow, BatchWorkflowArgs } from "../components/batch/batch-workflow";
+import { WarehouseSync } from "../components/batch/warehouse-sync";
+import { PlatformContext } from "./context";
+import { DataPath } from "./data-path";
+import { Stores } from "./stores";
+
+export interface BatchLayer {
+  readonly processing: BatchProcessing;
+  /** Absent while the stack has no warehouse loader (a DR standby before dr:promote restores the warehouse). */
+  readonly workflow?: BatchWorkflow;
+  /** The OLTP -> warehouse sync of warehouseSync; never on a DR stack (its cluster is a read-only secondary). */
+  readonly sync?: WarehouseSync;
+  readonly outputs: Record<string, unknown>;
+}
+
+export function batchProcessingArgs(context: PlatformContext, dataPath: DataPath): BatchProcessingArgs {
+  const { config, keys, network } = context;
+  const lake = dataPath.lake;
+  return {
+    raw: { name: lake.raw.name, arn: lake.raw.arn },
+    transformed: { name: lake.transformed.name, arn: lake.transformed.arn },
+    staged: { name: lake.staged.name, arn: lake.staged.arn },
+    catalogDatabaseName: dataPath.glueDatabaseName,
+    dataKeyArn: keys.dataKeyArn,
+    logsKeyArn: keys.logsKeyArn,
+    logRetentionDays: config.logRetentionDays,
+    glue: { workerType: config.glueWorkerType, workerCount: config.glueWorkerCount, timeoutMinutes: config.glueJobTimeoutMinutes },
+    emrServerless: config.emrServerlessEnabled
+      ? {
+          releaseLabel: config.emrServerlessReleaseLabel,
+          maxVcpu: config.emrServerlessMaxVcpu,
+          maxMemoryGb: config.emrServerlessMaxMemoryGb,
+          idleMinutes: config.emrServerlessIdleMinutes,
+          subnetIds: network.privateSubnetIds,
+          securityGroupIds: [network.securityGroups.lambda.id],
+        }
+      : undefined,
+    protect: config.protectStatefulResources,
+    forceDestroy: !config.protectStatefulResources,
+  };
+}
+
+/** The warehouse loader's Lambda timeout (AnalyticsWarehouse's default; the stores set no other). */
+const WAREHOUSE_LOADER_TIMEOUT_SECONDS = 300;
+
+/** The pipeline's retry, timeout and polling policy, from the stage config. */
+export function batchPipelineSettings(config: StageConfig): BatchWorkflowArgs["pipeline"] {
+  return {
+    retry: { maxAttempts: config.batchRetryAttempts, intervalSeconds: 30, backoffRate: 2, maxDelaySeconds: 600 },
+    glueJobTimeoutMinutes: config.glueJobTimeoutMinutes,
+    // A crawl of new folders only takes minutes; an hour of polls means it is stuck.
+    crawler: { pollIntervalSeconds: 30, maxPolls: 120 },
+    warehouseLoadTimeoutSeconds: WAREHOUSE_LOADER_TIMEOUT_SECONDS,
+  };
+}
+
+/** OltpDatabase's database (its default name; the stores never set another). */
+const OLTP_DATABASE_NAME = "platform";
+
+/** The sync the stage chose, declared where the primary cluster and the warehouse are (the config refuses it on a DR stack). */
+export function defineWarehouseSync(context: PlatformContext, stores: Stores): WarehouseSync | undefined {
+  const { config: c, prefix, keys, network } = context;
+  const namespaceArn = stores.warehouse.namespaceArn;
+  if (c.warehouseSync === "none" || namespaceArn === undefined) return undefined;
+  return new WarehouseSync(`${prefix}-sync`, {
+    mode: c.warehouseSync,
+    tables: c.warehouseSyncTables,
+    source: { clusterArn: stores.oltp.clusterArn, endpoint: stores.oltp.endpoint, port: stores.oltp.port, databaseName: OLTP_DATABASE_NAME },
+    target: { mode: c.redshiftMode, namespaceArn, endpoint: stores.warehouse.endpoint, port: stores.warehouse.port, databaseName: stores.warehouse.databaseName },
+    kmsKeyArn: keys.dataKeyArn,
+    logsKeyArn: keys.logsKeyArn,
+    logRetentionDays: c.logRetentionDays,
+    dms: c.warehouseSync !== "dms" ? undefined : {
+      region: context.region,
+      vpcId: network.vpcId,
+      subnetIds: network.isolatedSubnetIds,
+      databaseSecurityGroupId: network.securityGroups.database.id,
+      warehouseSecurityGroupId: network.securityGroups.warehouse.id,
+      endpointsSecurityGroupId: network.securityGroups.endpoints.id,
+      s3PrefixListId: network.gatewayEndpoints.s3.prefixListId,
+      instanceClass: c.dmsInstanceClass,
+      engineVersion: c.dmsEngineVersion,
+      multiAz: c.dmsMultiAz,
+      allocatedStorageGb: c.dmsAllocatedStorageGb,
+      createAccountRoles: c.dmsCreateAccountRoles,
+    },
+  }, context.componentOpts);
+}
+
+export function defineBatch(context: PlatformContext, dataPath: DataPath, stores: Stores): BatchLayer {
+  const { config, prefix, keys, network } = context;
+  const processing = new BatchProcessing(`${prefix}-batch`, batchProcessingArgs(context, dataPath), context.componentOpts);
+  const sync = defineWarehouseSync(context, stores);
+  const loaderName = stores.warehouse.loaderFunctionName;
+  const outputs: Record<string, unknown> = {
+    batchFileJobName: processing.batchFileJob.name,
+    batchCurationJobName: processing.curationJob.name,
+    batchCrawlerName: processing.crawler.name,
+    ...(processing.emrApplication ? { emrServerlessApplicationId: processing.emrApplication.id, emrServerlessJobRoleArn: processing.emrJobRole?.arn } : {}),
+    ...(sync?.integrationArn ? { zeroEtlIntegrationArn: sync.integrationArn } : {}),
+    ...(sync?.replicationTaskArn ? { dmsReplicationTaskArn: sync.replicationTaskArn } : {}),
+  };
+  if (loaderName === undefined) return { processing, sync, outputs };
+
+  const identity = aws.getCallerIdentityOutput({}, { provider: context.homeProvider });
+  const workflow = new BatchWorkflow(`${prefix}-batch-pipeline`, {
+    batchFileJobName: processing.batchFileJob.name,
+    curationJobName: processing.curationJob.name,
+    crawlerName: processing.crawler.name,
+    warehouseLoaderFunctionArn: pulumi.interpolate`arn:aws:lambda:${context.region}:${identity.accountId}:function:${loaderName}`,
+    stagedBucket: dataPath.stagedBucket,
+    fanoutTopicArn: dataPath.lakeEventsTopicArn,
+    failureTopicArn: context.alerting.topicArn,
+    reportingDatabase: {
+      // The load writes: the cluster's writer endpoint, with the credentials the aggregator uses.
+      host: stores.oltp.endpoint,
+      port: stores.oltp.port,
+      databaseName: stores.reportingDatabase.name,
+      credentialsSecretArn: stores.reportingDatabase.secretArn,
+    },
+    vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [network.securityGroups.lambda.id] },
+    dataKeyArn: keys.dataKeyArn,
+    logsKeyArn: keys.logsKeyArn,
+    logRetentionDays: config.logRetentionDays,
+    logLevel: config.batchWorkflowLogLevel,
+    tracing: config.tracingEnabled,
+    pipeline: batchPipelineSettings(config),
+    schedule: { expression: config.batchSchedule, timezone: config.batchScheduleTimezone },
+    scheduleEnabled: isActiveStack(config),
+    alarmTopicArn: context.alarmTopicArn,
+  }, context.componentOpts);
+  return {
+    processing,
+    workflow,
+    sync,
+    outputs: { ...outputs, batchStateMachineArn: workflow.stateMachine.arn, batchScheduleName: workflow.schedule.name },
+  };
+}
