@@ -49,6 +49,9 @@ import {
   retrySettingsProblems,
   retryPauseSeconds,
 } from "./notices";
+import { AccountContext, PolicyStatement, topicKeyStatements } from "./permissions";
+
+export type { AccountContext, PolicyStatement } from "./permissions";
 
 /** Where the curation job writes the run's COPY manifest; the execution name makes it unique per run. */
 export const BATCH_MANIFEST_PREFIX = "batch/manifests/";
@@ -394,26 +397,6 @@ export function batchPipelineDefinition(refs: BatchPipelineRefs, settings: Batch
 
 // ---- IAM ---------------------------------------------------------------------------------
 
-export interface PolicyStatement {
-  readonly Sid: string;
-  readonly Effect: "Allow";
-  readonly Action: string[];
-  readonly Resource: string[];
-  readonly Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-export interface AccountContext {
-  readonly accountId: string;
-  /** @default "aws" */
-  readonly partition?: string;
-  /**
-   * Customer KMS keys of the two topics: publishing to an SSE-KMS topic needs
-   * kms:GenerateDataKey* and kms:Decrypt on its key
-   * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). @default [] (unencrypted topics)
-   */
-  readonly topicKeyArns?: readonly string[];
-}
-
 /**
  * The execution role's statements for exactly what the definition calls. Glue `.sync`
  * polls GetJobRun (no EventBridge managed rule): Step Functions' generated policy for
@@ -436,16 +419,7 @@ export function batchPipelinePermissions(refs: BatchPipelineRefs, account: Accou
     { Sid: "ReadBatchManifests", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`arn:${partition}:s3:::${refs.stagedBucket}/${BATCH_MANIFEST_PREFIX}*`] },
     { Sid: "InvokeBatchLoads", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [refs.warehouseLoaderFunctionArn, refs.reportingLoadFunctionArn] },
     { Sid: "PublishBatchNotices", Effect: "Allow", Action: ["sns:Publish"], Resource: [refs.fanoutTopicArn, refs.alarmTopicArn] },
+    ...topicKeyStatements("EncryptBatchNotices", refs.region, account),
   ];
-  const keys = account.topicKeyArns ?? [];
-  if (keys.length > 0) {
-    statements.push({
-      Sid: "EncryptBatchNotices",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      Resource: [...new Set(keys)],
-      Condition: { StringEquals: { "kms:ViaService": `sns.${refs.region}.amazonaws.com` } },
-    });
-  }
   return statements;
 }
