@@ -26,6 +26,7 @@ import {
   BatchReportingLoadHandler,
   BatchReportingLoadSettings,
   applyBatchManifest,
+  batchLoadPoolConfig,
   batchReportingLoadCallbackFactory,
   batchReportingLoadSettingsFromEnv,
   createBatchReportingLoad,
@@ -759,6 +760,9 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
       expect(batchReportingLoadSettingsFromEnv(env)).toEqual({ stagedBucket: STAGED, databaseHost: "h", databasePort: 5432, databaseName: "reporting", databaseSecretArn: "arn:s", databaseTls: true });
       expect(() => batchReportingLoadSettingsFromEnv({ ...env, DB_SECRET_ARN: undefined })).toThrow(/DB_SECRET_ARN/);
       expect(() => batchReportingLoadSettingsFromEnv({ ...env, DB_PORT: "x" })).toThrow(/DB_PORT must be a whole number/);
+      const config = batchLoadPoolConfig(batchReportingLoadSettingsFromEnv(env), { username: "u", password: "p" });
+      expect(config).toMatchObject({ host: "h", port: 5432, database: "reporting", ssl: { rejectUnauthorized: true }, statement_timeout: 120_000, application_name: "batch-reporting-load" });
+      expect(batchLoadPoolConfig({ ...batchReportingLoadSettingsFromEnv(env), databaseTls: false }, { username: "u", password: "p" }).ssl).toBe(false);
     });
   });
 
