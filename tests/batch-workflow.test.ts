@@ -443,8 +443,8 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
   type Handler = (input: any) => Promise<unknown>;
 
   /** Runs the dev-like definition with every task overridden by a real handler (or `replace`'s); records publishes and task calls. */
-  async function execute(input: unknown, glue: ReturnType<typeof glueJobs>, crawler: ReturnType<typeof crawlerModel>, replace: Record<string, Handler> = {}) {
-    const name = `run-${process.pid}-${++runCounter}`;
+  async function execute(input: unknown, glue: ReturnType<typeof glueJobs>, crawler: ReturnType<typeof crawlerModel>, replace: Record<string, Handler> = {}, executionName?: string) {
+    const name = executionName ?? `run-${process.pid}-${++runCounter}`;
     const published: Published[] = [];
     const calls: Record<string, number> = {};
     const handlers: Record<string, Handler> = {
@@ -678,6 +678,13 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
     const glue = glueJobs();
     const run = await execute({ backfill: { from: "2026-10-01" } }, glue, crawlerModel({ runningPolls: 0, outcome: "SUCCEEDED" }));
     expect(run).toMatchObject({ status: "FAILED", error: PIPELINE_ERRORS.invalidInput });
+    expect(glue.runs).toEqual([]);
+  });
+
+  it("refuses an execution name with '+' (its manifest key would be read back with a space) before any job runs", async () => {
+    const glue = glueJobs();
+    const run = await execute({}, glue, crawlerModel({ runningPolls: 0, outcome: "SUCCEEDED" }), {}, "nightly+1");
+    expect(run).toMatchObject({ status: "FAILED", error: PIPELINE_ERRORS.invalidExecutionName });
     expect(glue.runs).toEqual([]);
   });
 

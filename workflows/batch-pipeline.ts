@@ -64,6 +64,7 @@ export const BOOKMARK_DISABLED = "job-bookmark-disable";
 /** Error names this definition raises itself (from Pass/Fail states), so alarms and tests can tell them apart. */
 export const PIPELINE_ERRORS = {
   invalidInput: "BatchPipeline.InvalidInput",
+  invalidExecutionName: "BatchPipeline.InvalidExecutionName",
   crawlerFailed: "BatchPipeline.CrawlerFailed",
   crawlerTimedOut: "BatchPipeline.CrawlerTimedOut",
 } as const;
@@ -74,6 +75,7 @@ export const STATES = {
   nightly: "Nightly window",
   backfill: "Backfill window",
   invalidInput: "Invalid input",
+  invalidName: "Invalid execution name",
   batchFileJob: "Run batch-file job",
   startCrawler: "Start catalog crawler",
   resetPolls: "Reset crawler polls",
@@ -259,6 +261,9 @@ export function batchPipelineDefinition(refs: BatchPipelineRefs, settings: Batch
     // in ASL, and aws-local-stepfunctions 3.0 never matches `IsPresent: false`.
     [STATES.planRun]: choice(
       [
+        // The loader form-decodes the manifest key of an "Object Created" event ("+" is a space), so a run whose
+        // execution name holds "+" could never be loaded under its own key; refuse it before any job runs.
+        when({ Variable: "$$.Execution.Name", StringMatches: "*+*" }, STATES.invalidName),
         when(absent("$.backfill"), STATES.nightly),
         when(absent("$.backfill.from"), STATES.invalidInput),
         when(absent("$.backfill.to"), STATES.invalidInput),
@@ -268,6 +273,7 @@ export function batchPipelineDefinition(refs: BatchPipelineRefs, settings: Batch
       "Nightly when the input has no backfill; a backfill needs from and to (YYYY-MM-DD, checked by the jobs)",
     ),
     [STATES.invalidInput]: fail(PIPELINE_ERRORS.invalidInput, 'a backfill input is {"backfill":{"from":"YYYY-MM-DD","to":"YYYY-MM-DD"}}; from and to must both be strings'),
+    [STATES.invalidName]: fail(PIPELINE_ERRORS.invalidExecutionName, 'the execution name becomes the run id and manifest key, and must not contain "+" (the loader reads it as a space)'),
     [STATES.nightly]: pass(STATES.batchFileJob, { parameters: runValues({ from: "", to: "" }, BOOKMARK_ENABLED), resultPath: "$.run" }),
     [STATES.backfill]: pass(STATES.batchFileJob, { parameters: runValues("from-input", BOOKMARK_DISABLED), resultPath: "$.run" }),
     [STATES.batchFileJob]: glueJob(refs.batchFileJobName, STATES.startCrawler),
