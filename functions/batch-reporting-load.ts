@@ -26,7 +26,7 @@ import { LoadResult, applyManifest, applySchema } from "../services/aggregator/s
 import { flagEnv, integerEnv } from "../services/shared/env";
 import { DATA_PATH_CLIENT_SETTINGS, Environment, LogLine, logJson, requiredEnv } from "./data-path-runtime";
 import { NamedError, namedError } from "./errors";
-import { SecretReader, secretsManagerReader } from "./reporting-api";
+import { ReportingSettings, SecretReader, poolConfig, secretsManagerReader } from "./reporting-api";
 
 /** The batch manifests' prefix (the curation job writes `batch/manifests/<run id>.manifest`). */
 export const BATCH_MANIFEST_KEY = /^batch\/manifests\/[^/]+\.manifest$/;
@@ -139,17 +139,15 @@ export function batchReportingLoadSettingsFromEnv(env: Environment): BatchReport
   };
 }
 
+/**
+ * The reporting API's pool settings (verified TLS through NODE_EXTRA_CA_CERTS, two
+ * connections), with the longer connect and statement limits a whole manifest's
+ * transaction needs. reporting-api's poolConfig reads only the four database fields.
+ */
 export function batchLoadPoolConfig(settings: BatchReportingLoadSettings, credentials: { username: string; password: string }): PoolConfig {
+  const database: Pick<ReportingSettings, "databaseHost" | "databasePort" | "databaseName" | "databaseTls"> = settings;
   return {
-    host: settings.databaseHost,
-    port: settings.databasePort,
-    database: settings.databaseName,
-    user: credentials.username,
-    password: credentials.password,
-    // Verified TLS: the Lambda trusts the RDS CAs through NODE_EXTRA_CA_CERTS (set by the component).
-    ssl: (settings.databaseTls ?? true) ? { rejectUnauthorized: true } : false,
-    // One manifest at a time per instance; applyManifest holds one client for its transaction.
-    max: 2,
+    ...poolConfig(database as ReportingSettings, credentials),
     connectionTimeoutMillis: 5_000,
     statement_timeout: 120_000,
     application_name: "batch-reporting-load",

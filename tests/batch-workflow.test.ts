@@ -26,6 +26,7 @@ import {
   BatchReportingLoadHandler,
   BatchReportingLoadSettings,
   applyBatchManifest,
+  batchLoadPoolConfig,
   batchReportingLoadCallbackFactory,
   batchReportingLoadSettingsFromEnv,
   createBatchReportingLoad,
@@ -35,7 +36,7 @@ import { readObjectText } from "../functions/lake-objects";
 import { STAGED_COLUMNS, copyManifest, csvDocument } from "../functions/lake-staging";
 import type { CleanEventRow } from "../functions/lake-transform";
 import { LoadTarget, LoaderSettings, loadStagedObject } from "../functions/warehouse-loader";
-import { StartJobRunInput, localGlueTask } from "../local/glue-jobs";
+import { StartJobRunInput, localGlueTask, runGlueJobLocally } from "../local/glue-jobs";
 import { RunningRedshiftDataServer, startRedshiftDataServer } from "../local/redshift-data-server";
 import { WAREHOUSE_LOAD_TARGETS } from "../platform/stores";
 import { Pool } from "pg";
@@ -68,6 +69,7 @@ import {
   batchPipelineSettingsProblems,
   executionTimeoutSeconds,
 } from "../workflows/batch-pipeline";
+import { LAKE_REPLAYED_KIND, LAKE_REPLAY_FAILED_KIND, LakeReplayRefs, LakeReplaySettings, REPLAY_INVALID_INPUT, REPLAY_STATES, lakeReplayDefinition, lakeReplayPermissions } from "../workflows/lake-replay";
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, RunningEmulator, expectShipsAsFactory, listKeys, s3Client, startS3rver } from "./support/aws-emulators";
 import { invokeAsShipped } from "./support/shipped";
 import { LocalPostgres, startPostgres } from "./support/local-databases";
@@ -441,8 +443,8 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
   type Handler = (input: any) => Promise<unknown>;
 
   /** Runs the dev-like definition with every task overridden by a real handler (or `replace`'s); records publishes and task calls. */
-  async function execute(input: unknown, glue: ReturnType<typeof glueJobs>, crawler: ReturnType<typeof crawlerModel>, replace: Record<string, Handler> = {}) {
-    const name = `run-${process.pid}-${++runCounter}`;
+  async function execute(input: unknown, glue: ReturnType<typeof glueJobs>, crawler: ReturnType<typeof crawlerModel>, replace: Record<string, Handler> = {}, executionName?: string) {
+    const name = executionName ?? `run-${process.pid}-${++runCounter}`;
     const published: Published[] = [];
     const calls: Record<string, number> = {};
     const handlers: Record<string, Handler> = {
@@ -679,6 +681,13 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
     expect(glue.runs).toEqual([]);
   });
 
+  it("refuses an execution name with '+' (its manifest key would be read back with a space) before any job runs", async () => {
+    const glue = glueJobs();
+    const run = await execute({}, glue, crawlerModel({ runningPolls: 0, outcome: "SUCCEEDED" }), {}, "nightly+1");
+    expect(run).toMatchObject({ status: "FAILED", error: PIPELINE_ERRORS.invalidExecutionName });
+    expect(glue.runs).toEqual([]);
+  });
+
   describe("the reporting-load handler on its own", () => {
     async function putManifest(key: string, rows: CleanEventRow[]): Promise<void> {
       const dataKey = `batch/events/event_date=2026-11-09/${key.split("/").pop()}-part-00000.csv`;
@@ -758,10 +767,170 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
       expect(batchReportingLoadSettingsFromEnv(env)).toEqual({ stagedBucket: STAGED, databaseHost: "h", databasePort: 5432, databaseName: "reporting", databaseSecretArn: "arn:s", databaseTls: true });
       expect(() => batchReportingLoadSettingsFromEnv({ ...env, DB_SECRET_ARN: undefined })).toThrow(/DB_SECRET_ARN/);
       expect(() => batchReportingLoadSettingsFromEnv({ ...env, DB_PORT: "x" })).toThrow(/DB_PORT must be a whole number/);
+      const config = batchLoadPoolConfig(batchReportingLoadSettingsFromEnv(env), { username: "u", password: "p" });
+      expect(config).toMatchObject({ host: "h", port: 5432, database: "reporting", ssl: { rejectUnauthorized: true }, statement_timeout: 120_000, application_name: "batch-reporting-load" });
+      expect(batchLoadPoolConfig({ ...batchReportingLoadSettingsFromEnv(env), databaseTls: false }, { username: "u", password: "p" }).ssl).toBe(false);
     });
   });
 
   it("keeps STAGED_COLUMNS as the loader's batch target columns (the contract the curation job writes)", () => {
     expect(BATCH_TARGET.columns).toEqual([...STAGED_COLUMNS]);
+  });
+});
+
+// ---- the lake replay (EMR Serverless) ---------------------------------------------------
+
+describe("the lake replay definition (EMR Serverless)", () => {
+  const replayRefs: LakeReplayRefs = {
+    applicationId: "00fabc123def4567",
+    jobRoleArn: `arn:aws:iam::${ACCOUNT}:role/dp-prod-lake-replay-job`,
+    replayScriptUri: "s3://dp-prod-artifacts/glue/jobs/lake_replay.py",
+    pyFilesUri: "s3://dp-prod-artifacts/glue/batch_events.zip",
+    rawBucket: RAW,
+    transformedBucket: TRANSFORMED,
+    fanoutTopicArn: refs.fanoutTopicArn,
+    alarmTopicArn: refs.alarmTopicArn,
+    region: EMULATOR_REGION,
+  };
+  const replaySettings: LakeReplaySettings = { retry: prodSettings.retry, replayTimeoutMinutes: 720, sparkSubmitParameters: "--conf spark.executor.cores=4" };
+
+  it("passes asl-validator, and its tasks all have Retry, Catch and a timeout", () => {
+    const definition = lakeReplayDefinition(replayRefs, replaySettings);
+    expect(aslValidator(definition).errorsText("\n")).toBe("");
+    const tasks = tasksOf(definition);
+    expect(tasks.map(([name]) => name).sort()).toEqual([REPLAY_STATES.runReplay, REPLAY_STATES.announce, REPLAY_STATES.notify].sort());
+    for (const [, state] of tasks) expect(state.TimeoutSeconds! > 0 && state.Retry!.length > 0 && state.Catch!.length > 0).toBe(true);
+    const run = definition.States[REPLAY_STATES.runReplay] as TaskState;
+    expect(run.Resource).toBe("arn:aws:states:::emr-serverless:startJobRun.sync");
+    expect(run.Retry![0].ErrorEquals).toEqual(["EMRServerless.InternalServerException", "EMRServerless.ThrottlingException"]);
+    expect(run.TimeoutSeconds).toBe((720 + 15) * 60);
+    expect(run.Parameters).toMatchObject({ ApplicationId: replayRefs.applicationId, ExecutionRoleArn: replayRefs.jobRoleArn, ExecutionTimeoutMinutes: 720 });
+    expect(() => lakeReplayDefinition({ ...replayRefs, replayScriptUri: "glue/jobs/lake_replay.py" }, { ...replaySettings, replayTimeoutMinutes: 0 })).toThrow(
+      "lake replay definition: replayTimeoutMinutes must be a whole number from 1 to 10080, got 0; refs.replayScriptUri must be an s3:// URI, got glue/jobs/lake_replay.py",
+    );
+  });
+
+  it("grants the .sync rule, the job runs of this application only, and PassRole of the job role to EMR Serverless only", () => {
+    const application = `arn:aws:emr-serverless:${EMULATOR_REGION}:${ACCOUNT}:/applications/${replayRefs.applicationId}`;
+    expect(lakeReplayPermissions(replayRefs, { accountId: ACCOUNT })).toEqual([
+      { Sid: "StartReplayJobRuns", Effect: "Allow", Action: ["emr-serverless:StartJobRun"], Resource: [application] },
+      { Sid: "FollowReplayJobRuns", Effect: "Allow", Action: ["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"], Resource: [`${application}/jobruns/*`] },
+      {
+        Sid: "ManageSyncRule",
+        Effect: "Allow",
+        Action: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+        Resource: [`arn:aws:events:${EMULATOR_REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForEMRServerlessJobRule`],
+      },
+      { Sid: "PassReplayJobRole", Effect: "Allow", Action: ["iam:PassRole"], Resource: [replayRefs.jobRoleArn], Condition: { StringEquals: { "iam:PassedToService": "emr-serverless.amazonaws.com" } } },
+      { Sid: "PublishReplayNotices", Effect: "Allow", Action: ["sns:Publish"], Resource: [refs.fanoutTopicArn, refs.alarmTopicArn] },
+    ]);
+  });
+
+  describe("executed locally: the replay's transformation runs as the batch-file job's own logic (Spark cannot run here)", () => {
+    let s3Server: RunningEmulator;
+    let s3: S3Client;
+    beforeAll(async () => {
+      s3Server = await startS3rver([RAW, TRANSFORMED]);
+      s3 = s3Client(s3Server);
+    });
+    afterAll(async () => {
+      s3?.destroy();
+      await s3Server?.stop();
+    });
+
+    /**
+     * The EMR Serverless task's override: reads lake_replay.py's arguments from the job
+     * driver the state machine built and runs the same batch_events transformation through
+     * the local batch-file job, with the replay's range as its window.
+     */
+    function replayJob(failures: Error[] = []) {
+      const starts: Record<string, any>[] = [];
+      return {
+        starts,
+        async run(input: { ApplicationId: string; Name: string; JobDriver: { SparkSubmit: { EntryPointArguments: string[] } } }) {
+          starts.push(input);
+          const failure = failures.shift();
+          if (failure) throw failure;
+          const values = input.JobDriver.SparkSubmit.EntryPointArguments;
+          const args = Object.fromEntries(values.flatMap((value, i) => (i % 2 === 0 ? [[value, values[i + 1]]] : [])));
+          await runGlueJobLocally(s3, "batch-file", {
+            "--JOB_NAME": "lake-replay",
+            "--raw_bucket": args["--raw_bucket"],
+            "--transformed_bucket": args["--transformed_bucket"],
+            "--window_from": args["--from"],
+            "--window_to": args["--to"],
+            "--run_id": args["--run_id"],
+          });
+          return { ApplicationId: input.ApplicationId, JobRunId: "00fjobrun", State: "SUCCESS" };
+        },
+      };
+    }
+
+    async function replay(input: unknown, job: ReturnType<typeof replayJob>) {
+      const name = `replay-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      const published: { TopicArn: string; Message: string; MessageAttributes: Record<string, { StringValue: string }> }[] = [];
+      const definition = lakeReplayDefinition(replayRefs, replaySettings);
+      const execution = new StateMachine(definition as never).run(input as never, {
+        overrides: {
+          taskResourceLocalHandlers: {
+            [REPLAY_STATES.runReplay]: (i: never) => job.run(i),
+            [REPLAY_STATES.announce]: async (i: never) => (published.push(i), {}),
+            [REPLAY_STATES.notify]: async (i: never) => (published.push(i), {}),
+          } as never,
+          retryIntervalOverrides: Object.fromEntries(tasksOf(definition).map(([taskName]) => [taskName, 0])),
+        },
+        context: { Execution: { Id: `arn:aws:states:${EMULATOR_REGION}:${ACCOUNT}:execution:dp-prod-lake-replay:${name}`, Name: name, Input: input, StartTime: new Date().toISOString() } } as never,
+      });
+      try {
+        return { name, status: "SUCCEEDED", output: await execution.result, published };
+      } catch (error) {
+        const cause = (error as { cause?: Error }).cause;
+        return { name, status: "FAILED", error: cause?.name, cause: cause?.message, published };
+      }
+    }
+
+    it("replays the range into the clean dataset after a throttled start, and announces lake.replayed", async () => {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: RAW,
+          Key: "batch/supplier-r/history.jsonl",
+          Body: [orderEvent("h-1", "LDN", "1.00", "2026-01-05T10:00:00Z"), orderEvent("h-out", "LDN", "2.00", "2026-02-01T10:00:00Z")].map((e) => JSON.stringify(e)).join("\n") + "\n",
+        }),
+      );
+      const job = replayJob([integrationError("EMRServerless", "ThrottlingException", "Rate exceeded")]);
+      const run = await replay({ from: "2026-01-01", to: "2026-01-31" }, job);
+
+      expect(run.status).toBe("SUCCEEDED");
+      expect(job.starts).toHaveLength(2);
+      expect(job.starts[0]).toMatchObject({
+        ApplicationId: replayRefs.applicationId,
+        Name: `lake-replay-${run.name}`,
+        ClientToken: run.name,
+        JobDriver: {
+          SparkSubmit: {
+            EntryPoint: replayRefs.replayScriptUri,
+            EntryPointArguments: ["--from", "2026-01-01", "--to", "2026-01-31", "--raw_bucket", RAW, "--transformed_bucket", TRANSFORMED, "--run_id", run.name],
+            SparkSubmitParameters: `--py-files ${replayRefs.pyFilesUri} --conf spark.executor.cores=4`,
+          },
+        },
+      });
+      // Only the range's rows are replayed.
+      expect(await listKeys(s3, TRANSFORMED, "batch/clean/")).toEqual([`batch/clean/year=2026/month=01/day=05/${run.name}-part-00000.jsonl`]);
+      expect(run.published).toHaveLength(1);
+      expect(run.published[0].TopicArn).toBe(refs.fanoutTopicArn);
+      expect(run.published[0].MessageAttributes.kind.StringValue).toBe(LAKE_REPLAYED_KIND);
+      expect(JSON.parse(run.published[0].Message)).toEqual({ kind: LAKE_REPLAYED_KIND, runId: run.name, from: "2026-01-01", to: "2026-01-31", transformedBucket: TRANSFORMED });
+    });
+
+    it("alarms and ends FAILED when the job run fails, and refuses an input without a range", async () => {
+      const failed = await replay({ from: "2026-01-01", to: "2026-01-31" }, replayJob([Object.assign(new Error("Job run failed: Spark driver exited"), { name: "States.TaskFailed" })]));
+      expect(failed).toMatchObject({ status: "FAILED", error: "States.TaskFailed", cause: "Job run failed: Spark driver exited" });
+      expect(failed.published.map((p) => [p.TopicArn, p.MessageAttributes.kind.StringValue])).toEqual([[refs.alarmTopicArn, LAKE_REPLAY_FAILED_KIND]]);
+
+      const job = replayJob();
+      const invalid = await replay({ from: "2026-01-01" }, job);
+      expect(invalid).toMatchObject({ status: "FAILED", error: REPLAY_INVALID_INPUT });
+      expect(job.starts).toEqual([]);
+    });
   });
 });

@@ -49,6 +49,9 @@ import {
   retrySettingsProblems,
   retryPauseSeconds,
 } from "./notices";
+import { AccountContext, PolicyStatement, topicKeyStatements } from "./permissions";
+
+export type { AccountContext, PolicyStatement } from "./permissions";
 
 /** Where the curation job writes the run's COPY manifest; the execution name makes it unique per run. */
 export const BATCH_MANIFEST_PREFIX = "batch/manifests/";
@@ -61,6 +64,7 @@ export const BOOKMARK_DISABLED = "job-bookmark-disable";
 /** Error names this definition raises itself (from Pass/Fail states), so alarms and tests can tell them apart. */
 export const PIPELINE_ERRORS = {
   invalidInput: "BatchPipeline.InvalidInput",
+  invalidExecutionName: "BatchPipeline.InvalidExecutionName",
   crawlerFailed: "BatchPipeline.CrawlerFailed",
   crawlerTimedOut: "BatchPipeline.CrawlerTimedOut",
 } as const;
@@ -71,6 +75,7 @@ export const STATES = {
   nightly: "Nightly window",
   backfill: "Backfill window",
   invalidInput: "Invalid input",
+  invalidName: "Invalid execution name",
   batchFileJob: "Run batch-file job",
   startCrawler: "Start catalog crawler",
   resetPolls: "Reset crawler polls",
@@ -256,6 +261,9 @@ export function batchPipelineDefinition(refs: BatchPipelineRefs, settings: Batch
     // in ASL, and aws-local-stepfunctions 3.0 never matches `IsPresent: false`.
     [STATES.planRun]: choice(
       [
+        // The loader form-decodes the manifest key of an "Object Created" event ("+" is a space), so a run whose
+        // execution name holds "+" could never be loaded under its own key; refuse it before any job runs.
+        when({ Variable: "$$.Execution.Name", StringMatches: "*+*" }, STATES.invalidName),
         when(absent("$.backfill"), STATES.nightly),
         when(absent("$.backfill.from"), STATES.invalidInput),
         when(absent("$.backfill.to"), STATES.invalidInput),
@@ -265,6 +273,7 @@ export function batchPipelineDefinition(refs: BatchPipelineRefs, settings: Batch
       "Nightly when the input has no backfill; a backfill needs from and to (YYYY-MM-DD, checked by the jobs)",
     ),
     [STATES.invalidInput]: fail(PIPELINE_ERRORS.invalidInput, 'a backfill input is {"backfill":{"from":"YYYY-MM-DD","to":"YYYY-MM-DD"}}; from and to must both be strings'),
+    [STATES.invalidName]: fail(PIPELINE_ERRORS.invalidExecutionName, 'the execution name becomes the run id and manifest key, and must not contain "+" (the loader reads it as a space)'),
     [STATES.nightly]: pass(STATES.batchFileJob, { parameters: runValues({ from: "", to: "" }, BOOKMARK_ENABLED), resultPath: "$.run" }),
     [STATES.backfill]: pass(STATES.batchFileJob, { parameters: runValues("from-input", BOOKMARK_DISABLED), resultPath: "$.run" }),
     [STATES.batchFileJob]: glueJob(refs.batchFileJobName, STATES.startCrawler),
@@ -394,26 +403,6 @@ export function batchPipelineDefinition(refs: BatchPipelineRefs, settings: Batch
 
 // ---- IAM ---------------------------------------------------------------------------------
 
-export interface PolicyStatement {
-  readonly Sid: string;
-  readonly Effect: "Allow";
-  readonly Action: string[];
-  readonly Resource: string[];
-  readonly Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-export interface AccountContext {
-  readonly accountId: string;
-  /** @default "aws" */
-  readonly partition?: string;
-  /**
-   * Customer KMS keys of the two topics: publishing to an SSE-KMS topic needs
-   * kms:GenerateDataKey* and kms:Decrypt on its key
-   * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). @default [] (unencrypted topics)
-   */
-  readonly topicKeyArns?: readonly string[];
-}
-
 /**
  * The execution role's statements for exactly what the definition calls. Glue `.sync`
  * polls GetJobRun (no EventBridge managed rule): Step Functions' generated policy for
@@ -436,16 +425,7 @@ export function batchPipelinePermissions(refs: BatchPipelineRefs, account: Accou
     { Sid: "ReadBatchManifests", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`arn:${partition}:s3:::${refs.stagedBucket}/${BATCH_MANIFEST_PREFIX}*`] },
     { Sid: "InvokeBatchLoads", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [refs.warehouseLoaderFunctionArn, refs.reportingLoadFunctionArn] },
     { Sid: "PublishBatchNotices", Effect: "Allow", Action: ["sns:Publish"], Resource: [refs.fanoutTopicArn, refs.alarmTopicArn] },
+    ...topicKeyStatements("EncryptBatchNotices", refs.region, account),
   ];
-  const keys = account.topicKeyArns ?? [];
-  if (keys.length > 0) {
-    statements.push({
-      Sid: "EncryptBatchNotices",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      Resource: [...new Set(keys)],
-      Condition: { StringEquals: { "kms:ViaService": `sns.${refs.region}.amazonaws.com` } },
-    });
-  }
   return statements;
 }
