@@ -6,26 +6,23 @@
 import { apiGatewayPolicies } from "./api-gateway";
 import { awsBackupPolicies } from "./aws-backup";
 import { backupPolicies } from "./backups";
+import { BATCH_POLICIES } from "./batch";
 import { cloudfrontPolicies } from "./cloudfront";
 import { disasterRecoveryPolicies } from "./disaster-recovery";
 import { confusedDeputyPolicies } from "./confused-deputy";
 import { containerPolicies } from "./containers";
 import { monthlyCostWithinBudget } from "./cost-budget";
-import { emrServerlessPolicies } from "./emr-serverless";
 import { encryptionAtRestPolicies } from "./encryption-at-rest";
 import { encryptionInTransitPolicies } from "./encryption-in-transit";
 import { eventProcessingPolicies } from "./event-processing";
-import { gluePolicies } from "./glue";
 import { governancePolicies } from "./governance";
 import { iamPolicies } from "./iam";
 import { kmsKeyRotation, lambdaRuntimeSupported } from "./lambda-and-kms";
-import { orchestrationPolicies } from "./orchestration";
 import { PlatformPolicy } from "./lib/policy";
 import { isoDay } from "./lib/values";
 import { databasesNotPublic } from "./public-access";
 import { s3Policies } from "./s3";
 import { WaiverBook, loadWaivers, waiverRegistryPolicy, withWaivers } from "./waiver-logic";
-import { warehouseSyncPolicies } from "./warehouse-sync";
 
 export const PACK_NAME = "aws-data-platform";
 
@@ -43,11 +40,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   ...confusedDeputyPolicies,
   ...eventProcessingPolicies,
   ...containerPolicies,
-  // The batch layer: Glue, EMR Serverless, the warehouse sync paths, Step Functions and Scheduler.
-  ...gluePolicies,
-  ...emrServerlessPolicies,
-  ...warehouseSyncPolicies,
-  ...orchestrationPolicies,
+  ...BATCH_POLICIES,
   lambdaRuntimeSupported,
   kmsKeyRotation,
   ...governancePolicies,

@@ -14,7 +14,7 @@
 import * as aws from "@pulumi/aws";
 import { validateResourceOfType } from "@pulumi/policy";
 import { PlatformResourcePolicy } from "./lib/policy";
-import { asArray, customerKeyGap, isFalse, isSet, isTrue, peek } from "./lib/values";
+import { customerKeyGap, isFalse, isSet, isTrue, peek } from "./lib/values";
 
 export const emrServerlessEncryption: PlatformResourcePolicy = {
   name: "emr-serverless-application-encryption",
@@ -54,8 +54,9 @@ export const emrServerlessInVpc: PlatformResourcePolicy = {
     }
     const subnets = peek(() => network.subnetIds);
     const groups = peek(() => network.securityGroupIds);
-    if (Array.isArray(subnets) ? asArray(subnets).length === 0 : !isSet(subnets)) report("networkConfiguration.subnetIds is empty.");
-    if (Array.isArray(groups) ? asArray(groups).length === 0 : !isSet(groups)) report("networkConfiguration.securityGroupIds is empty.");
+    // Only the lists' lengths are read: their ids may be unknown during preview.
+    if (Array.isArray(subnets) ? subnets.length === 0 : !isSet(subnets)) report("networkConfiguration.subnetIds is empty.");
+    if (Array.isArray(groups) ? groups.length === 0 : !isSet(groups)) report("networkConfiguration.securityGroupIds is empty.");
   }),
 };
 
