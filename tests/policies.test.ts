@@ -579,6 +579,10 @@ const CASES: Record<string, PolicyCases> = {
       },
       { label: "an EventBridge target's dead-letter queue", resources: [queue("dlq"), r("aws:cloudwatch/eventTarget:EventTarget", { rule: "rule", arn: "fn", deadLetterConfig: { arn: DLQ_ARN } })] },
       {
+        label: "a Scheduler schedule's dead-letter queue",
+        resources: [queue("dlq"), r("aws:scheduler/schedule:Schedule", { scheduleExpression: "cron(0 2 * * ? *)", target: { arn: "sm", roleArn: "role", deadLetterConfig: { arn: DLQ_ARN } } })],
+      },
+      {
         label: "an SNS subscription's dead-letter queue",
         resources: [queue("dlq"), r("aws:sns/topicSubscription:TopicSubscription", { topic: "t", protocol: "lambda", endpoint: "fn", redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ_ARN }) })],
       },
