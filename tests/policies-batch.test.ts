@@ -7,17 +7,8 @@
  */
 import { PLATFORM_POLICIES } from "../policies/catalog";
 import { BATCH_POLICIES } from "../policies/batch";
-import { PolicySubject } from "../scripts/policy-runner";
-import { KEY_ARN, UNKNOWN_STRING, findingsOf, subject } from "./support/policy-fixtures";
+import { KEY_ARN, PolicyCases, UNKNOWN_STRING, describePolicyCases, findingsOf, subject } from "./support/policy-fixtures";
 
-interface Case {
-  label: string;
-  resources: PolicySubject[];
-  config?: Record<string, unknown>;
-}
-interface ViolatingCase extends Case {
-  expect: RegExp;
-}
 
 const LOGS_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/logs";
 const AWS_MANAGED = "arn:aws:kms:eu-west-1:123456789012:alias/aws/dms";
@@ -122,7 +113,7 @@ const GOOD_TARGET = {
 const schedule = (props: Record<string, unknown> = {}, target: Record<string, unknown> = {}) =>
   subject(T.schedule, { name: "dp-prod-batch-nightly", scheduleExpression: "cron(0 2 * * ? *)", flexibleTimeWindow: { mode: "OFF" }, kmsKeyArn: KEY_ARN, target: { ...GOOD_TARGET, ...target }, ...props });
 
-const BATCH_CASES: Record<string, { compliant: Case[]; violating: ViolatingCase[] }> = {
+const BATCH_CASES: Record<string, PolicyCases> = {
   "glue-security-configuration-kms": {
     compliant: [
       { label: "S3 and CloudWatch SSE-KMS, bookmarks CSE-KMS, each with a key", resources: [securityConfiguration()] },
@@ -343,20 +334,7 @@ describe("batch policy fixtures", () => {
   });
 });
 
-describe.each(BATCH_POLICIES.map((policy) => [policy.name, policy] as const))("%s", (name, policy) => {
-  const cases = BATCH_CASES[name] ?? { compliant: [], violating: [] };
-
-  it.each(cases.compliant.map((c) => [c.label, c] as const))("passes: %s", async (_label, c) => {
-    expect((await findingsOf(policy, c.resources, c.config)).map((f) => f.message)).toEqual([]);
-  });
-
-  it.each(cases.violating.map((c) => [c.label, c] as const))("flags: %s", async (_label, c) => {
-    const findings = await findingsOf(policy, c.resources, c.config);
-    expect(findings.length).toBeGreaterThan(0);
-    expect(findings.map((f) => f.message).join("\n")).toMatch(c.expect);
-    expect(findings.every((f) => c.resources.some((res) => res.urn === f.urn))).toBe(true);
-  });
-});
+describePolicyCases(BATCH_POLICIES, BATCH_CASES);
 
 describe("a batch stack that sets what the rules ask for", () => {
   it("passes every batch policy on all its resources", async () => {

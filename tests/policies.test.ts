@@ -5,22 +5,9 @@
  */
 import { BATCH_POLICIES } from "../policies/batch";
 import { PLATFORM_POLICIES } from "../policies/catalog";
-import { PolicySubject } from "../scripts/policy-runner";
 import { AWS_BACKUP_POLICY_CASES } from "./support/aws-backup-policy-cases";
-import { KEY_ARN, UNKNOWN_STRING, awsProvider, findingsOf, subject, urnOf } from "./support/policy-fixtures";
+import { KEY_ARN, PolicyCases, UNKNOWN_STRING, awsProvider, describePolicyCases, subject, urnOf } from "./support/policy-fixtures";
 
-interface Case {
-  label: string;
-  resources: PolicySubject[];
-  config?: Record<string, unknown>;
-}
-interface ViolatingCase extends Case {
-  expect: RegExp;
-}
-interface PolicyCases {
-  compliant: Case[];
-  violating: ViolatingCase[];
-}
 
 const DLQ_ARN = "arn:aws:sqs:eu-west-1:123456789012:dlq";
 const STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/events";
@@ -778,18 +765,7 @@ describe("policy fixtures", () => {
 
 const BATCH_NAMES = new Set(BATCH_POLICIES.map((p) => p.name));
 
-describe.each(PLATFORM_POLICIES.filter((policy) => !BATCH_NAMES.has(policy.name)).map((policy) => [policy.name, policy] as const))("%s", (name, policy) => {
-  const cases = CASES[name] ?? { compliant: [], violating: [] };
-
-  it.each(cases.compliant.map((c) => [c.label, c] as const))("passes: %s", async (_label, c) => {
-    expect((await findingsOf(policy, c.resources, c.config)).map((f) => f.message)).toEqual([]);
-  });
-
-  it.each(cases.violating.map((c) => [c.label, c] as const))("flags: %s", async (_label, c) => {
-    const findings = await findingsOf(policy, c.resources, c.config);
-    expect(findings.length).toBeGreaterThan(0);
-    expect(findings.map((f) => f.message).join("\n")).toMatch(c.expect);
-    // Findings name the resource they are about.
-    expect(findings.every((f) => c.resources.some((res) => res.urn === f.urn))).toBe(true);
-  });
-});
+describePolicyCases(
+  PLATFORM_POLICIES.filter((policy) => !BATCH_NAMES.has(policy.name)),
+  CASES,
+);
