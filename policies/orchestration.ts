@@ -15,7 +15,7 @@ export const stateMachineLogging: PlatformResourcePolicy = {
   remediationSteps:
     'Set loggingConfiguration: { logDestination: pulumi.interpolate`${logGroup.arn}:*`, level: <stage config: "ALL" in dev, "ERROR" in prod>, includeExecutionData: <true only where inputs carry no secrets> } on the aws.sfn.StateMachine; the log group uses the logs key, and the role needs the logs:*LogDelivery* actions on "*".',
   // Levels and the ":*" suffix: the provider's StateMachineLoggingConfiguration docs and
-  // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+  // https://docs.aws.amazon.com/step-functions/latest/apireference/API_LoggingConfiguration.html (OFF is the default level)
   validateResource: validateResourceOfType(aws.sfn.StateMachine, (machine, _args, report) => {
     const logging = machine.loggingConfiguration;
     const level = peek(() => logging?.level);
