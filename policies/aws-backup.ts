@@ -13,7 +13,7 @@ import * as aws from "@pulumi/aws";
 import { PolicyResource, validateResourceOfType } from "@pulumi/policy";
 import { attachedTo, ofTypes } from "./lib/correlate";
 import { PlatformResourcePolicy, PlatformStackPolicy } from "./lib/policy";
-import { PolicyStatement, UNKNOWN, asArray, isSet, jsonValue, peek, statementsOf } from "./lib/values";
+import { AWS_MANAGED_KEY, PolicyStatement, UNKNOWN, asArray, isSet, jsonValue, peek, statementsOf } from "./lib/values";
 import { BUCKET_TYPES, DEFAULT_LAKE_BUCKET_PATTERN, accessLogTargets } from "./s3";
 
 const SELECTION_TYPE = "aws:backup/selection:Selection";
@@ -96,9 +96,6 @@ export const backupSelectionCoverage: PlatformStackPolicy = {
     }
   },
 };
-
-/** AWS managed keys cannot be shared across accounts and are not the stage's key. */
-const AWS_MANAGED_KEY = /alias\/aws\//;
 
 export const backupVaultCustomerKey: PlatformResourcePolicy = {
   name: "backup-vault-customer-key",

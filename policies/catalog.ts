@@ -6,6 +6,7 @@
 import { apiGatewayPolicies } from "./api-gateway";
 import { awsBackupPolicies } from "./aws-backup";
 import { backupPolicies } from "./backups";
+import { BATCH_POLICIES } from "./batch";
 import { cloudfrontPolicies } from "./cloudfront";
 import { disasterRecoveryPolicies } from "./disaster-recovery";
 import { confusedDeputyPolicies } from "./confused-deputy";
@@ -39,6 +40,7 @@ export const PLATFORM_POLICIES: readonly PlatformPolicy[] = [
   ...confusedDeputyPolicies,
   ...eventProcessingPolicies,
   ...containerPolicies,
+  ...BATCH_POLICIES,
   lambdaRuntimeSupported,
   kmsKeyRotation,
   ...governancePolicies,

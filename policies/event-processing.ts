@@ -44,6 +44,7 @@ const DEAD_LETTER_REFERENCES: { types: string[]; property: string; referencesIn:
   { types: ["aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"], property: "destinationConfig", referencesIn: (v) => [v?.onFailure?.destination] },
   { types: ["aws:lambda/function:Function"], property: "deadLetterConfig", referencesIn: (v) => [v?.targetArn] },
   { types: ["aws:cloudwatch/eventTarget:EventTarget"], property: "deadLetterConfig", referencesIn: (v) => [v?.arn] },
+  { types: ["aws:scheduler/schedule:Schedule"], property: "target", referencesIn: (v) => [v?.deadLetterConfig?.arn] },
   { types: ["aws:sns/topicSubscription:TopicSubscription"], property: "redrivePolicy", referencesIn: (v) => [jsonValue<{ deadLetterTargetArn?: string }>(v)?.deadLetterTargetArn] },
 ];
 
@@ -66,7 +67,7 @@ function queuesWithRedriveResource(resources: PolicyResource[]): Set<string> {
 export const sqsQueueHasDeadLetterQueue: PlatformStackPolicy = {
   name: "sqs-queue-has-dead-letter-queue",
   description:
-    "Every SQS queue that is not itself a dead-letter queue has a redrive policy. A queue counts as a dead-letter queue when a queue's or SNS subscription's redrivePolicy, an event source mapping's or function's on-failure destination, or a function's or EventBridge target's deadLetterConfig names it.",
+    "Every SQS queue that is not itself a dead-letter queue has a redrive policy. A queue counts as a dead-letter queue when a queue's or SNS subscription's redrivePolicy, an event source mapping's or function's on-failure destination, or a function's, EventBridge target's or Scheduler schedule target's deadLetterConfig names it.",
   enforcementLevel: "advisory",
   remediationSteps: "Create a dead-letter queue and set redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }) (stage config sqsMaxReceiveCount) on the queue.",
   validateStack: (args, report) => {

@@ -76,6 +76,22 @@ export const POLICY_SEVERITY: Readonly<Record<string, PolicySeverity>> = {
   "ecr-repository-scan-on-push": security(5.0),
   "ecr-repository-immutable-tags": security(4.5),
   "ecs-task-logging-configured": security(4.0),
+  // The batch layer.
+  "dms-replication-instance-not-public": security(9.1),
+  "dms-endpoint-secrets-manager": security(8.1),
+  "dms-endpoint-ssl": security(7.4),
+  "emr-serverless-application-in-vpc": security(6.0),
+  "glue-security-configuration-kms": security(5.5),
+  "glue-security-configuration-attached": security(5.5),
+  "emr-serverless-application-encryption": security(5.0),
+  "dms-replication-instance-cmk": security(5.0),
+  "rds-integration-cmk": security(5.0),
+  "sfn-state-machine-cmk": security(5.0),
+  "scheduler-schedule-cmk": security(4.0),
+  "glue-job-continuous-logging": security(4.0),
+  "sfn-state-machine-logging": security(4.0),
+  "dms-replication-task-logging": security(4.0),
+  "glue-job-version-current": security(4.0),
   // Reliability: backups, disaster recovery, failure handling.
   "rds-backup-retention": RELIABILITY,
   "dynamodb-point-in-time-recovery": RELIABILITY,
@@ -93,10 +109,15 @@ export const POLICY_SEVERITY: Readonly<Record<string, PolicySeverity>> = {
   "kinesis-consumer-failure-handling": RELIABILITY,
   "sqs-queue-has-dead-letter-queue": RELIABILITY,
   "quarantine-alarmed": RELIABILITY,
+  "glue-job-run-limits": RELIABILITY,
+  "dms-replication-instance-multi-az": RELIABILITY,
+  "sfn-state-machine-tracing": RELIABILITY,
+  "scheduler-schedule-failure-handling": RELIABILITY,
   // Governance.
   "required-tags": GOVERNANCE,
   "allowed-regions": GOVERNANCE,
   "monthly-cost-within-budget": GOVERNANCE,
+  "emr-serverless-application-auto-stop": GOVERNANCE,
   "waiver-registry": GOVERNANCE,
 };
 

@@ -3,23 +3,11 @@
  * non-compliant fixture each, plus the cases that decide a policy's reach (defaults AWS
  * applies, exceptions, config, values unknown during preview).
  */
+import { BATCH_POLICIES } from "../policies/batch";
 import { PLATFORM_POLICIES } from "../policies/catalog";
-import { PolicySubject } from "../scripts/policy-runner";
 import { AWS_BACKUP_POLICY_CASES } from "./support/aws-backup-policy-cases";
-import { KEY_ARN, UNKNOWN_STRING, awsProvider, findingsOf, subject, urnOf } from "./support/policy-fixtures";
+import { KEY_ARN, PolicyCases, UNKNOWN_STRING, awsProvider, describePolicyCases, subject, urnOf } from "./support/policy-fixtures";
 
-interface Case {
-  label: string;
-  resources: PolicySubject[];
-  config?: Record<string, unknown>;
-}
-interface ViolatingCase extends Case {
-  expect: RegExp;
-}
-interface PolicyCases {
-  compliant: Case[];
-  violating: ViolatingCase[];
-}
 
 const DLQ_ARN = "arn:aws:sqs:eu-west-1:123456789012:dlq";
 const STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/events";
@@ -578,6 +566,10 @@ const CASES: Record<string, PolicyCases> = {
       },
       { label: "an EventBridge target's dead-letter queue", resources: [queue("dlq"), r("aws:cloudwatch/eventTarget:EventTarget", { rule: "rule", arn: "fn", deadLetterConfig: { arn: DLQ_ARN } })] },
       {
+        label: "a Scheduler schedule's dead-letter queue",
+        resources: [queue("dlq"), r("aws:scheduler/schedule:Schedule", { scheduleExpression: "cron(0 2 * * ? *)", target: { arn: "sm", roleArn: "role", deadLetterConfig: { arn: DLQ_ARN } } })],
+      },
+      {
         label: "an SNS subscription's dead-letter queue",
         resources: [queue("dlq"), r("aws:sns/topicSubscription:TopicSubscription", { topic: "t", protocol: "lambda", endpoint: "fn", redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ_ARN }) })],
       },
@@ -755,8 +747,9 @@ const CASES: Record<string, PolicyCases> = {
 };
 
 describe("policy fixtures", () => {
-  it("cover every policy of the pack", () => {
-    expect(Object.keys(CASES).sort()).toEqual(PLATFORM_POLICIES.map((p) => p.name).sort());
+  it("cover every policy of the pack (the batch layer's in tests/policies-batch.test.ts)", () => {
+    const batch = BATCH_POLICIES.map((p) => p.name);
+    expect([...Object.keys(CASES), ...batch].sort()).toEqual(PLATFORM_POLICIES.map((p) => p.name).sort());
   });
 
   it("give every policy a stable id, a level and remediation text", () => {
@@ -770,18 +763,9 @@ describe("policy fixtures", () => {
   });
 });
 
-describe.each(PLATFORM_POLICIES.map((policy) => [policy.name, policy] as const))("%s", (name, policy) => {
-  const cases = CASES[name] ?? { compliant: [], violating: [] };
+const BATCH_NAMES = new Set(BATCH_POLICIES.map((p) => p.name));
 
-  it.each(cases.compliant.map((c) => [c.label, c] as const))("passes: %s", async (_label, c) => {
-    expect((await findingsOf(policy, c.resources, c.config)).map((f) => f.message)).toEqual([]);
-  });
-
-  it.each(cases.violating.map((c) => [c.label, c] as const))("flags: %s", async (_label, c) => {
-    const findings = await findingsOf(policy, c.resources, c.config);
-    expect(findings.length).toBeGreaterThan(0);
-    expect(findings.map((f) => f.message).join("\n")).toMatch(c.expect);
-    // Findings name the resource they are about.
-    expect(findings.every((f) => c.resources.some((res) => res.urn === f.urn))).toBe(true);
-  });
-});
+describePolicyCases(
+  PLATFORM_POLICIES.filter((policy) => !BATCH_NAMES.has(policy.name)),
+  CASES,
+);

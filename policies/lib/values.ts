@@ -95,3 +95,16 @@ export function statementsOf(document: unknown): PolicyStatement[] {
   const parsed = jsonValue<{ Statement?: PolicyStatement | PolicyStatement[] }>(document);
   return asArray(parsed?.Statement);
 }
+
+/** An AWS managed key's alias (alias/aws/<service>): not the stage's key, and not shareable across accounts. */
+export const AWS_MANAGED_KEY = /alias\/aws\//;
+
+/**
+ * What is wrong with a KMS key reference that should name a customer key ("" when nothing):
+ * missing, or an AWS managed alias. A key unknown during preview counts as given.
+ */
+export function customerKeyGap(key: Peeked<unknown>, field: string): string {
+  if (!isSet(key)) return `no ${field}`;
+  if (typeof key === "string" && AWS_MANAGED_KEY.test(key)) return `${field} is the AWS managed key ${key}, not a customer key`;
+  return "";
+}

@@ -78,3 +78,40 @@ export async function findingsOf(policy: PlatformPolicy, resources: PolicySubjec
   const perResource = await Promise.all(resources.map((r) => resourceFindings(policy, r, config)));
   return perResource.flat();
 }
+
+/** A set of resources one policy is run over, with its stack config. */
+export interface PolicyCase {
+  label: string;
+  resources: PolicySubject[];
+  config?: Record<string, unknown>;
+}
+/** A case the policy must flag, with what its messages must say. */
+export interface ViolatingPolicyCase extends PolicyCase {
+  expect: RegExp;
+}
+export interface PolicyCases {
+  compliant: PolicyCase[];
+  violating: ViolatingPolicyCase[];
+}
+
+/**
+ * One describe block per policy: every compliant case has no finding; every violating case
+ * has findings that say what `expect` matches and name only the resources of the case.
+ */
+export function describePolicyCases(policies: readonly PlatformPolicy[], cases: Readonly<Record<string, PolicyCases>>): void {
+  describe.each(policies.map((policy) => [policy.name, policy] as const))("%s", (name, policy) => {
+    const own = cases[name] ?? { compliant: [], violating: [] };
+
+    it.each(own.compliant.map((c) => [c.label, c] as const))("passes: %s", async (_label, c) => {
+      expect((await findingsOf(policy, c.resources, c.config)).map((f) => f.message)).toEqual([]);
+    });
+
+    it.each(own.violating.map((c) => [c.label, c] as const))("flags: %s", async (_label, c) => {
+      const findings = await findingsOf(policy, c.resources, c.config);
+      expect(findings.length).toBeGreaterThan(0);
+      expect(findings.map((f) => f.message).join("\n")).toMatch(c.expect);
+      // Findings name the resource they are about.
+      expect(findings.every((f) => c.resources.some((res) => res.urn === f.urn))).toBe(true);
+    });
+  });
+}
