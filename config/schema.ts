@@ -191,6 +191,7 @@ export const STAGE_CONFIG_SCHEMA = {
   emrServerlessReleaseLabel: defaulted(matching(/^emr-[6-9]\.\d{1,2}\.\d{1,2}$/, 'an EMR release label such as "emr-7.14.0"'), "EMR release of the Serverless application.", "emr-7.14.0"),
   emrServerlessMaxVcpu: defaulted(integerRange(1, 4000), "Most vCPUs the EMR Serverless application may hold across its workers.", 64),
   emrServerlessMaxMemoryGb: defaulted(integerRange(2, 16000), "Most memory (GB) the EMR Serverless application may hold across its workers.", 256),
+  emrServerlessReplayTimeoutMinutes: defaulted(integerRange(1, 10080), "Minutes a lake replay's EMR Serverless job run may take (its executionTimeoutMinutes; at most 7 days).", 720),
   emrServerlessIdleMinutes: defaulted(integerRange(1, 10080), "Idle minutes before the EMR Serverless application stops (auto-stop).", 15),
 
   // OLTP -> warehouse sync (components/batch/warehouse-sync.ts)

@@ -25,6 +25,17 @@ export const MANIFEST_PREFIX = "manifests/";
 export const MANIFEST_SUFFIX = ".manifest";
 
 /** Firehose's S3 prefix expression for the hourly partitions (UTC arrival time). */
+/** Raw zone: where suppliers drop batch files (CSV, JSON, Parquet) for the batch layer's Glue job. */
+export const BATCH_DROP_PREFIX = "batch/";
+/** Transformed zone (beside every path's quarantine): the batch-file job's rejected rows, with their reason. */
+export const BATCH_QUARANTINE_PREFIX = `${QUARANTINE_PREFIX}batch-file/`;
+/** Transformed zone: the batch-file job's clean rows as Parquet, year=/month=/day=. */
+export const BATCH_CLEAN_PREFIX = "batch/clean/";
+/** Staged zone: the curation job's COPY-ready CSV, event_date=YYYY-MM-DD. */
+export const BATCH_CURATED_PREFIX = "batch/events/";
+/** Staged zone: one COPY manifest per pipeline run; only the pipeline loads it (no event rule fires for it). */
+export const BATCH_MANIFEST_PREFIX = "batch/manifests/";
+
 export const FIREHOSE_HOUR_PARTITION = "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/";
 
 const KNOWN_EXTENSIONS = /(\.jsonl|\.json\.gz|\.json|\.gz|\.parquet)$/;

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StageConfig, isActiveStack } from "../config";
 import { BatchProcessing, BatchProcessingArgs } from "../components/batch/batch-processing";
 import { BatchWorkflow, BatchWorkflowArgs } from "../components/batch/batch-workflow";
+import { LakeReplayWorkflow } from "../components/batch/lake-replay-workflow";
 import { WarehouseSync } from "../components/batch/warehouse-sync";
 import { PlatformContext } from "./context";
 import { DataPath } from "./data-path";
@@ -18,6 +19,8 @@ export interface BatchLayer {
   readonly processing: BatchProcessing;
   /** Absent while the stack has no warehouse loader (a DR standby before dr:promote restores the warehouse). */
   readonly workflow?: BatchWorkflow;
+  /** The on-demand lake replay on EMR Serverless, where the stage enables it. */
+  readonly replay?: LakeReplayWorkflow;
   /** The OLTP -> warehouse sync of warehouseSync; never on a DR stack (its cluster is a read-only secondary). */
   readonly sync?: WarehouseSync;
   readonly outputs: Record<string, unknown>;
@@ -97,20 +100,45 @@ export function defineWarehouseSync(context: PlatformContext, stores: Stores): W
   }, context.componentOpts);
 }
 
+/** The replay's state machine, beside the EMR Serverless application it runs on. */
+export function defineLakeReplay(context: PlatformContext, dataPath: DataPath, processing: BatchProcessing): LakeReplayWorkflow | undefined {
+  const { config, prefix, keys } = context;
+  if (processing.emrApplication === undefined || processing.emrJobRole === undefined) return undefined;
+  return new LakeReplayWorkflow(`${prefix}-lake-replay`, {
+    applicationId: processing.emrApplication.id,
+    jobRoleArn: processing.emrJobRole.arn,
+    replayScriptUri: processing.scripts["lake-replay"].url,
+    pyFilesUri: processing.scripts["batch-events"].url,
+    rawBucket: dataPath.rawBucket.name,
+    transformedBucket: dataPath.lake.transformed.name,
+    fanoutTopicArn: dataPath.lakeEventsTopicArn,
+    failureTopicArn: context.alerting.topicArn,
+    dataKeyArn: keys.dataKeyArn,
+    logsKeyArn: keys.logsKeyArn,
+    logRetentionDays: config.logRetentionDays,
+    logLevel: config.batchWorkflowLogLevel,
+    tracing: config.tracingEnabled,
+    replay: { retry: batchPipelineSettings(config).retry, replayTimeoutMinutes: config.emrServerlessReplayTimeoutMinutes },
+    alarmTopicArn: context.alarmTopicArn,
+  }, context.componentOpts);
+}
+
 export function defineBatch(context: PlatformContext, dataPath: DataPath, stores: Stores): BatchLayer {
   const { config, prefix, keys, network } = context;
   const processing = new BatchProcessing(`${prefix}-batch`, batchProcessingArgs(context, dataPath), context.componentOpts);
   const sync = defineWarehouseSync(context, stores);
+  const replay = defineLakeReplay(context, dataPath, processing);
   const loaderName = stores.warehouse.loaderFunctionName;
   const outputs: Record<string, unknown> = {
     batchFileJobName: processing.batchFileJob.name,
     batchCurationJobName: processing.curationJob.name,
     batchCrawlerName: processing.crawler.name,
     ...(processing.emrApplication ? { emrServerlessApplicationId: processing.emrApplication.id, emrServerlessJobRoleArn: processing.emrJobRole?.arn } : {}),
+    ...(replay ? { lakeReplayStateMachineArn: replay.stateMachine.arn } : {}),
     ...(sync?.integrationArn ? { zeroEtlIntegrationArn: sync.integrationArn } : {}),
     ...(sync?.replicationTaskArn ? { dmsReplicationTaskArn: sync.replicationTaskArn } : {}),
   };
-  if (loaderName === undefined) return { processing, sync, outputs };
+  if (loaderName === undefined) return { processing, replay, sync, outputs };
 
   const identity = aws.getCallerIdentityOutput({}, { provider: context.homeProvider });
   const workflow = new BatchWorkflow(`${prefix}-batch-pipeline`, {
@@ -142,6 +170,7 @@ export function defineBatch(context: PlatformContext, dataPath: DataPath, stores
   return {
     processing,
     workflow,
+    replay,
     sync,
     outputs: { ...outputs, batchStateMachineArn: workflow.stateMachine.arn, batchScheduleName: workflow.schedule.name },
   };

@@ -98,7 +98,7 @@ describe.each([
 
   it("lets the loader read only the manifests it loads (so an empty one never reaches COPY)", () => {
     const read = statementsOf(plan, "-loader").filter((s) => [s.Action].flat().includes("s3:GetObject"));
-    expect(read).toEqual([{ Sid: "ReadManifests", Effect: "Allow", Action: "s3:GetObject", Resource: [`${STAND_IN.stagedBucket.arn}/manifests/*`] }]);
+    expect(read).toEqual([{ Sid: "ReadManifests", Effect: "Allow", Action: "s3:GetObject", Resource: [`${STAND_IN.stagedBucket.arn}/manifests/*`, `${STAND_IN.stagedBucket.arn}/batch/manifests/*`] }]);
   });
 });
 

@@ -177,7 +177,7 @@ describe.each(stacks)("the batch layer in %s", (stack) => {
   });
 
   it("alarms on failed and timed-out executions where the stage has alarms", () => {
-    const alarms = ofType(plan(), T.alarm).filter((a) => a.inputs.namespace === "AWS/States");
+    const alarms = ofType(plan(), T.alarm).filter((a) => a.inputs.namespace === "AWS/States" && a.name.includes("batch-pipeline"));
     expect(alarms.map((a) => a.inputs.metricName).sort()).toEqual(stageValue(stack, "alarmsEnabled", "true") === "true" ? ["ExecutionsFailed", "ExecutionsTimedOut"] : []);
   });
 
@@ -229,6 +229,20 @@ describe("stage differences, through config only", () => {
     expect(ofType(plans.prod, T.emr)).toHaveLength(1);
   });
 
+  it("replays the lake on demand through its own state machine where EMR Serverless runs, with no schedule", () => {
+    expect(ofType(plans.dev, T.machine).map((m) => m.inputs.name)).toEqual(["dp-dev-batch-pipeline"]);
+    const replay = single(plans.prod, T.machine, "lake-replay-machine");
+    const definition = JSON.parse(replay.inputs.definition);
+    const run = Object.values(definition.States as Record<string, any>).find((state) => state.Resource === "arn:aws:states:::emr-serverless:startJobRun.sync");
+    const app = single(plans.prod, T.emr);
+    expect(run.Parameters).toMatchObject({ ApplicationId: app.id, ExecutionRoleArn: single(plans.prod, T.role, "batch-emr-job-role").state.arn });
+    expect(JSON.stringify(run.Parameters.JobDriver)).toMatch(/scripts\/[0-9a-f]{16}\/lake_replay\.py/);
+    expect(replay.inputs).toMatchObject({ loggingConfiguration: { level: "ERROR" }, tracingConfiguration: { enabled: true }, encryptionConfiguration: { type: "CUSTOMER_MANAGED_KMS_KEY" } });
+    expect(ofType(plans.prod, T.schedule).map((s) => s.inputs.target.arn)).not.toContain(replay.state.arn);
+    const statements = statementsOf(single(plans.prod, T.rolePolicy, "lake-replay-execution-policy"));
+    expect(statements.find((s) => [s.Action].flat().includes("iam:PassRole"))).toMatchObject({ Condition: { StringEquals: { "iam:PassedToService": "emr-serverless.amazonaws.com" } } });
+  });
+
   it("sizes dev smaller than prod and logs everything only in dev", () => {
     const job = (stack: string) => single(plans[stack], T.job, "batch-batch-file").inputs;
     expect(job("dev").numberOfWorkers).toBeLessThan(job("prod").numberOfWorkers);
@@ -249,7 +263,8 @@ describe("the DR stack", () => {
     expect(dr.errors).toEqual([]);
     expect(ofType(dr, T.job)).toHaveLength(2);
     expect(ofType(dr, T.emr)).toHaveLength(1);
-    expect(ofType(dr, T.machine)).toHaveLength(0);
+    // Only the replay's machine, which needs no warehouse: the pipeline waits for a loader.
+    expect(ofType(dr, T.machine).map((m) => m.inputs.name)).toEqual(["dp-prod-lake-replay"]);
     expect(ofType(dr, "aws:rds/integration:Integration")).toHaveLength(0);
   });
 });

@@ -427,7 +427,7 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
    * starts from an empty drop zone and empty clean and staged datasets.
    */
   async function emptyDatasets(): Promise<void> {
-    for (const [bucket, prefix] of [[RAW, "batch/"], [RAW, "quarantine/"], [TRANSFORMED, "batch/clean/"], [STAGED, "batch/events/"]]) {
+    for (const [bucket, prefix] of [[RAW, "batch/"], [TRANSFORMED, "quarantine/"], [TRANSFORMED, "batch/clean/"], [STAGED, "batch/events/"]]) {
       for (const key of await listKeys(s3, bucket, prefix)) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     }
   }
@@ -525,7 +525,7 @@ describe("local executions (aws-local-stepfunctions, real handlers on s3rver and
     expect(run.output!.jobs.batchFile).toEqual({ Id: expect.stringMatching(/^jr_/), JobRunState: "SUCCEEDED" });
     expect(crawler.seen).toEqual(["RUNNING", "RUNNING", "STOPPING", "READY"]);
     // The bad row went to the quarantine, not the lake.
-    expect(await listKeys(s3, RAW, "quarantine/batch-file/")).toEqual([`quarantine/batch-file/run=${run.name}/supplier-a/2026-11-02/orders.jsonl`]);
+    expect(await listKeys(s3, TRANSFORMED, "quarantine/batch-file/")).toEqual([`quarantine/batch-file/run=${run.name}/supplier-a/2026-11-02/orders.jsonl`]);
     const rows = await warehouseRows(["n-1", "n-2", "n-3", "n-bad"]);
     expect(rows.map((row) => [row.event_id, row.source, row.occurred_at, JSON.parse(row.payload)])).toEqual([
       ["n-1", "batch-supplier", "2026-11-01 09:00:00", { branch: "LDN", amount: "12.50" }],

@@ -7,6 +7,7 @@ import { OltpDatabase, OltpDatabaseArgs, oltpDatabaseProblems, parameterGroupFam
 import { windowsOverlap } from "../components/lib/maintenance-windows";
 import { generateToken } from "../components/lib/secrets";
 import { oltpDatabaseArgs } from "../platform/stores";
+import { syncClusterParameters } from "../components/batch/warehouse-sync-settings";
 import { PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { STAND_IN, evaluateWithFoundations, standInSubnets } from "./support/local-databases";
 import { ConfigOverrides, single } from "./support/stack";
@@ -56,7 +57,9 @@ describe.each([
     });
     const params = single(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup");
     expect(params.inputs.family).toBe("aurora-postgresql16");
-    expect(params.inputs.parameters).toEqual([{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }]);
+    // Beyond TLS, only what the stage's OLTP -> warehouse sync needs (prod: zero-ETL's logical replication).
+    const sync = syncClusterParameters(stack === "prod" ? "zero-etl" : "none").map((p) => ({ ...p, applyMethod: "pending-reboot" }));
+    expect(params.inputs.parameters).toEqual([{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }, ...sync]);
     const subnets = single(plan, "aws:rds/subnetGroup:SubnetGroup");
     expect(subnets.inputs.subnetIds).toEqual(standInSubnets("isolated", stack === "prod" ? 3 : 2));
     const logs = single(plan, "aws:cloudwatch/logGroup:LogGroup", "-postgresql-logs");

@@ -165,8 +165,9 @@ describe("pure builders", () => {
 });
 
 describe("config rules of the sync", () => {
-  it("accepts the committed stack files (no sync) and zero-ETL on prod, whose Global Database primary may be a source", () => {
-    for (const stack of ["dev", "prod", "prod-dr"]) expect(validateStageConfig(readStackConfig(stack), `Pulumi.${stack}.yaml`).warehouseSync).toBe("none");
+  it("accepts the committed stack files (zero-ETL on prod, whose Global Database primary may be a source; none on dev and the DR stack)", () => {
+    const committed = Object.fromEntries(["dev", "prod", "prod-dr"].map((stack) => [stack, validateStageConfig(readStackConfig(stack), `Pulumi.${stack}.yaml`).warehouseSync]));
+    expect(committed).toEqual({ dev: "none", prod: "zero-etl", "prod-dr": "none" });
     expect(accepts("prod", { warehouseSync: "zero-etl" }).drEnabled).toBe(true);
     expect(accepts("dev", { warehouseSync: "dms" }).warehouseSync).toBe("dms");
   });

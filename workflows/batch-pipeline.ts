@@ -1,5 +1,5 @@
 /**
- * The batch layer's state machine (notes: the batch contract), built from workflows/asl.ts:
+ * The batch layer's state machine (README, Batch layer), built from workflows/asl.ts:
  *
  *   plan the run (nightly incremental, or a backfill window from the input)
  *   → batch-file Glue job (.sync) → start the crawler of the clean dataset (tolerating one
@@ -50,11 +50,12 @@ import {
   retryPauseSeconds,
 } from "./notices";
 import { AccountContext, PolicyStatement, topicKeyStatements } from "./permissions";
+import { BATCH_MANIFEST_PREFIX } from "../functions/lake-layout";
+export { BATCH_MANIFEST_PREFIX };
 
 export type { AccountContext, PolicyStatement } from "./permissions";
 
 /** Where the curation job writes the run's COPY manifest; the execution name makes it unique per run. */
-export const BATCH_MANIFEST_PREFIX = "batch/manifests/";
 export const BATCH_COMPLETED_KIND = "batch.completed";
 export const BATCH_FAILED_KIND = "batch.failed";
 /** Glue's job-bookmark option values (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-connect-bookmarks.html). */
@@ -210,7 +211,7 @@ function runValues(window: { from: string; to: string } | "from-input", bookmark
 }
 
 /**
- * The run arguments of a Glue job (notes: the batch contract; Glue takes them as
+ * The run arguments of a Glue job (components/batch/batch-settings.ts has the defaults; Glue takes them as
  * `--name value`). The buckets and catalog database are the jobs' DefaultArguments, set by
  * the component; a StartJobRun argument overrides a default of the same name.
  */

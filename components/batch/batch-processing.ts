@@ -339,6 +339,8 @@ export class BatchProcessing extends pulumi.ComponentResource {
       monitoringConfiguration: {
         s3MonitoringConfiguration: { logUri: pulumi.interpolate`s3://${this.artifacts.name}/logs/emr/`, encryptionKeyArn: args.dataKeyArn },
         cloudwatchLoggingConfiguration: { enabled: true, logGroupName: logGroup.name, encryptionKeyArn: args.logsKeyArn },
+        // The Spark UI's persisted logs (on by default) under the data key too.
+        managedPersistenceMonitoringConfiguration: { enabled: true, encryptionKeyArn: args.dataKeyArn },
       },
     }, { parent: this });
     const { role } = createScopedRole(`${name}-emr-job`, {

@@ -9,16 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 export const GLUE_VERSION = "5.0";
 export type GlueWorkerType = "G.1X" | "G.2X" | "G.4X" | "G.8X";
 
-/** Raw zone: where suppliers drop batch files (CSV, JSON, Parquet). */
-export const BATCH_DROP_PREFIX = "batch/";
-/** Transformed zone (beside every path's quarantine): the batch-file job's rejected rows, with their reason. */
-export const BATCH_QUARANTINE_PREFIX = "quarantine/batch-file/";
-/** Transformed zone: clean rows as Parquet, year=/month=/day=. */
-export const BATCH_CLEAN_PREFIX = "batch/clean/";
-/** Staged zone: COPY-ready CSV, event_date=YYYY-MM-DD. */
-export const BATCH_CURATED_PREFIX = "batch/events/";
-/** Staged zone: one COPY manifest per pipeline run; only the pipeline loads it (no event rule fires for it). */
-export const BATCH_MANIFEST_PREFIX = "batch/manifests/";
+// The batch layout lives with the rest of the lake's (functions/lake-layout.ts), where the handlers read it too.
+export { BATCH_CLEAN_PREFIX, BATCH_CURATED_PREFIX, BATCH_DROP_PREFIX, BATCH_MANIFEST_PREFIX, BATCH_QUARANTINE_PREFIX } from "../../functions/lake-layout";
 
 export interface GlueJobArgumentInputs {
   readonly raw: pulumi.Input<string>;

@@ -13,10 +13,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BatchPipelineRefs, BatchPipelineSettings, batchPipelineDefinition, batchPipelinePermissions } from "../../workflows/batch-pipeline";
 import { batchReportingLoadCallbackFactory } from "../../functions/batch-reporting-load";
-import { createMetricAlarm } from "../lib/alarms";
 import { FunctionVpcPlacement, createInlineFunction, InlineFunction } from "../lib/inline-function";
 import { Statement, allow, createScopedRole, useDataKey } from "../lib/iam";
+import { ExecutionLogLevel, createWorkflowStateMachine } from "../lib/state-machine";
 import { createEncryptedQueue, DLQ_RETENTION_SECONDS } from "../lib/queues";
+import { BATCH_CURATED_PREFIX, BATCH_MANIFEST_PREFIX } from "./batch-settings";
 
 /** The reporting load's Lambda timeout; the pipeline's task allows a margin on top. */
 export const REPORTING_LOAD_TIMEOUT_SECONDS = 300;
@@ -45,7 +46,7 @@ export interface BatchWorkflowArgs {
   readonly logsKeyArn: pulumi.Input<string>;
   readonly logRetentionDays: number;
   /** Step Functions execution log level. */
-  readonly logLevel: "ALL" | "ERROR" | "FATAL";
+  readonly logLevel: ExecutionLogLevel;
   /** X-Ray tracing of executions and of the reporting-load function. @default true */
   readonly tracing?: boolean;
   /** Retries, timeouts and crawler polling (the reporting load's timeout is this component's). */
@@ -76,7 +77,9 @@ export class BatchWorkflow extends pulumi.ComponentResource {
       description: "Applies a batch run's COPY manifest to the reporting schema (the aggregator's upsert)",
       callbackFactory: batchReportingLoadCallbackFactory,
       statements: [
-        pulumi.output(args.stagedBucket.arn).apply((arn): Statement => ({ Sid: "ReadBatchUnits", Effect: "Allow", Action: "s3:GetObject", Resource: `${arn}/batch/*` })),
+        pulumi.output(args.stagedBucket.arn).apply((arn): Statement => ({ Sid: "ReadBatchUnits", Effect: "Allow", Action: "s3:GetObject", Resource: [`${arn}/${BATCH_MANIFEST_PREFIX}*`, `${arn}/${BATCH_CURATED_PREFIX}*`] })),
+        // With ListBucket a missing manifest is a 404 (ManifestMissing, named), not an opaque 403.
+        pulumi.output(args.stagedBucket.arn).apply((arn): Statement => ({ Sid: "ListBatchManifests", Effect: "Allow", Action: "s3:ListBucket", Resource: arn, Condition: { StringLike: { "s3:prefix": [`${BATCH_MANIFEST_PREFIX}*`] } } })),
         allow("ReadDatabaseCredentials", "secretsmanager:GetSecretValue", args.reportingDatabase.credentialsSecretArn),
         useDataKey(args.dataKeyArn),
       ],
@@ -112,49 +115,23 @@ export class BatchWorkflow extends pulumi.ComponentResource {
     const refs: pulumi.Output<BatchPipelineRefs> = pulumi.output(refInputs);
     const pipeline: BatchPipelineSettings = { ...args.pipeline, reportingLoadTimeoutSeconds: REPORTING_LOAD_TIMEOUT_SECONDS };
 
-    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-      // Step Functions vended logs need the /aws/vendedlogs/ prefix to keep their resource policy small.
-      name: `/aws/vendedlogs/states/${name}`,
-      retentionInDays: args.logRetentionDays,
-      kmsKeyId: args.logsKeyArn,
-    }, { parent: this });
-
-    const stateMachineArn = pulumi.interpolate`arn:aws:states:${region.region}:${identity.accountId}:stateMachine:${name}`;
-    const { role, policy } = createScopedRole(`${name}-execution`, {
-      service: "states.amazonaws.com",
-      trustConditions: pulumi.all([identity.accountId, stateMachineArn]).apply(([account, arn]) => ({
-        StringEquals: { "aws:SourceAccount": account },
-        ArnLike: { "aws:SourceArn": arn },
-      })),
-      description: `${name}: the batch pipeline's execution role`,
+    const machine = createWorkflowStateMachine(name, {
+      purpose: "the batch pipeline's execution role",
+      definition: refs.apply((resolved) => JSON.stringify(batchPipelineDefinition(resolved, pipeline))),
       statements: [
         pulumi.all([refs, identity.accountId, args.dataKeyArn]).apply(([resolved, accountId, dataKey]) =>
           batchPipelinePermissions(resolved, { accountId, topicKeyArns: [dataKey] }) as Statement[]),
-        useDataKey(args.dataKeyArn),
-        // Vended log delivery and X-Ray have no resource-level permissions for these actions.
-        allow("DeliverLogs", [
-          "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-          "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-        ], "*"),
-        ...(tracing ? [allow("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], "*")] : []),
       ],
-    }, { parent: this });
-    this.role = role;
-
-    this.stateMachine = new aws.sfn.StateMachine(`${name}-machine`, {
-      name,
-      type: "STANDARD",
-      roleArn: role.arn,
-      definition: refs.apply((resolved) => JSON.stringify(batchPipelineDefinition(resolved, pipeline))),
-      loggingConfiguration: {
-        level: args.logLevel,
-        // Execution data (inputs, outputs) only where everything is logged: prod logs errors without payloads.
-        includeExecutionData: args.logLevel === "ALL",
-        logDestination: pulumi.interpolate`${this.logGroup.arn}:*`,
-      },
-      tracingConfiguration: { enabled: tracing },
-      encryptionConfiguration: { type: "CUSTOMER_MANAGED_KMS_KEY", kmsKeyId: args.dataKeyArn, kmsDataKeyReusePeriodSeconds: 300 },
-    }, { parent: this, dependsOn: [policy] });
+      dataKeyArn: args.dataKeyArn,
+      logsKeyArn: args.logsKeyArn,
+      logRetentionDays: args.logRetentionDays,
+      logLevel: args.logLevel,
+      tracing,
+      alarmTopicArn: args.alarmTopicArn,
+    }, this);
+    this.stateMachine = machine.stateMachine;
+    this.role = machine.role;
+    this.logGroup = machine.logGroup;
 
     this.scheduleDeadLetterQueue = createEncryptedQueue(`${name}-schedule-dlq`, {
       dataKeyArn: args.dataKeyArn,
@@ -190,19 +167,6 @@ export class BatchWorkflow extends pulumi.ComponentResource {
         deadLetterConfig: { arn: this.scheduleDeadLetterQueue.arn },
       },
     }, { parent: this, dependsOn: [schedulerPolicy] });
-
-    if (args.alarmTopicArn !== undefined) {
-      for (const metricName of ["ExecutionsFailed", "ExecutionsTimedOut"]) {
-        createMetricAlarm(`${name}-${metricName.toLowerCase()}`, {
-          description: `${name}: a batch pipeline execution ${metricName === "ExecutionsFailed" ? "failed" : "timed out"}`,
-          namespace: "AWS/States",
-          metricName,
-          dimensions: { StateMachineArn: this.stateMachine.arn },
-          statistic: "Sum",
-          threshold: 0,
-        }, args.alarmTopicArn, this);
-      }
-    }
 
     this.registerOutputs({
       stateMachineArn: this.stateMachine.arn,
