@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ASSUMPTIONS, StackAssumptions, forResource } from "../policies/cost/assumptions";
-import { CostEstimate, CostResource, costDelta, estimateCost, natGatewaysOfVpc } from "../policies/cost/estimate";
+import { CostEstimate, CostResource, GLUE_DPUS_PER_WORKER, NOT_PRICED, PRICERS, capacityAmount, costDelta, dmsIncludedStorageGb, estimateCost, natGatewaysOfVpc } from "../policies/cost/estimate";
 import { PRICE_TABLE, PriceTable } from "../policies/cost/price-table";
 import { parseCliArgs } from "../scripts/cli";
 import { PROJECT_DIR, StackEvaluation } from "../scripts/engine";
@@ -42,6 +42,17 @@ const TEST_PRICES: PriceTable = {
     "redshift.node.ra3.xlplus": { description: "", unit: "node-hour", regions: price(1) },
     "redshift.managed-storage.gb-month": { description: "", unit: "GB-month", regions: price(0.02) },
     "kms.key-month": { description: "", unit: "key-month", regions: price(1) },
+    "glue.etl.dpu-hour": { description: "", unit: "DPU-hour", regions: price(0.5) },
+    "glue.crawler.dpu-hour": { description: "", unit: "DPU-hour", regions: price(0.4) },
+    "emr-serverless.x86.vcpu-hour": { description: "", unit: "vCPU-hour", regions: price(0.05) },
+    "emr-serverless.x86.gb-hour": { description: "", unit: "GB-hour", regions: price(0.005) },
+    "emr-serverless.arm.vcpu-hour": { description: "", unit: "vCPU-hour", regions: price(0.04) },
+    "emr-serverless.arm.gb-hour": { description: "", unit: "GB-hour", regions: price(0.004) },
+    "stepfunctions.standard.thousand-transitions": { description: "", unit: "thousand state transitions", regions: price(0.025) },
+    "scheduler.invocations.million": { description: "", unit: "million invocations", regions: price(1) },
+    "dms.instance.dms.t3.medium": { description: "", unit: "instance-hour", regions: price(0.1) },
+    "dms.instance.dms.r5.large": { description: "", unit: "instance-hour", regions: price(0.25) },
+    "dms.storage.gb-month": { description: "", unit: "GB-month", regions: price(0.1) },
   },
 };
 
@@ -56,6 +67,11 @@ const TRAFFIC: StackAssumptions = {
   buckets: { default: { standardGb: 0, standardIaGb: 0, glacierGb: 0 } },
   databases: { default: { storageGb: 0, ioMillionsPerMonth: 0 } },
   warehouses: { default: { runningHoursPerMonth: 200, managedStorageGb: 500 } },
+  glueJobs: { default: { runsPerMonth: 0, averageMinutesPerRun: 0 }, "batch-file": { runsPerMonth: 30, averageMinutesPerRun: 12 }, curation: { runsPerMonth: 30, averageMinutesPerRun: 0.5 } },
+  crawlers: { default: { crawlsPerMonth: 30, dpus: 2, averageMinutesPerCrawl: 4 }, "long-crawler": { crawlsPerMonth: 4, dpus: 3, averageMinutesPerCrawl: 15 } },
+  sparkApplications: { default: { hoursPerMonth: 10, averageVcpu: 80, averageMemoryGb: 200 } },
+  stateMachines: { default: { executionsPerMonth: 32, transitionsPerExecution: 50 } },
+  schedules: { default: { invocationsPerMonth: 30 } },
 };
 
 const STACK_URN = "urn:pulumi:test::data-platform::pulumi:pulumi:Stack::data-platform-test";
@@ -211,6 +227,159 @@ describe("pricers, against hand-computed cases", () => {
       "    Network dp-test-network: $1.00 → $2.00 (+$1.00)",
     ]);
     expect(renderCostDelta(costDelta(head, base))[0]).toBe("  Monthly cost: $10.10 → $5.35 (-$4.75)");
+  });
+});
+
+describe("the batch layer's pricers, against the test table's prices", () => {
+  const BATCH = component("dataplatform:batch:BatchProcessing", "dp-test-batch");
+  const batch = (type: string, name: string, inputs: Record<string, unknown>, region = "eu-west-1") => resource(type, name, inputs, BATCH, region);
+  const unit = (key: string) => TEST_PRICES.entries[key].regions["eu-west-1"].usd;
+  const JOB = "aws:glue/job:Job";
+
+  it("prices a Glue job's DPU-hours from its worker type and count and the runs its name suffix assumes, with the 1-minute minimum", () => {
+    const batchFile = batch(JOB, "dp-test-batch-batch-file", { workerType: "G.2X", numberOfWorkers: 10 });
+    const curation = batch(JOB, "dp-test-batch-curation", { workerType: "G.1X", numberOfWorkers: 2 });
+    const e = estimate([BATCH, batchFile, curation]);
+    // batch-file: 10 workers × 2 DPU × 30 runs × 12 min / 60 = 120 DPU-hours.
+    const batchFileDpuHours = (10 * 2 * 30 * 12) / 60;
+    expect(line(e, batchFile.name, /DPU-hours/)).toMatchObject({ quantity: batchFileDpuHours, priceKey: "glue.etl.dpu-hour", monthlyUsd: batchFileDpuHours * unit("glue.etl.dpu-hour") });
+    // curation: 0.5-minute runs are billed as 1 minute: 2 × 1 DPU × 30 × 1 / 60 = 1 DPU-hour.
+    const curationDpuHours = (2 * 1 * 30 * 1) / 60;
+    expect(line(e, curation.name, /DPU-hours/)).toMatchObject({ quantity: curationDpuHours, basis: expect.stringMatching(/assumptions\.glueJobs\["curation"\]; 1-minute minimum/) });
+    expect(e.components).toEqual([{ component: "BatchProcessing dp-test-batch", monthlyUsd: Math.round((batchFileDpuHours + curationDpuHours) * unit("glue.etl.dpu-hour") * 100) / 100 }]);
+  });
+
+  it("counts 1, 2, 4 and 8 DPUs a worker for G.1X to G.8X, and reports the jobs it cannot price", () => {
+    const dpuHours = (workerType: string) => line(estimate([BATCH, batch(JOB, "dp-test-batch-batch-file", { workerType, numberOfWorkers: 3 })]), "dp-test-batch-batch-file", /DPU-hours/).quantity;
+    for (const [workerType, dpus] of Object.entries({ "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8 })) expect({ workerType, quantity: dpuHours(workerType) }).toEqual({ workerType, quantity: (3 * dpus * 30 * 12) / 60 });
+    expect(GLUE_DPUS_PER_WORKER).toEqual({ "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8 });
+    const e = estimate([
+      BATCH,
+      batch(JOB, "dp-test-batch-odd", { workerType: "Z.2X", numberOfWorkers: 2 }),
+      batch(JOB, "dp-test-batch-flex", { workerType: "G.1X", numberOfWorkers: 2, executionClass: "FLEX" }),
+      batch(JOB, "dp-test-batch-shell", { command: { name: "pythonshell" }, maxCapacity: 1 }),
+    ]);
+    expect(e.lines).toEqual([]);
+    expect(e.unpriced.map((u) => `${u.resource}: ${u.reason}`)).toEqual([
+      "dp-test-batch-odd: worker type Z.2X has no DPU figure here",
+      "dp-test-batch-flex: the Flex execution class has its own DPU-hour price, not in the price table",
+      "dp-test-batch-shell: Python shell jobs (maxCapacity DPUs) are not in the price table",
+    ]);
+  });
+
+  it("prices a crawler's DPU-hours per crawl, a short crawl at the 10-minute minimum", () => {
+    const short = batch("aws:glue/crawler:Crawler", "dp-test-batch-clean-crawler", {});
+    const long = batch("aws:glue/crawler:Crawler", "dp-test-batch-long-crawler", {});
+    const e = estimate([BATCH, short, long]);
+    // 4-minute crawls bill 10 minutes: 2 DPU × 30 crawls × 10 / 60 = 10 DPU-hours.
+    expect(line(e, short.name, /crawler DPU-hours/)).toMatchObject({ quantity: (2 * 30 * 10) / 60, monthlyUsd: ((2 * 30 * 10) / 60) * unit("glue.crawler.dpu-hour") });
+    expect(line(e, short.name, /crawler/).basis).toMatch(/4 min billed as the 10-minute minimum/);
+    // 15-minute crawls bill as they run: 3 DPU × 4 crawls × 15 / 60 = 3 DPU-hours.
+    expect(line(e, long.name, /crawler DPU-hours/)).toMatchObject({ quantity: (3 * 4 * 15) / 60, monthlyUsd: ((3 * 4 * 15) / 60) * unit("glue.crawler.dpu-hour") });
+  });
+
+  it("prices EMR Serverless vCPU- and GB-hours at the Graviton prices for ARM64, the average capped at maximumCapacity", () => {
+    const arm = batch("aws:emrserverless/application:Application", "dp-test-batch-emr", { architecture: "ARM64", maximumCapacity: { cpu: "64 vCPU", memory: "256 GB" } });
+    const e = estimate([BATCH, arm]);
+    // 80 vCPU on average is more than the cap: 64 vCPU × 10 h = 640 vCPU-hours; 200 GB (under 256) × 10 h = 2,000 GB-hours.
+    expect(line(e, arm.name, /vCPU-hours/)).toMatchObject({ quantity: 64 * 10, priceKey: "emr-serverless.arm.vcpu-hour", monthlyUsd: 64 * 10 * unit("emr-serverless.arm.vcpu-hour") });
+    expect(line(e, arm.name, /vCPU-hours/).basis).toMatch(/80 vCPU capped at maximumCapacity 64/);
+    expect(line(e, arm.name, /GB-hours/)).toMatchObject({ quantity: 200 * 10, priceKey: "emr-serverless.arm.gb-hour", monthlyUsd: 200 * 10 * unit("emr-serverless.arm.gb-hour") });
+    // No architecture is x86_64 (the provider's default), and no maximumCapacity leaves the average as stated.
+    const x86 = batch("aws:emrserverless/application:Application", "dp-test-batch-emr-x86", {});
+    const plain = estimate([BATCH, x86]);
+    expect(line(plain, x86.name, /vCPU-hours/)).toMatchObject({ quantity: 80 * 10, priceKey: "emr-serverless.x86.vcpu-hour" });
+    expect(line(plain, x86.name, /GB-hours/)).toMatchObject({ quantity: 200 * 10, priceKey: "emr-serverless.x86.gb-hour" });
+  });
+
+  it("reads maximumCapacity strings in the unit the price is per", () => {
+    expect(capacityAmount("64 vCPU", "vCPU")).toBe(64);
+    expect(capacityAmount("4vcpu", "vCPU")).toBe(4);
+    expect(capacityAmount("256 GB", "GB")).toBe(256);
+    expect(capacityAmount("512 MB", "GB")).toBe(0.5);
+    expect(capacityAmount("16", "GB")).toBe(16);
+    expect(capacityAmount("256 GB", "vCPU")).toBeUndefined();
+    expect(capacityAmount("lots", "GB")).toBeUndefined();
+    expect(capacityAmount(undefined, "GB")).toBeUndefined();
+  });
+
+  it("prices a Standard state machine's transitions, and reports an Express one", () => {
+    const machine = batch("aws:sfn/stateMachine:StateMachine", "dp-test-batch-workflow-machine", { type: "STANDARD" });
+    const express = batch("aws:sfn/stateMachine:StateMachine", "dp-test-batch-express", { type: "EXPRESS" });
+    const e = estimate([BATCH, machine, express]);
+    // 32 executions × 50 transitions = 1,600 = 1.6 thousand.
+    expect(line(e, machine.name, /state transitions/)).toMatchObject({ quantity: (32 * 50) / 1000, monthlyUsd: ((32 * 50) / 1000) * unit("stepfunctions.standard.thousand-transitions") });
+    expect(e.unpriced).toEqual([expect.objectContaining({ resource: express.name, reason: "Express workflows (requests and GB-seconds) are not in the price table" })]);
+    // No type is Standard (the provider's default).
+    expect(line(estimate([BATCH, batch("aws:sfn/stateMachine:StateMachine", "dp-test-batch-untyped", {})]), "dp-test-batch-untyped", /state transitions/).quantity).toBe(1.6);
+  });
+
+  it("prices a schedule's invocations, none when it is disabled", () => {
+    const nightly = batch("aws:scheduler/schedule:Schedule", "dp-test-batch-workflow-nightly", { scheduleExpression: "cron(0 2 * * ? *)" });
+    const off = batch("aws:scheduler/schedule:Schedule", "dp-test-batch-off", { scheduleExpression: "cron(0 2 * * ? *)", state: "DISABLED" });
+    const e = estimate([BATCH, nightly, off]);
+    expect(line(e, nightly.name, /invocations/)).toMatchObject({ quantity: 30 / 1_000_000, monthlyUsd: (30 / 1_000_000) * unit("scheduler.invocations.million") });
+    expect(line(e, off.name, /invocations/)).toMatchObject({ quantity: 0, basis: "state DISABLED" });
+  });
+
+  it("prices a DMS replication instance's hours (twice for Multi-AZ) and its storage beyond the included", () => {
+    const multiAz = batch("aws:dms/replicationInstance:ReplicationInstance", "dp-test-sync-dms", { replicationInstanceClass: "dms.t3.medium", multiAz: true, allocatedStorage: 80 });
+    const single = batch("aws:dms/replicationInstance:ReplicationInstance", "dp-test-sync-dms-r5", { replicationInstanceClass: "dms.r5.large", multiAz: false, allocatedStorage: 100 });
+    const e = estimate([BATCH, multiAz, single]);
+    const hours = TEST_PRICES.hoursPerMonth;
+    // Multi-AZ: 2 × 730 h; T3 includes 50 GB, so 30 GB beyond it, in both AZs: 60 GB-month.
+    expect(line(e, multiAz.name, /instance-hours/)).toMatchObject({ quantity: 2 * hours, priceKey: "dms.instance.dms.t3.medium", monthlyUsd: 2 * hours * unit("dms.instance.dms.t3.medium") });
+    expect(line(e, multiAz.name, /storage/)).toMatchObject({ quantity: (80 - 50) * 2, monthlyUsd: (80 - 50) * 2 * unit("dms.storage.gb-month") });
+    // R5 includes 100 GB: 100 allocated adds no storage line.
+    expect(line(e, single.name, /instance-hours/)).toMatchObject({ quantity: hours, monthlyUsd: hours * unit("dms.instance.dms.r5.large") });
+    expect(e.lines.filter((l) => l.resource === single.name)).toHaveLength(1);
+    expect([dmsIncludedStorageGb("dms.t3.medium"), dmsIncludedStorageGb("dms.c5.large"), dmsIncludedStorageGb("dms.r6i.large")]).toEqual([50, 100, 100]);
+    // An instance class without a price is reported, not guessed.
+    const unknown = estimate([BATCH, batch("aws:dms/replicationInstance:ReplicationInstance", "dp-test-sync-dms-big", { replicationInstanceClass: "dms.r6i.8xlarge" })]);
+    expect(unknown.unpriced.map((u) => u.reason)).toEqual([`no price for dms.instance.dms.r6i.8xlarge in eu-west-1 (dms.r6i.8xlarge instance-hours: ${hours})`]);
+  });
+
+  it("names the zero-ETL integration as not priced with its reason, and adds nothing for the kinds that cost nothing by themselves", () => {
+    const free = [
+      "aws:glue/securityConfiguration:SecurityConfiguration",
+      "aws:glue/catalogTable:CatalogTable",
+      "aws:dms/endpoint:Endpoint",
+      "aws:dms/replicationTask:ReplicationTask",
+      "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup",
+      "aws:redshift/resourcePolicy:ResourcePolicy",
+      "aws:s3/bucketObjectv2:BucketObjectv2",
+    ];
+    const integration = batch("aws:rds/integration:Integration", "dp-test-sync-zero-etl", {});
+    const e = estimate([BATCH, integration, ...free.map((type, i) => batch(type, `dp-test-batch-free-${i}`, {}))]);
+    expect(e.lines).toEqual([]);
+    expect(e.unpriced).toEqual([{ component: "BatchProcessing dp-test-batch", resource: integration.name, type: "aws:rds/integration:Integration", reason: NOT_PRICED["aws:rds/integration:Integration"] }]);
+    expect(NOT_PRICED["aws:rds/integration:Integration"]).toMatch(/^no charge for the integration itself; the extra Aurora I\/O/);
+    for (const type of free) expect({ type, priced: type in PRICERS, notPriced: type in NOT_PRICED }).toEqual({ type, priced: false, notPriced: false });
+    // The crawler is priced now, so it is no longer among the kinds not priced.
+    expect("aws:glue/crawler:Crawler" in NOT_PRICED).toBe(false);
+  });
+
+  it("finds a price for every batch line in both regions of the real table, Frankfurt's where it differs", () => {
+    const resources = (region: string) => [
+      BATCH,
+      batch(JOB, `dp-${region}-batch-batch-file`, { workerType: "G.1X", numberOfWorkers: 2 }, region),
+      batch("aws:glue/crawler:Crawler", `dp-${region}-batch-clean-crawler`, {}, region),
+      batch("aws:emrserverless/application:Application", `dp-${region}-batch-emr`, { architecture: "ARM64", maximumCapacity: { cpu: "64 vCPU", memory: "256 GB" } }, region),
+      batch("aws:emrserverless/application:Application", `dp-${region}-batch-emr-x86`, { architecture: "X86_64" }, region),
+      batch("aws:sfn/stateMachine:StateMachine", `dp-${region}-batch-machine`, {}, region),
+      batch("aws:scheduler/schedule:Schedule", `dp-${region}-batch-nightly`, {}, region),
+      ...["dms.t3.medium", "dms.t3.large", "dms.c5.large", "dms.r5.large"].map((replicationInstanceClass) =>
+        batch("aws:dms/replicationInstance:ReplicationInstance", `dp-${region}-sync-${replicationInstanceClass}`, { replicationInstanceClass, allocatedStorage: 200 }, region),
+      ),
+    ];
+    for (const region of ["eu-west-1", "eu-central-1"]) {
+      const e = estimateCost(resources(region), { stack: "test", assumptions: TRAFFIC });
+      expect(e.unpriced).toEqual([]);
+      expect(e.lines).toHaveLength(1 + 1 + 2 + 2 + 1 + 1 + 4 * 2);
+      for (const l of e.lines) expect(l).toMatchObject({ region, unitPriceUsd: PRICE_TABLE.entries[l.priceKey].regions[region].usd });
+    }
+    const dmsHour = (region: string) => PRICE_TABLE.entries["dms.instance.dms.t3.medium"].regions[region].usd;
+    expect(dmsHour("eu-central-1")).toBeGreaterThan(dmsHour("eu-west-1"));
   });
 });
 

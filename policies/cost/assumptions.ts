@@ -53,6 +53,36 @@ export interface WarehouseUsage {
   readonly managedStorageGb: number;
 }
 
+export interface GlueJobRuns {
+  readonly runsPerMonth: number;
+  readonly averageMinutesPerRun: number;
+}
+
+export interface CrawlerRuns {
+  readonly crawlsPerMonth: number;
+  /** DPUs a crawl uses (Glue chooses them; the crawler's run metrics show them). */
+  readonly dpus: number;
+  readonly averageMinutesPerCrawl: number;
+}
+
+export interface SparkUsage {
+  /** Hours a month the application runs jobs (a replay of the lake, a large backfill). */
+  readonly hoursPerMonth: number;
+  /** vCPUs and memory in use on average while it runs, across its workers (maximumCapacity caps them). */
+  readonly averageVcpu: number;
+  readonly averageMemoryGb: number;
+}
+
+export interface WorkflowExecutions {
+  readonly executionsPerMonth: number;
+  /** States entered per execution, retries and polling loops included. */
+  readonly transitionsPerExecution: number;
+}
+
+export interface ScheduleInvocations {
+  readonly invocationsPerMonth: number;
+}
+
 export interface StackAssumptions {
   readonly summary: string;
   /** Data through the VPC's NAT gateways, all of them together. */
@@ -66,11 +96,39 @@ export interface StackAssumptions {
   readonly buckets: ByName<BucketVolume>;
   readonly databases: ByName<DatabaseVolume>;
   readonly warehouses: ByName<WarehouseUsage>;
+  /** Batch layer: runs of the Glue jobs, keyed by the job's name suffix ("batch-file", "curation"). */
+  readonly glueJobs: ByName<GlueJobRuns>;
+  readonly crawlers: ByName<CrawlerRuns>;
+  readonly sparkApplications: ByName<SparkUsage>;
+  readonly stateMachines: ByName<WorkflowExecutions>;
+  readonly schedules: ByName<ScheduleInvocations>;
 }
 
 const NO_TRAFFIC = { invocationsPerMonth: 0, averageDurationMs: 0 };
 const NO_ROWS = { writesPerMonth: 0, readsPerMonth: 0, storageGb: 0 };
 const EMPTY_BUCKET = { standardGb: 0, standardIaGb: 0, glacierGb: 0 };
+const NO_RUNS = { runsPerMonth: 0, averageMinutesPerRun: 0 };
+const NO_SPARK = { hoursPerMonth: 0, averageVcpu: 0, averageMemoryGb: 0 };
+
+/**
+ * The batch pipeline runs nightly (30 a month: 730 h / 24 h, rounded down) plus the runs
+ * started by hand: prod 2 backfills a month, dev 5 test runs. Each run starts the
+ * batch-file job, one crawl and the curation job once.
+ */
+const NIGHTLY_RUNS = 30;
+const PROD_PIPELINE_RUNS = NIGHTLY_RUNS + 2;
+const DEV_PIPELINE_RUNS = NIGHTLY_RUNS + 5;
+
+/**
+ * States an execution enters: the batch-file job, starting the crawler, about 10 polls of
+ * it (wait, getCrawler, choice: 3 each, a 30 s poll over a 5-minute crawl), the curation
+ * job, headObject, the two loads, the publish and Succeed: 9 + 30 = 39, plus a margin for
+ * retries: 50.
+ */
+const TRANSITIONS_PER_RUN = 50;
+
+/** A crawl of the clean dataset's new folders: 2 DPUs for about 5 minutes (billed as 10, the minimum). */
+const CRAWL = { dpus: 2, averageMinutesPerCrawl: 5 };
 
 /**
  * prod: 200 stream events/s on average (525,600,000 a month = 200 × 3,600 × 730) and
@@ -94,7 +152,7 @@ const DEV_API_EVENTS = 262_800;
 
 export const ASSUMPTIONS: Readonly<Record<string, StackAssumptions>> = {
   dev: {
-    summary: "dev: 1 stream event/s and 0.1 API event/s of 1 KB; a few GB in the lake; every instance runs all month (pausing the warehouse when idle cuts its line).",
+    summary: "dev: 1 stream event/s and 0.1 API event/s of 1 KB; a few GB in the lake; every instance runs all month (pausing the warehouse when idle cuts its line); the batch pipeline 35 runs a month (30 nightly, 5 by hand), no EMR Serverless.",
     natGatewayGbPerMonth: 10,
     interfaceEndpointGbPerMonth: 5,
     streams: { default: { recordsPerMonth: DEV_STREAM_RECORDS, recordSizeKb: 1, consumers: 2 } },
@@ -122,9 +180,20 @@ export const ASSUMPTIONS: Readonly<Record<string, StackAssumptions>> = {
     },
     databases: { default: { storageGb: 10, ioMillionsPerMonth: 10 } },
     warehouses: { default: { runningHoursPerMonth: 730, managedStorageGb: 20 } },
+    glueJobs: {
+      default: NO_RUNS,
+      // A few MB of supplier files a night: Spark's start-up dominates.
+      "batch-file": { runsPerMonth: DEV_PIPELINE_RUNS, averageMinutesPerRun: 4 },
+      "curation": { runsPerMonth: DEV_PIPELINE_RUNS, averageMinutesPerRun: 3 },
+    },
+    crawlers: { default: { crawlsPerMonth: DEV_PIPELINE_RUNS, ...CRAWL } },
+    // emrServerlessEnabled is false in dev: no application, and no hours if one is declared.
+    sparkApplications: { default: NO_SPARK },
+    stateMachines: { default: { executionsPerMonth: DEV_PIPELINE_RUNS, transitionsPerExecution: TRANSITIONS_PER_RUN } },
+    schedules: { default: { invocationsPerMonth: NIGHTLY_RUNS } },
   },
   prod: {
-    summary: "prod: 200 stream events/s and 10 API events/s of 1 KB; a year of lake data tiered by the lifecycle; 500 GB in Aurora, 2 TB in Redshift; everything runs all month.",
+    summary: "prod: 200 stream events/s and 10 API events/s of 1 KB; a year of lake data tiered by the lifecycle; 500 GB in Aurora, 2 TB in Redshift; everything runs all month; the batch pipeline 32 runs a month (30 nightly, 2 backfills) and one 8-hour lake replay on EMR Serverless.",
     natGatewayGbPerMonth: 300,
     interfaceEndpointGbPerMonth: 1_000,
     streams: { default: { recordsPerMonth: PROD_STREAM_RECORDS, recordSizeKb: 1, consumers: 2 } },
@@ -155,9 +224,20 @@ export const ASSUMPTIONS: Readonly<Record<string, StackAssumptions>> = {
     buckets: { default: EMPTY_BUCKET, ...PROD_LAKE },
     databases: { default: { storageGb: 500, ioMillionsPerMonth: 1_000 } },
     warehouses: { default: { runningHoursPerMonth: 730, managedStorageGb: 2_000 } },
+    glueJobs: {
+      default: NO_RUNS,
+      // A night's supplier files (a few GB) validated and written as Parquet; a backfill reads more, so the average is above a nightly run.
+      "batch-file": { runsPerMonth: PROD_PIPELINE_RUNS, averageMinutesPerRun: 25 },
+      "curation": { runsPerMonth: PROD_PIPELINE_RUNS, averageMinutesPerRun: 15 },
+    },
+    crawlers: { default: { crawlsPerMonth: PROD_PIPELINE_RUNS, ...CRAWL } },
+    // One replay of the lake a month: 8 hours at three quarters of the default cap (64 vCPU, 256 GB).
+    sparkApplications: { default: { hoursPerMonth: 8, averageVcpu: 48, averageMemoryGb: 192 } },
+    stateMachines: { default: { executionsPerMonth: PROD_PIPELINE_RUNS, transitionsPerExecution: TRANSITIONS_PER_RUN } },
+    schedules: { default: { invocationsPerMonth: NIGHTLY_RUNS } },
   },
   "prod-dr": {
-    summary: "prod-dr: the passive standby. No traffic (producers write to prod); the lake zones and the Aurora volume are replicas as large as prod's; no warehouse until a promotion restores one.",
+    summary: "prod-dr: the passive standby. No traffic (producers write to prod); the lake zones and the Aurora volume are replicas as large as prod's; no warehouse until a promotion restores one; no batch runs.",
     natGatewayGbPerMonth: 20,
     interfaceEndpointGbPerMonth: 10,
     streams: { default: { recordsPerMonth: 0, recordSizeKb: 1, consumers: 2 } },
@@ -167,6 +247,12 @@ export const ASSUMPTIONS: Readonly<Record<string, StackAssumptions>> = {
     buckets: { default: EMPTY_BUCKET, "lake-raw": PROD_LAKE["lake-raw"], "lake-transformed": PROD_LAKE["lake-transformed"], "lake-staged": PROD_LAKE["lake-staged"] },
     databases: { default: { storageGb: 500, ioMillionsPerMonth: 0 } },
     warehouses: { default: { runningHoursPerMonth: 730, managedStorageGb: 2_000 } },
+    // The standby runs no batch work until a promotion: whatever batch resources it declares stay idle.
+    glueJobs: { default: NO_RUNS },
+    crawlers: { default: { crawlsPerMonth: 0, ...CRAWL } },
+    sparkApplications: { default: NO_SPARK },
+    stateMachines: { default: { executionsPerMonth: 0, transitionsPerExecution: TRANSITIONS_PER_RUN } },
+    schedules: { default: { invocationsPerMonth: 0 } },
   },
 };
 

@@ -317,6 +317,139 @@ const priceReplicationGroup: Pricer = (group, context) => {
   return [{ item: `${nodeType} node-hours`, quantity: h.quantity, priceKey: `elasticache.node.${nodeType}`, basis: `${h.basis} (numCacheClusters)` }];
 };
 
+// ---- Batch ------------------------------------------------------------------------------
+
+/** DPUs per worker of each Glue worker type (https://docs.aws.amazon.com/glue/latest/dg/worker-types.html). */
+export const GLUE_DPUS_PER_WORKER: Readonly<Record<string, number>> = { "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8 };
+
+/** Glue 2.0 and later bill a job run per second with a 1-minute minimum; a crawl bills at least 10 minutes. */
+const GLUE_JOB_MINIMUM_MINUTES = 1;
+const GLUE_CRAWL_MINIMUM_MINUTES = 10;
+
+const priceGlueJob: Pricer = (job, context) => {
+  if (str(record(job.inputs.command).name) === "pythonshell") return { unpriced: "Python shell jobs (maxCapacity DPUs) are not in the price table" };
+  if (str(job.inputs.executionClass) === "FLEX") return { unpriced: "the Flex execution class has its own DPU-hour price, not in the price table" };
+  const workerType = str(job.inputs.workerType);
+  const dpusPerWorker = workerType ? GLUE_DPUS_PER_WORKER[workerType] : undefined;
+  if (!workerType || dpusPerWorker === undefined) return { unpriced: `worker type ${workerType ?? "(none)"} has no DPU figure here` };
+  const workers = num(job.inputs.numberOfWorkers, 0);
+  if (workers <= 0) return { unpriced: "no numberOfWorkers" };
+  const runs = assumed(context.assumptions.glueJobs, job, "glueJobs");
+  const { runsPerMonth, averageMinutesPerRun } = runs.value;
+  const billedMinutes = Math.max(averageMinutesPerRun, GLUE_JOB_MINIMUM_MINUTES);
+  const dpus = dpusPerWorker * workers;
+  return [
+    {
+      item: "job DPU-hours",
+      quantity: (dpus * runsPerMonth * billedMinutes) / 60,
+      priceKey: "glue.etl.dpu-hour",
+      basis: `${workers} × ${workerType} (${dpusPerWorker} DPU) = ${dpus} DPU × ${runsPerMonth} runs × ${billedMinutes} min (${runs.basis}; 1-minute minimum a run)`,
+    },
+  ];
+};
+
+const priceCrawler: Pricer = (crawler, context) => {
+  const crawls = assumed(context.assumptions.crawlers, crawler, "crawlers");
+  const { crawlsPerMonth, dpus, averageMinutesPerCrawl } = crawls.value;
+  const billedMinutes = Math.max(averageMinutesPerCrawl, GLUE_CRAWL_MINIMUM_MINUTES);
+  const minimum = billedMinutes > averageMinutesPerCrawl ? ` (${averageMinutesPerCrawl} min billed as the 10-minute minimum)` : "";
+  return [
+    {
+      item: "crawler DPU-hours",
+      quantity: (dpus * crawlsPerMonth * billedMinutes) / 60,
+      priceKey: "glue.crawler.dpu-hour",
+      basis: `${dpus} DPU × ${crawlsPerMonth} crawls × ${billedMinutes} min${minimum} (${crawls.basis})`,
+    },
+  ];
+};
+
+/** "64 vCPU" → 64, "256 GB" → 256, "512 MB" → 0.5 (in the unit the price is per); undefined when absent or unreadable. */
+export function capacityAmount(value: unknown, unit: "vCPU" | "GB"): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb|mb)?\s*$/i.exec(typeof value === "string" ? value : "");
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  const given = (match[2] ?? unit).toUpperCase();
+  if (unit === "GB" && given === "MB") return amount / 1024;
+  return given === unit.toUpperCase() ? amount : undefined;
+}
+
+/** Serverless bills the vCPU and memory its workers hold while jobs run; maximumCapacity is the most it may hold at once. */
+const priceSparkApplication: Pricer = (application, context) => {
+  const usage = assumed(context.assumptions.sparkApplications, application, "sparkApplications");
+  const { hoursPerMonth, averageVcpu, averageMemoryGb } = usage.value;
+  const maximum = record(application.inputs.maximumCapacity);
+  const bounded = (average: number, cap: number | undefined, unit: string) =>
+    cap !== undefined && average > cap ? { amount: cap, note: `${average} ${unit} capped at maximumCapacity ${cap}` } : { amount: average, note: `${average} ${unit}${cap === undefined ? " (no maximumCapacity)" : ` (maximumCapacity ${cap})`}` };
+  const vcpu = bounded(averageVcpu, capacityAmount(maximum.cpu, "vCPU"), "vCPU");
+  const memory = bounded(averageMemoryGb, capacityAmount(maximum.memory, "GB"), "GB");
+  const arm = str(application.inputs.architecture) === "ARM64";
+  const family = arm ? "arm" : "x86";
+  const label = arm ? "ARM64" : "x86_64";
+  return [
+    { item: `vCPU-hours (${label})`, quantity: vcpu.amount * hoursPerMonth, priceKey: `emr-serverless.${family}.vcpu-hour`, basis: `${vcpu.note} × ${hoursPerMonth} h (${usage.basis})` },
+    { item: `memory GB-hours (${label})`, quantity: memory.amount * hoursPerMonth, priceKey: `emr-serverless.${family}.gb-hour`, basis: `${memory.note} × ${hoursPerMonth} h; ephemeral storage past the free 20 GB a worker not priced` },
+  ];
+};
+
+const priceStateMachine: Pricer = (machine, context) => {
+  if (str(machine.inputs.type) === "EXPRESS") return { unpriced: "Express workflows (requests and GB-seconds) are not in the price table" };
+  const executions = assumed(context.assumptions.stateMachines, machine, "stateMachines");
+  const { executionsPerMonth, transitionsPerExecution } = executions.value;
+  return [
+    {
+      item: "state transitions (thousand)",
+      quantity: (executionsPerMonth * transitionsPerExecution) / 1000,
+      priceKey: "stepfunctions.standard.thousand-transitions",
+      basis: `${executionsPerMonth} executions × ${transitionsPerExecution} transitions (${executions.basis})`,
+    },
+  ];
+};
+
+const priceSchedule: Pricer = (schedule, context) => {
+  const invocations = assumed(context.assumptions.schedules, schedule, "schedules");
+  // A disabled schedule invokes nothing.
+  const disabled = str(schedule.inputs.state) === "DISABLED";
+  const count = disabled ? 0 : invocations.value.invocationsPerMonth;
+  return [
+    {
+      item: "invocations (million)",
+      quantity: count / MILLION,
+      priceKey: "scheduler.invocations.million",
+      basis: disabled ? "state DISABLED" : `${count} invocations (${invocations.basis})`,
+    },
+  ];
+};
+
+/**
+ * Storage each DMS replication instance includes: 50 GB for the burstable T2/T3 classes,
+ * 100 GB for the others (C4-C7i, R4-R7i). The author's understanding of the DMS pricing
+ * page (https://aws.amazon.com/dms/pricing/), whose text was not retrieved: check it there.
+ */
+export function dmsIncludedStorageGb(instanceClass: string): number {
+  return /^dms\.t[23]\./.test(instanceClass) ? 50 : 100;
+}
+
+const priceReplicationInstance: Pricer = (instance, context) => {
+  const instanceClass = str(instance.inputs.replicationInstanceClass);
+  if (!instanceClass) return { unpriced: "no replicationInstanceClass" };
+  // Multi-AZ keeps a standby, with its own storage, in a second AZ and bills both.
+  const copies = instance.inputs.multiAz === true ? 2 : 1;
+  const multiAz = copies === 2 ? " × 2 (multiAz)" : "";
+  const h = hours(context, copies, "instance(s)");
+  const allocated = num(instance.inputs.allocatedStorage, 50);
+  const included = dmsIncludedStorageGb(instanceClass);
+  const lines: Quantity[] = [{ item: `${instanceClass} instance-hours`, quantity: h.quantity, priceKey: `dms.instance.${instanceClass}`, basis: `${h.basis} (replicationInstanceClass${multiAz})` }];
+  if (allocated > included) {
+    lines.push({
+      item: "storage beyond the included (GB-month)",
+      quantity: (allocated - included) * copies,
+      priceKey: "dms.storage.gb-month",
+      basis: `allocatedStorage ${allocated} GB − ${included} GB included${multiAz}`,
+    });
+  }
+  return lines;
+};
+
 // ---- Keys, secrets, alarms -------------------------------------------------------------
 
 const priceKey: Pricer = () => [{ item: "key-months", quantity: 1, priceKey: "kms.key-month", basis: "1 key" }];
@@ -363,9 +496,24 @@ export const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:kms/replicaKey:ReplicaKey": priceKey,
   "aws:secretsmanager/secret:Secret": priceSecret,
   "aws:cloudwatch/metricAlarm:MetricAlarm": priceAlarm,
+  "aws:glue/job:Job": priceGlueJob,
+  "aws:glue/crawler:Crawler": priceCrawler,
+  "aws:emrserverless/application:Application": priceSparkApplication,
+  "aws:sfn/stateMachine:StateMachine": priceStateMachine,
+  "aws:scheduler/schedule:Schedule": priceSchedule,
+  "aws:dms/replicationInstance:ReplicationInstance": priceReplicationInstance,
 };
 
-/** Types that cost money but are not priced, with the reason printed in "Not priced". */
+/**
+ * Types that cost money but are not priced, with the reason printed in "Not priced".
+ *
+ * Types that cost nothing by themselves are in neither table, as IAM roles and bucket
+ * settings are, so they add no line and no "Not priced" entry. Of the batch layer's kinds:
+ * a Glue security configuration; a Glue catalog table (Data Catalog objects bill only past
+ * the first million a month, $1 per 100,000, negligible beside the rest); a DMS endpoint,
+ * replication task and replication subnet group (DMS bills the replication instance); a
+ * Redshift resource policy; and an S3 object (its bytes are in its bucket's volume).
+ */
 export const NOT_PRICED: Readonly<Record<string, string>> = {
   "aws:cloudwatch/logGroup:LogGroup": "log ingestion and storage depend on log volume",
   "aws:ec2/flowLog:FlowLog": "flow-log delivery is billed as log ingestion",
@@ -376,10 +524,14 @@ export const NOT_PRICED: Readonly<Record<string, string>> = {
   "aws:backup/restoreTestingPlan:RestoreTestingPlan": "restore tests run restored resources for a while",
   "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "replication data transfer and RTC per GB",
   "aws:redshift/snapshotCopy:SnapshotCopy": "cross-region snapshot transfer and storage",
-  "aws:glue/crawler:Crawler": "Glue crawler DPU-hours",
   "aws:athena/workgroup:Workgroup": "Athena data scanned",
   "aws:rds/globalCluster:GlobalCluster": "Aurora Global Database replicated write I/Os and transfer",
   "aws:cloudwatch/eventRule:EventRule": "EventBridge events (AWS service events are free)",
+  // "Zero-ETL integration is provided at no additional charge"
+  // (https://aws.amazon.com/blogs/database/transition-from-aws-dms-to-zero-etl-to-simplify-real-time-data-integration-with-amazon-redshift);
+  // what it adds bills on the cluster and the warehouse.
+  "aws:rds/integration:Integration":
+    "no charge for the integration itself; the extra Aurora I/O of its change data (enhanced logical replication writes whole rows to the WAL) and the warehouse's work applying it bill on those resources, beyond what their assumptions state",
 };
 
 /** The top-level component a resource belongs to: its last ancestor that is in the stack. */

@@ -56,6 +56,11 @@ const FIREHOSE = "https://aws.amazon.com/firehose/pricing/";
 const KMS = "https://aws.amazon.com/kms/pricing/";
 const SECRETS = "https://aws.amazon.com/secrets-manager/pricing/";
 const CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/";
+const GLUE = "https://aws.amazon.com/glue/pricing/";
+const EMR = "https://aws.amazon.com/emr/pricing/";
+const STEP_FUNCTIONS = "https://aws.amazon.com/step-functions/pricing/";
+const EVENTBRIDGE = "https://aws.amazon.com/eventbridge/pricing/";
+const DMS = "https://aws.amazon.com/dms/pricing/";
 
 const NOT_IN_TEXT = "regional figure not in the retrieved page text (rendered by script)";
 
@@ -93,6 +98,15 @@ function s3FrankfurtFromBlog(ireland: number, frankfurt: number): Record<string,
     "eu-central-1": { usd: frankfurt, confidence: "secondary", source: S3_CLASSES_POST, note: `states ${frankfurt} per GB-month for eu-central-1; ${S3}: ${NOT_IN_TEXT}` },
   };
 }
+
+const GLUE_GUIDE = "https://awsnegotiations.com/glue-job-cost-optimization.html";
+
+/** Glue: a guide states the DPU-hour for Spark jobs and crawlers with no region named; the AWS page's own examples use the same $0.44 and say prices vary by region. */
+function glueFromGuide(what: string): Record<string, RegionalPrice> {
+  return both(0.44, "secondary", GLUE_GUIDE, `states $0.44 per DPU-hour for ${what} (no region named); ${GLUE} uses $0.44 in its examples and says pricing may vary by region, the regional figure rendered by script`);
+}
+
+const US_EAST = `the US East figure; ${NOT_IN_TEXT}, and European figures may be higher`;
 
 export const PRICE_TABLE: PriceTable = {
   retrieved: "2026-12-02",
@@ -171,6 +185,35 @@ export const PRICE_TABLE: PriceTable = {
     "s3.glacier-flexible.gb-month": { description: "S3 Glacier Flexible Retrieval storage", unit: "GB-month", regions: perRegion(S3, 0.0036, 0.0045) },
     "firehose.ingest.gb": { description: "Firehose data ingested (records rounded up to 5 KB), first 500 TB", unit: "GB", regions: perRegion(FIREHOSE, 0.031, 0.034) },
     "firehose.format-conversion.gb": { description: "Firehose format conversion (JSON to Parquet/ORC)", unit: "GB", regions: perRegion(FIREHOSE, 0.018, 0.018, `the US East figure; ${NOT_IN_TEXT}`) },
+    "glue.etl.dpu-hour": {
+      description: "Glue ETL (Spark) job, Standard execution class: billed per second, 1-minute minimum per run (Glue 2.0 and later)",
+      unit: "DPU-hour",
+      regions: glueFromGuide("Spark jobs, billed per second with a one-minute minimum"),
+    },
+    "glue.crawler.dpu-hour": {
+      description: "Glue crawler: billed per second, 10-minute minimum per crawl",
+      unit: "DPU-hour",
+      regions: glueFromGuide("crawlers, with a ten-minute minimum per crawl"),
+    },
+    "emr-serverless.x86.vcpu-hour": { description: "EMR Serverless, x86_64 workers, vCPU", unit: "vCPU-hour", regions: perRegion(EMR, 0.052624, 0.052624, US_EAST) },
+    "emr-serverless.x86.gb-hour": { description: "EMR Serverless, x86_64 workers, memory", unit: "GB-hour", regions: perRegion(EMR, 0.0057785, 0.0057785, US_EAST) },
+    "emr-serverless.arm.vcpu-hour": { description: "EMR Serverless, ARM64 (Graviton) workers, vCPU", unit: "vCPU-hour", regions: perRegion(EMR, 0.042094, 0.042094, US_EAST) },
+    "emr-serverless.arm.gb-hour": { description: "EMR Serverless, ARM64 (Graviton) workers, memory", unit: "GB-hour", regions: perRegion(EMR, 0.004628, 0.004628, US_EAST) },
+    "stepfunctions.standard.thousand-transitions": {
+      description: "Step Functions Standard workflow state transitions (each retry is one more)",
+      unit: "thousand state transitions",
+      regions: both(0.025, "confirmed", STEP_FUNCTIONS, "the page's state transitions table: Europe (Ireland) $0.0250 and Europe (Frankfurt) $0.0250 per 1,000"),
+    },
+    "scheduler.invocations.million": {
+      description: "EventBridge Scheduler invocations",
+      unit: "million invocations",
+      regions: both(1, "unconfirmed", EVENTBRIDGE, `https://cloudburn.io/blog/amazon-eventbridge-pricing states $1.00 per million for US East, "consistent across most commercial regions"; ${NOT_IN_TEXT}`),
+    },
+    "dms.instance.dms.t3.medium": { description: "DMS replication instance dms.t3.medium (Single-AZ)", unit: "instance-hour", regions: perRegion(DMS, 0.08, 0.086) },
+    "dms.instance.dms.t3.large": { description: "DMS replication instance dms.t3.large (Single-AZ)", unit: "instance-hour", regions: perRegion(DMS, 0.16, 0.172) },
+    "dms.instance.dms.c5.large": { description: "DMS replication instance dms.c5.large (Single-AZ)", unit: "instance-hour", regions: perRegion(DMS, 0.172, 0.194) },
+    "dms.instance.dms.r5.large": { description: "DMS replication instance dms.r5.large (Single-AZ)", unit: "instance-hour", regions: perRegion(DMS, 0.234, 0.252) },
+    "dms.storage.gb-month": { description: "DMS replication instance storage (General Purpose SSD) beyond the included amount, Single-AZ", unit: "GB-month", regions: perRegion(DMS, 0.127, 0.137) },
     "kms.key-month": {
       description: "KMS key (each multi-Region primary and each replica counts)",
       unit: "key-month",
