@@ -82,7 +82,7 @@ export function renderUnpriced(estimates: readonly CostEstimate[]): string[] {
 
 export function renderAssumptions(stack: string): string[] {
   const a = assumptionsFor(stack);
-  const groups = ["streams", "firehoses", "functions", "tables", "buckets", "databases", "warehouses"] as const;
+  const groups = ["streams", "firehoses", "functions", "tables", "buckets", "databases", "warehouses", "glueJobs", "crawlers", "sparkApplications", "stateMachines", "schedules"] as const;
   return [
     `  ${stack}: ${a.summary}`,
     `    natGatewayGbPerMonth ${a.natGatewayGbPerMonth}, interfaceEndpointGbPerMonth ${a.interfaceEndpointGbPerMonth}`,

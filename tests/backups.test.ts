@@ -335,7 +335,9 @@ describe("prod config variations", () => {
  */
 function evaluateBackupsIn(role: "primary" | "dr", overrides: ConfigOverrides, resources: (config: StageConfig) => Parameters<typeof stageBackups>[1], drAccountId = "") {
   // prod's file as the DR side: its ALB certificate must then be the DR region's, as Pulumi.prod-dr.yaml has it.
-  const asRole = { stackRole: role, ...(role === "dr" ? { clientApiCertificateArn: stageValue("prod-dr", "clientApiCertificateArn", "") } : {}), ...overrides };
+  // …and no OLTP -> warehouse sync, which a DR stack refuses (Pulumi.prod-dr.yaml sets none).
+  const asDr = { clientApiCertificateArn: stageValue("prod-dr", "clientApiCertificateArn", ""), warehouseSync: stageValue("prod-dr", "warehouseSync", "none") };
+  const asRole = { stackRole: role, ...(role === "dr" ? asDr : {}), ...overrides };
   const raw = stackConfigWith("prod", asRole);
   return evaluate("prod", asRole, {
     program: async () => {

@@ -159,6 +159,8 @@ export const ASSUMPTIONS: Readonly<Record<string, StackAssumptions>> = {
     firehoses: { default: { recordsPerMonth: DEV_STREAM_RECORDS, recordSizeKb: 1 } },
     functions: {
       default: { invocationsPerMonth: 10_000, averageDurationMs: 500 },
+      // One per pipeline run (35 a month), applying a day's curated unit.
+      "batch-pipeline-reporting-load-fn": { invocationsPerMonth: 35, averageDurationMs: 5_000 },
       "ingestion-stream-consumer-fn": { invocationsPerMonth: 262_800, averageDurationMs: 200 },
       "ingestion-queue-consumer-fn": { invocationsPerMonth: 26_280, averageDurationMs: 200 },
       // One per API request: 0.1 API event/s, one event a request.
@@ -200,6 +202,8 @@ export const ASSUMPTIONS: Readonly<Record<string, StackAssumptions>> = {
     firehoses: { default: { recordsPerMonth: PROD_STREAM_RECORDS, recordSizeKb: 1 } },
     functions: {
       default: { invocationsPerMonth: 100_000, averageDurationMs: 500 },
+      // One per pipeline run (32 a month), applying a day's curated unit.
+      "batch-pipeline-reporting-load-fn": { invocationsPerMonth: 32, averageDurationMs: 30_000 },
       // Batches of 500 records (consumerBatchSize): 525,600,000 / 500.
       "ingestion-stream-consumer-fn": { invocationsPerMonth: 1_051_200, averageDurationMs: 400 },
       // Batches of 10 messages: 26,280,000 / 10.
