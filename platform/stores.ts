@@ -59,30 +59,26 @@ export interface StoreFoundations {
  * unit's files, so a manifest's arrival means the unit is complete.
  */
 export const WAREHOUSE_LOAD_TARGETS: LoadTarget[] = [
-  {
-    prefix: MANIFEST_PREFIX,
-    schema: "lake",
-    table: "events",
-    columns: [...STAGED_COLUMNS],
-    keyColumns: ["event_id"],
-    orderColumn: "occurred_at",
-    format: "CSV",
-    manifest: true,
-  },
-  {
-    // The batch pipeline's curated units (components/batch): same table and format, loaded
-    // when the pipeline invokes the loader, never by the bucket's events.
-    prefix: BATCH_MANIFEST_PREFIX,
-    schema: "lake",
-    table: "events",
-    columns: [...STAGED_COLUMNS],
-    keyColumns: ["event_id"],
-    orderColumn: "occurred_at",
-    format: "CSV",
-    manifest: true,
-    trigger: "workflow",
-  },
+  stagedEventsTarget(MANIFEST_PREFIX, "event"),
+  // The batch pipeline's curated units (components/batch): same table and format, loaded
+  // when the pipeline invokes the loader, never by the bucket's events.
+  stagedEventsTarget(BATCH_MANIFEST_PREFIX, "workflow"),
 ];
+
+/** Manifests of STAGED_COLUMNS CSV under `prefix`, upserted into lake.events by event id (the latest occurrence wins). */
+function stagedEventsTarget(prefix: string, trigger: LoadTarget["trigger"]): LoadTarget {
+  return {
+    prefix,
+    schema: "lake",
+    table: "events",
+    columns: [...STAGED_COLUMNS],
+    keyColumns: ["event_id"],
+    orderColumn: "occurred_at",
+    format: "CSV",
+    manifest: true,
+    ...(trigger === "workflow" ? { trigger } : {}),
+  };
+}
 
 export function storeFoundations(context: PlatformContext): StoreFoundations {
   const { config, keys, network } = context;

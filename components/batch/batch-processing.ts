@@ -19,6 +19,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { STAGED_COLUMNS } from "../../functions/lake-staging";
+import { stagedEventDateParameters } from "../lake/data-lake";
 import { contentHash } from "../lib/content-hash";
 import { createHardenedBucket, HardenedBucket } from "../lib/hardened-bucket";
 import { Conditions, Statement, allow, createScopedRole, useDataKey } from "../lib/iam";
@@ -293,17 +294,7 @@ export class BatchProcessing extends pulumi.ComponentResource {
       name: "batch_curated_events",
       databaseName: args.catalogDatabaseName,
       tableType: "EXTERNAL_TABLE",
-      parameters: {
-        classification: "csv",
-        "skip.header.line.count": "1",
-        "projection.enabled": "true",
-        "projection.event_date.type": "date",
-        "projection.event_date.format": "yyyy-MM-dd",
-        "projection.event_date.range": "2024-01-01,NOW",
-        "projection.event_date.interval": "1",
-        "projection.event_date.interval.unit": "DAYS",
-        "storage.location.template": pulumi.interpolate`s3://${args.staged.name}/${BATCH_CURATED_PREFIX}event_date=\${event_date}/`,
-      },
+      parameters: stagedEventDateParameters(pulumi.interpolate`s3://${args.staged.name}/${BATCH_CURATED_PREFIX}event_date=\${event_date}/`),
       partitionKeys: [{ name: "event_date", type: "string" }],
       storageDescriptor: {
         location: pulumi.interpolate`s3://${args.staged.name}/${BATCH_CURATED_PREFIX}`,

@@ -170,6 +170,25 @@ export function hourlyPartitionProjection(): Record<string, string> {
   return parameters;
 }
 
+/**
+ * Athena partition projection for `event_date=YYYY-MM-DD/` paths of staged CSV with a header
+ * row (the Staging function's and the batch curation job's output); `locationTemplate` ends
+ * in `event_date=${event_date}/`.
+ */
+export function stagedEventDateParameters(locationTemplate: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+  return {
+    classification: "csv",
+    "skip.header.line.count": "1",
+    "projection.enabled": "true",
+    "projection.event_date.type": "date",
+    "projection.event_date.format": "yyyy-MM-dd",
+    "projection.event_date.range": "2024-01-01,NOW",
+    "projection.event_date.interval": "1",
+    "projection.event_date.interval.unit": "DAYS",
+    "storage.location.template": locationTemplate,
+  };
+}
+
 const JSON_STORAGE = {
   inputFormat: "org.apache.hadoop.mapred.TextInputFormat",
   outputFormat: "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
@@ -503,15 +522,7 @@ export class DataLake extends pulumi.ComponentResource {
         partitionKeys: [{ name: "event_date", type: "string" }],
         parameters: {
           EXTERNAL: "TRUE",
-          classification: "csv",
-          "skip.header.line.count": "1",
-          "projection.enabled": "true",
-          "projection.event_date.type": "date",
-          "projection.event_date.format": "yyyy-MM-dd",
-          "projection.event_date.range": "2024-01-01,NOW",
-          "projection.event_date.interval": "1",
-          "projection.event_date.interval.unit": "DAYS",
-          "storage.location.template": location(this.staged, `${STAGED_EVENTS_PREFIX}event_date=\${event_date}/`),
+          ...stagedEventDateParameters(location(this.staged, `${STAGED_EVENTS_PREFIX}event_date=\${event_date}/`)),
         },
         storageDescriptor: {
           location: location(this.staged, STAGED_EVENTS_PREFIX),
