@@ -104,7 +104,7 @@ export function defineWarehouseSync(context: PlatformContext, stores: Stores): W
 export function defineLakeReplay(context: PlatformContext, dataPath: DataPath, processing: BatchProcessing): LakeReplayWorkflow | undefined {
   const { config, prefix, keys } = context;
   if (processing.emrApplication === undefined || processing.emrJobRole === undefined) return undefined;
-  return new LakeReplayWorkflow(`${prefix}-lake-replay`, {
+  return new LakeReplayWorkflow(`${prefix}-batch-replay`, {
     applicationId: processing.emrApplication.id,
     jobRoleArn: processing.emrJobRole.arn,
     replayScriptUri: processing.scripts["lake-replay"].url,

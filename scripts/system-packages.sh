@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The system packages the tests start as real servers and that npm cannot provide:
 # redis-server (Debian), for the cache-aside, local-run and service suites, and chromium
-# (Debian), the browser the dashboard test drives through playwright-core. Installs what is missing
+# (Debian), the browser the dashboard test drives through playwright-core, and python3 (Debian),
+# which runs the Glue scripts' unittest suite and their local job runner. Installs what is missing
 # with apt-get when it can (root, or passwordless sudo); otherwise stops with one line
 # naming the command to run, before any test starts.
 set -euo pipefail
 
-required=(redis-server chromium)
+required=(redis-server chromium python3)
 missing=()
 for command in "${required[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("$command")

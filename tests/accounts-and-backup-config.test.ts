@@ -5,15 +5,15 @@
  */
 import { CONFIG_NAMESPACE, StageConfig, StageConfigError, accountOfArn, homeAccount, isCrossAccountDr, partnerAccount, validateStageConfig } from "../config";
 import { accountGuardOf } from "../platform/providers";
-import { ConfigOverrides, stackConfigWith, stageValue } from "./support/stack";
+import { ConfigOverrides, prodAsDrSide, stackConfigWith } from "./support/stack";
 
 const PRIMARY = "123456789012";
 const DR = "210987654321";
 const role = (account: string, name = "pulumi-deploy") => `arn:aws:iam::${account}:role/${name}`;
 
-/** prod's file read as its DR side also takes the DR stack's ALB certificate (one of the DR region's). */
+/** prod's file read as its DR side takes what the DR stack's file sets differently (prodAsDrSide). */
 function validate(stack: string, overrides: ConfigOverrides): StageConfig {
-  const asDr = overrides.stackRole === "dr" ? { clientApiCertificateArn: stageValue("prod-dr", "clientApiCertificateArn", "") } : {};
+  const asDr = overrides.stackRole === "dr" ? prodAsDrSide() : {};
   return validateStageConfig(stackConfigWith(stack, { ...asDr, ...overrides }), `Pulumi.${stack}.yaml`);
 }
 

@@ -17,7 +17,7 @@ import { DEFAULT_LAKE_BUCKET_PATTERN } from "../policies/s3";
 import { MOCK_ACCOUNT_ID, PlannedResource, StackEvaluation, ofType } from "../scripts/engine";
 import { graphDocument, providerTargets, renderProviderTargets } from "../scripts/plan";
 import { RawFinding, runResourcePolicy, runStackPolicy, subjectsOf } from "../scripts/policy-runner";
-import { ConfigOverrides, arnOf, evaluate, single, stackConfigWith, stageValue, statementsOf } from "./support/stack";
+import { ConfigOverrides, arnOf, evaluate, prodAsDrSide, single, stackConfigWith, stageValue, statementsOf } from "./support/stack";
 
 const T = {
   vault: "aws:backup/vault:Vault",
@@ -334,10 +334,8 @@ describe("prod config variations", () => {
  * (Aurora Global Database, key replicas, global tables) need one account.
  */
 function evaluateBackupsIn(role: "primary" | "dr", overrides: ConfigOverrides, resources: (config: StageConfig) => Parameters<typeof stageBackups>[1], drAccountId = "") {
-  // prod's file as the DR side: its ALB certificate must then be the DR region's, as Pulumi.prod-dr.yaml has it.
-  // …and no OLTP -> warehouse sync, which a DR stack refuses (Pulumi.prod-dr.yaml sets none).
-  const asDr = { clientApiCertificateArn: stageValue("prod-dr", "clientApiCertificateArn", ""), warehouseSync: stageValue("prod-dr", "warehouseSync", "none") };
-  const asRole = { stackRole: role, ...(role === "dr" ? asDr : {}), ...overrides };
+  // prod's file as the DR side takes what the DR stack's file sets differently.
+  const asRole = { stackRole: role, ...(role === "dr" ? prodAsDrSide() : {}), ...overrides };
   const raw = stackConfigWith("prod", asRole);
   return evaluate("prod", asRole, {
     program: async () => {

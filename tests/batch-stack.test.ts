@@ -231,7 +231,7 @@ describe("stage differences, through config only", () => {
 
   it("replays the lake on demand through its own state machine where EMR Serverless runs, with no schedule", () => {
     expect(ofType(plans.dev, T.machine).map((m) => m.inputs.name)).toEqual(["dp-dev-batch-pipeline"]);
-    const replay = single(plans.prod, T.machine, "lake-replay-machine");
+    const replay = single(plans.prod, T.machine, "batch-replay-machine");
     const definition = JSON.parse(replay.inputs.definition);
     const run = Object.values(definition.States as Record<string, any>).find((state) => state.Resource === "arn:aws:states:::emr-serverless:startJobRun.sync");
     const app = single(plans.prod, T.emr);
@@ -239,7 +239,7 @@ describe("stage differences, through config only", () => {
     expect(JSON.stringify(run.Parameters.JobDriver)).toMatch(/scripts\/[0-9a-f]{16}\/lake_replay\.py/);
     expect(replay.inputs).toMatchObject({ loggingConfiguration: { level: "ERROR" }, tracingConfiguration: { enabled: true }, encryptionConfiguration: { type: "CUSTOMER_MANAGED_KMS_KEY" } });
     expect(ofType(plans.prod, T.schedule).map((s) => s.inputs.target.arn)).not.toContain(replay.state.arn);
-    const statements = statementsOf(single(plans.prod, T.rolePolicy, "lake-replay-execution-policy"));
+    const statements = statementsOf(single(plans.prod, T.rolePolicy, "batch-replay-execution-policy"));
     expect(statements.find((s) => [s.Action].flat().includes("iam:PassRole"))).toMatchObject({ Condition: { StringEquals: { "iam:PassedToService": "emr-serverless.amazonaws.com" } } });
   });
 
@@ -264,7 +264,7 @@ describe("the DR stack", () => {
     expect(ofType(dr, T.job)).toHaveLength(2);
     expect(ofType(dr, T.emr)).toHaveLength(1);
     // Only the replay's machine, which needs no warehouse: the pipeline waits for a loader.
-    expect(ofType(dr, T.machine).map((m) => m.inputs.name)).toEqual(["dp-prod-lake-replay"]);
+    expect(ofType(dr, T.machine).map((m) => m.inputs.name)).toEqual(["dp-prod-batch-replay"]);
     expect(ofType(dr, "aws:rds/integration:Integration")).toHaveLength(0);
   });
 });

@@ -76,7 +76,7 @@ describe("DashboardSite in prod", () => {
 
   it("uploads the build with content types and cache lifetimes, plus config.json", async () => {
     const build = await buildDashboard();
-    const objects = ofType(plan, T.object);
+    const objects = ofType(plan, T.object).filter((o) => o.name.includes("-dashboard-"));
     expect(objects).toHaveLength(build.files.length + 1);
     for (const file of build.files) {
       const object = objects.find((o) => o.inputs.key === file.path)!;

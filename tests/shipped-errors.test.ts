@@ -89,6 +89,8 @@ describe.each(["dev", "prod"])("%s stack: shipped Lambda code", (stack) => {
       [
         // The Lambda reporting API exists only on a stage without the ECS services (tests/cache-layer.test.ts ships it).
         ...(stageValue(stack, "servicesEnabled", "false") === "true" ? [] : [`dp-${stack}-cache-reporting-fn`]),
+        // The batch pipeline's reporting load (tests/batch-workflow.test.ts ships it).
+        `dp-${stack}-batch-pipeline-reporting-load-fn`,
         `dp-${stack}-ingestion-ingest-front-fn`,
         `dp-${stack}-ingestion-queue-consumer-fn`,
         `dp-${stack}-ingestion-stream-consumer-fn`,

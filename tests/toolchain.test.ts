@@ -38,8 +38,8 @@ function run(script: string, sandbox: { path: string }) {
 const calls = (log: string) => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
 
 describe("scripts/system-packages.sh (run by npm test before anything else)", () => {
-  it("does nothing when redis-server and chromium are on PATH", () => {
-    const sandbox = sandboxPath({ "redis-server": "exit 0", chromium: "exit 0", "apt-get": "exit 0" });
+  it("does nothing when redis-server, chromium and python3 are on PATH", () => {
+    const sandbox = sandboxPath({ "redis-server": "exit 0", chromium: "exit 0", python3: "exit 0", "apt-get": "exit 0" });
     const result = run(SYSTEM_PACKAGES, sandbox);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe("");
@@ -50,12 +50,12 @@ describe("scripts/system-packages.sh (run by npm test before anything else)", ()
     const sandbox = sandboxPath({ id: "echo 0", "apt-get": "exit 0" });
     const result = run(SYSTEM_PACKAGES, sandbox);
     expect(result.status).toBe(0);
-    expect(calls(sandbox.log).filter((line) => line.startsWith("apt-get"))).toEqual(["apt-get update -qq", "apt-get install -y -qq redis-server chromium"]);
-    expect(result.stderr).toMatch(/Installing redis-server chromium with apt-get/);
+    expect(calls(sandbox.log).filter((line) => line.startsWith("apt-get"))).toEqual(["apt-get update -qq", "apt-get install -y -qq redis-server chromium python3"]);
+    expect(result.stderr).toMatch(/Installing redis-server chromium python3 with apt-get/);
   });
 
   it("installs only what is missing", () => {
-    const sandbox = sandboxPath({ id: "echo 0", "redis-server": "exit 0", "apt-get": "exit 0" });
+    const sandbox = sandboxPath({ id: "echo 0", "redis-server": "exit 0", python3: "exit 0", "apt-get": "exit 0" });
     const result = run(SYSTEM_PACKAGES, sandbox);
     expect(result.status).toBe(0);
     expect(calls(sandbox.log).filter((line) => line.startsWith("apt-get"))).toEqual(["apt-get update -qq", "apt-get install -y -qq chromium"]);
@@ -65,14 +65,14 @@ describe("scripts/system-packages.sh (run by npm test before anything else)", ()
     const sandbox = sandboxPath({ id: "echo 1000", sudo: 'shift; [ "$1" = true ] && exit 0; exec "$@"', "apt-get": "exit 0" });
     const result = run(SYSTEM_PACKAGES, sandbox);
     expect(result.status).toBe(0);
-    expect(calls(sandbox.log)).toContain("apt-get install -y -qq redis-server chromium");
+    expect(calls(sandbox.log)).toContain("apt-get install -y -qq redis-server chromium python3");
   });
 
   it("stops with one line naming the exact command when it cannot install", () => {
     const sandbox = sandboxPath({ id: "echo 1000", sudo: "exit 1", "apt-get": "exit 0" });
     const result = run(SYSTEM_PACKAGES, sandbox);
     expect(result.status).toBe(1);
-    expect(result.stderr.trim().split("\n")).toEqual(["The tests need redis-server chromium; run: sudo apt-get install -y redis-server chromium"]);
+    expect(result.stderr.trim().split("\n")).toEqual(["The tests need redis-server chromium python3; run: sudo apt-get install -y redis-server chromium python3"]);
     expect(calls(sandbox.log).filter((line) => line.startsWith("apt-get"))).toEqual([]);
   });
 });

@@ -16,6 +16,18 @@ export function stackConfigWith(stack: string, overrides: ConfigOverrides = {}):
   return config;
 }
 
+/**
+ * What prod's file needs to be read as its DR side: the DR stack's ALB certificate (one of
+ * the DR region's) and no OLTP -> warehouse sync (a DR stack refuses one), as
+ * Pulumi.prod-dr.yaml has them.
+ */
+export function prodAsDrSide(): ConfigOverrides {
+  return {
+    clientApiCertificateArn: stageValue("prod-dr", "clientApiCertificateArn", ""),
+    warehouseSync: stageValue("prod-dr", "warehouseSync", "none"),
+  };
+}
+
 /** Evaluates the real program for a stack (optionally with config overrides) under mocks. */
 export function evaluate(stack: string, overrides: ConfigOverrides = {}, options: Omit<EvaluateOptions, "config"> = {}): Promise<StackEvaluation> {
   return cachedEvaluateStack(stack, { ...options, config: stackConfigWith(stack, overrides) });
