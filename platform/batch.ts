@@ -4,13 +4,13 @@
  * and the OLTP -> warehouse sync the stage chose (WarehouseSync). Only the active region's
  * schedule fires: the passive side holds the same pipeline, ready for dr:promote.
  */
-import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
 import { StageConfig, isActiveStack } from "../config";
 import { BatchProcessing, BatchProcessingArgs } from "../components/batch/batch-processing";
 import { BatchWorkflow, BatchWorkflowArgs } from "../components/batch/batch-workflow";
 import { LakeReplayWorkflow } from "../components/batch/lake-replay-workflow";
 import { WarehouseSync } from "../components/batch/warehouse-sync";
+import { DEFAULT_LOADER_TIMEOUT_SECONDS } from "../components/stores/analytics-warehouse";
+import { DEFAULT_DATABASE_NAME } from "../components/stores/oltp-database";
 import { PlatformContext } from "./context";
 import { DataPath } from "./data-path";
 import { Stores } from "./stores";
@@ -53,22 +53,16 @@ export function batchProcessingArgs(context: PlatformContext, dataPath: DataPath
   };
 }
 
-/** The warehouse loader's Lambda timeout (AnalyticsWarehouse's default; the stores set no other). */
-const WAREHOUSE_LOADER_TIMEOUT_SECONDS = 300;
-
-/** The pipeline's retry, timeout and polling policy, from the stage config. */
-export function batchPipelineSettings(config: StageConfig): BatchWorkflowArgs["pipeline"] {
+/** The pipeline's retry, timeout and polling policy, from the stage config (and the loader's own timeout). */
+export function batchPipelineSettings(config: StageConfig, warehouseLoadTimeoutSeconds = DEFAULT_LOADER_TIMEOUT_SECONDS): BatchWorkflowArgs["pipeline"] {
   return {
     retry: { maxAttempts: config.batchRetryAttempts, intervalSeconds: 30, backoffRate: 2, maxDelaySeconds: 600 },
     glueJobTimeoutMinutes: config.glueJobTimeoutMinutes,
     // A crawl of new folders only takes minutes; an hour of polls means it is stuck.
     crawler: { pollIntervalSeconds: 30, maxPolls: 120 },
-    warehouseLoadTimeoutSeconds: WAREHOUSE_LOADER_TIMEOUT_SECONDS,
+    warehouseLoadTimeoutSeconds,
   };
 }
-
-/** OltpDatabase's database (its default name; the stores never set another). */
-const OLTP_DATABASE_NAME = "platform";
 
 /** The sync the stage chose, declared where the primary cluster and the warehouse are (the config refuses it on a DR stack). */
 export function defineWarehouseSync(context: PlatformContext, stores: Stores): WarehouseSync | undefined {
@@ -78,7 +72,7 @@ export function defineWarehouseSync(context: PlatformContext, stores: Stores): W
   return new WarehouseSync(`${prefix}-sync`, {
     mode: c.warehouseSync,
     tables: c.warehouseSyncTables,
-    source: { clusterArn: stores.oltp.clusterArn, endpoint: stores.oltp.endpoint, port: stores.oltp.port, databaseName: OLTP_DATABASE_NAME },
+    source: { clusterArn: stores.oltp.clusterArn, endpoint: stores.oltp.endpoint, port: stores.oltp.port, databaseName: DEFAULT_DATABASE_NAME },
     target: { mode: c.redshiftMode, namespaceArn, endpoint: stores.warehouse.endpoint, port: stores.warehouse.port, databaseName: stores.warehouse.databaseName },
     kmsKeyArn: keys.dataKeyArn,
     logsKeyArn: keys.logsKeyArn,
@@ -128,7 +122,7 @@ export function defineBatch(context: PlatformContext, dataPath: DataPath, stores
   const processing = new BatchProcessing(`${prefix}-batch`, batchProcessingArgs(context, dataPath), context.componentOpts);
   const sync = defineWarehouseSync(context, stores);
   const replay = defineLakeReplay(context, dataPath, processing);
-  const loaderName = stores.warehouse.loaderFunctionName;
+  const loaderArn = stores.warehouse.loaderFunctionArn;
   const outputs: Record<string, unknown> = {
     batchFileJobName: processing.batchFileJob.name,
     batchCurationJobName: processing.curationJob.name,
@@ -138,14 +132,13 @@ export function defineBatch(context: PlatformContext, dataPath: DataPath, stores
     ...(sync?.integrationArn ? { zeroEtlIntegrationArn: sync.integrationArn } : {}),
     ...(sync?.replicationTaskArn ? { dmsReplicationTaskArn: sync.replicationTaskArn } : {}),
   };
-  if (loaderName === undefined) return { processing, replay, sync, outputs };
+  if (loaderArn === undefined) return { processing, replay, sync, outputs };
 
-  const identity = aws.getCallerIdentityOutput({}, { provider: context.homeProvider });
   const workflow = new BatchWorkflow(`${prefix}-batch-pipeline`, {
     batchFileJobName: processing.batchFileJob.name,
     curationJobName: processing.curationJob.name,
     crawlerName: processing.crawler.name,
-    warehouseLoaderFunctionArn: pulumi.interpolate`arn:aws:lambda:${context.region}:${identity.accountId}:function:${loaderName}`,
+    warehouseLoaderFunctionArn: loaderArn,
     stagedBucket: dataPath.stagedBucket,
     fanoutTopicArn: dataPath.lakeEventsTopicArn,
     failureTopicArn: context.alerting.topicArn,
@@ -162,7 +155,7 @@ export function defineBatch(context: PlatformContext, dataPath: DataPath, stores
     logRetentionDays: config.logRetentionDays,
     logLevel: config.batchWorkflowLogLevel,
     tracing: config.tracingEnabled,
-    pipeline: batchPipelineSettings(config),
+    pipeline: batchPipelineSettings(config, stores.warehouse.loaderTimeoutSeconds),
     schedule: { expression: config.batchSchedule, timezone: config.batchScheduleTimezone },
     scheduleEnabled: isActiveStack(config),
     alarmTopicArn: context.alarmTopicArn,

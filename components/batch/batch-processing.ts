@@ -22,7 +22,7 @@ import { STAGED_COLUMNS } from "../../functions/lake-staging";
 import { stagedEventDateParameters } from "../lake/data-lake";
 import { contentHash } from "../lib/content-hash";
 import { createHardenedBucket, HardenedBucket } from "../lib/hardened-bucket";
-import { Conditions, Statement, allow, createScopedRole, useDataKey } from "../lib/iam";
+import { Conditions, Statement, allow, createScopedRole, listBucketUnder, useDataKey } from "../lib/iam";
 import {
   BATCH_CLEAN_PREFIX,
   BATCH_CURATED_PREFIX,
@@ -152,6 +152,7 @@ export class BatchProcessing extends pulumi.ComponentResource {
       `arn:${p}:glue:${r}:${account}:database/${database}`,
       `arn:${p}:glue:${r}:${account}:table/${database}/*`,
     ]);
+    const glueLogGroups = pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${identity.accountId}:log-group:/aws-glue/*`;
     const { role: jobRole, policy: jobPolicy } = createScopedRole(`${name}-glue`, {
       service: "glue.amazonaws.com",
       trustConditions: sameAccount(identity.accountId),
@@ -160,9 +161,7 @@ export class BatchProcessing extends pulumi.ComponentResource {
         bucketArns.apply(([raw, transformed, staged, artifacts]) => jobS3Statements({ raw, transformed, staged, artifacts })),
         allow("ReadCatalog", ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"], catalogArns),
         useDataKey(args.dataKeyArn),
-        allow("EncryptLogs", ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], args.logsKeyArn),
-        // A security configuration with CloudWatch encryption makes Glue associate the key with the job's log groups.
-        allow("WriteJobLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"], pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${identity.accountId}:log-group:/aws-glue/*`),
+        ...glueLogStatements(args.logsKeyArn, glueLogGroups),
         allow("PublishJobMetrics", "cloudwatch:PutMetricData", "*"),
       ],
     }, { parent: this });
@@ -207,7 +206,7 @@ export class BatchProcessing extends pulumi.ComponentResource {
       defaultArguments: jobArguments("curation"),
     }, jobOpts);
 
-    this.crawler = this.cleanDatasetCrawler(name, args, catalogArns, identity.accountId);
+    this.crawler = this.cleanDatasetCrawler(name, args, catalogArns, identity.accountId, glueLogGroups);
     this.curatedTable = this.curatedEventsTable(name, args);
     if (args.emrServerless !== undefined) {
       const emr = this.emrServerless(name, args, args.emrServerless, bucketArns, identity.accountId);
@@ -259,18 +258,23 @@ export class BatchProcessing extends pulumi.ComponentResource {
     return { object, url: pulumi.interpolate`s3://${this.artifacts.name}/${key}` };
   }
 
-  private cleanDatasetCrawler(name: string, args: BatchProcessingArgs, catalogArns: pulumi.Output<string[]>, accountId: pulumi.Output<string>): aws.glue.Crawler {
+  private cleanDatasetCrawler(
+    name: string,
+    args: BatchProcessingArgs,
+    catalogArns: pulumi.Output<string[]>,
+    accountId: pulumi.Output<string>,
+    glueLogGroups: pulumi.Output<string>,
+  ): aws.glue.Crawler {
     const { role, policy } = createScopedRole(`${name}-crawler`, {
       service: "glue.amazonaws.com",
       trustConditions: sameAccount(accountId),
       description: `${name}: the crawler of the batch clean dataset`,
       statements: [
         pulumi.output(args.transformed.arn).apply((arn) => ({ Sid: "ReadCleanBatch", Effect: "Allow", Action: "s3:GetObject", Resource: `${arn}/${BATCH_CLEAN_PREFIX}*` })),
-        pulumi.output(args.transformed.arn).apply((arn) => ({ Sid: "ListCleanBatch", Effect: "Allow", Action: "s3:ListBucket", Resource: arn, Condition: { StringLike: { "s3:prefix": [`${BATCH_CLEAN_PREFIX}*`] } } })),
+        pulumi.output(args.transformed.arn).apply((arn) => listBucketUnder("ListCleanBatch", arn, [BATCH_CLEAN_PREFIX])),
         allow("MaintainCatalog", ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchCreatePartition", "glue:BatchGetPartition", "glue:UpdatePartition", "glue:BatchUpdatePartition"], catalogArns),
         useDataKey(args.dataKeyArn),
-        allow("EncryptLogs", ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], args.logsKeyArn),
-        allow("WriteCrawlerLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"], pulumi.interpolate`arn:aws:logs:*:${accountId}:log-group:/aws-glue/*`),
+        ...glueLogStatements(args.logsKeyArn, glueLogGroups),
       ],
     }, { parent: this });
     return new aws.glue.Crawler(`${name}-clean-crawler`, {
@@ -352,6 +356,18 @@ export class BatchProcessing extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * What a Glue job or crawler needs to write its logs under a security configuration that
+ * encrypts CloudWatch Logs: Glue associates the logs key with the groups it writes
+ * (logs:AssociateKmsKey) and encrypts with it.
+ */
+function glueLogStatements(logsKeyArn: pulumi.Input<string>, glueLogGroups: pulumi.Input<string>): pulumi.Output<Statement>[] {
+  return [
+    allow("EncryptLogs", ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], logsKeyArn),
+    allow("WriteGlueLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"], glueLogGroups),
+  ];
+}
+
 /** Where the jobs' real-time logs go (Glue's --custom-logGroup-prefix). */
 export const jobLogPrefix = (name: string): string => `/aws-glue/jobs/${name}`;
 
@@ -367,21 +383,17 @@ interface BucketArns {
   readonly artifacts: string;
 }
 
-function listUnder(sid: string, bucketArn: string, prefixes: string[]): Statement {
-  return { Sid: sid, Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": prefixes.map((prefix) => `${prefix}*`) } } };
-}
-
 /** The Glue jobs' S3 rights: read the drop zone, write clean/quarantine/curated output, read scripts, use the temp dir. */
 export function jobS3Statements(arns: BucketArns): Statement[] {
   return [
-    listUnder("ListDropZone", arns.raw, [BATCH_DROP_PREFIX]),
+    listBucketUnder("ListDropZone", arns.raw, [BATCH_DROP_PREFIX]),
     { Sid: "ReadDropZone", Effect: "Allow", Action: "s3:GetObject", Resource: `${arns.raw}/${BATCH_DROP_PREFIX}*` },
-    listUnder("ListCleanBatch", arns.transformed, [BATCH_CLEAN_PREFIX]),
+    listBucketUnder("ListCleanBatch", arns.transformed, [BATCH_CLEAN_PREFIX]),
     { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: `${arns.transformed}/${BATCH_QUARANTINE_PREFIX}*` },
     { Sid: "ReadWriteCleanBatch", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${arns.transformed}/${BATCH_CLEAN_PREFIX}*` },
-    listUnder("ListCurated", arns.staged, [BATCH_CURATED_PREFIX, BATCH_MANIFEST_PREFIX]),
+    listBucketUnder("ListCurated", arns.staged, [BATCH_CURATED_PREFIX, BATCH_MANIFEST_PREFIX]),
     { Sid: "WriteCurated", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [`${arns.staged}/${BATCH_CURATED_PREFIX}*`, `${arns.staged}/${BATCH_MANIFEST_PREFIX}*`] },
-    listUnder("ListArtifacts", arns.artifacts, ["scripts/", "tmp/"]),
+    listBucketUnder("ListArtifacts", arns.artifacts, ["scripts/", "tmp/"]),
     { Sid: "ReadScripts", Effect: "Allow", Action: "s3:GetObject", Resource: `${arns.artifacts}/scripts/*` },
     { Sid: "UseTempDir", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${arns.artifacts}/tmp/*` },
   ];
@@ -393,7 +405,7 @@ export function replayS3Statements(arns: BucketArns): Statement[] {
     { Sid: "ListRaw", Effect: "Allow", Action: "s3:ListBucket", Resource: arns.raw },
     { Sid: "ReadRaw", Effect: "Allow", Action: "s3:GetObject", Resource: `${arns.raw}/*` },
     { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: `${arns.transformed}/${BATCH_QUARANTINE_PREFIX}*` },
-    listUnder("ListCleanBatch", arns.transformed, [BATCH_CLEAN_PREFIX]),
+    listBucketUnder("ListCleanBatch", arns.transformed, [BATCH_CLEAN_PREFIX]),
     { Sid: "WriteCleanBatch", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${arns.transformed}/${BATCH_CLEAN_PREFIX}*` },
     { Sid: "ReadScripts", Effect: "Allow", Action: "s3:GetObject", Resource: `${arns.artifacts}/scripts/*` },
     { Sid: "WriteLogs", Effect: "Allow", Action: "s3:PutObject", Resource: `${arns.artifacts}/logs/*` },

@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BatchPipelineRefs, BatchPipelineSettings, batchPipelineDefinition, batchPipelinePermissions } from "../../workflows/batch-pipeline";
 import { batchReportingLoadCallbackFactory } from "../../functions/batch-reporting-load";
 import { FunctionVpcPlacement, createInlineFunction, InlineFunction } from "../lib/inline-function";
-import { Statement, allow, createScopedRole, useDataKey } from "../lib/iam";
+import { Statement, allow, createScopedRole, listBucketUnder, useDataKey } from "../lib/iam";
 import { ExecutionLogLevel, createWorkflowStateMachine } from "../lib/state-machine";
 import { createEncryptedQueue, DLQ_RETENTION_SECONDS } from "../lib/queues";
 import { BATCH_CURATED_PREFIX, BATCH_MANIFEST_PREFIX } from "./batch-settings";
@@ -79,7 +79,7 @@ export class BatchWorkflow extends pulumi.ComponentResource {
       statements: [
         pulumi.output(args.stagedBucket.arn).apply((arn): Statement => ({ Sid: "ReadBatchUnits", Effect: "Allow", Action: "s3:GetObject", Resource: [`${arn}/${BATCH_MANIFEST_PREFIX}*`, `${arn}/${BATCH_CURATED_PREFIX}*`] })),
         // With ListBucket a missing manifest is a 404 (ManifestMissing, named), not an opaque 403.
-        pulumi.output(args.stagedBucket.arn).apply((arn): Statement => ({ Sid: "ListBatchManifests", Effect: "Allow", Action: "s3:ListBucket", Resource: arn, Condition: { StringLike: { "s3:prefix": [`${BATCH_MANIFEST_PREFIX}*`] } } })),
+        pulumi.output(args.stagedBucket.arn).apply((arn) => listBucketUnder("ListBatchManifests", arn, [BATCH_MANIFEST_PREFIX])),
         allow("ReadDatabaseCredentials", "secretsmanager:GetSecretValue", args.reportingDatabase.credentialsSecretArn),
         useDataKey(args.dataKeyArn),
       ],

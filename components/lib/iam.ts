@@ -48,6 +48,11 @@ export function allow(sid: string, actions: string | string[], resource: pulumi.
   return pulumi.output(resource).apply((Resource) => ({ Sid: sid, Effect: "Allow", Action: actions, Resource }));
 }
 
+/** s3:ListBucket on a bucket, limited to keys under `prefixes` (the s3:prefix condition). */
+export function listBucketUnder(sid: string, bucketArn: string, prefixes: readonly string[]): Statement {
+  return { Sid: sid, Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": prefixes.map((prefix) => `${prefix}*`) } } };
+}
+
 /** KMS rights a principal needs to read and write data under the stage data key. */
 export function useDataKey(dataKeyArn: pulumi.Input<string>): pulumi.Output<Statement> {
   return allow("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], dataKeyArn);

@@ -28,6 +28,9 @@ export interface StagedBucketRef {
   arn: pulumi.Input<string>;
 }
 
+/** The loader's Lambda timeout when WarehouseLoaderArgs.timeoutSeconds is unset. */
+export const DEFAULT_LOADER_TIMEOUT_SECONDS = 300;
+
 export interface WarehouseLoaderArgs {
   /** Tables staged objects load into, each claiming a key prefix of the staged bucket. */
   targets: LoadTarget[];
@@ -179,7 +182,7 @@ export function analyticsWarehouseProblems(name: string, args: AnalyticsWarehous
     problems.push(`cluster "${args.cluster?.kind}" applies to provisioned clusters only (a standby restores from copied cluster snapshots)`);
   }
   for (const target of args.loader?.targets ?? []) problems.push(...loadTargetProblems(target));
-  const timeout = args.loader?.timeoutSeconds ?? 300;
+  const timeout = args.loader?.timeoutSeconds ?? DEFAULT_LOADER_TIMEOUT_SECONDS;
   if (args.loader !== undefined && (timeout < 30 || timeout > 900)) problems.push(`loader timeoutSeconds must be 30-900, got ${timeout}`);
   return problems;
 }
@@ -231,6 +234,9 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
   readonly adminSecretArn: pulumi.Output<string | undefined>;
   readonly copyRoleArn: pulumi.Output<string>;
   readonly loaderFunctionName?: pulumi.Output<string>;
+  /** What invokes the loader directly (the batch pipeline) calls this ARN, and may wait this long. */
+  readonly loaderFunctionArn?: pulumi.Output<string>;
+  readonly loaderTimeoutSeconds?: number;
   /** The loader connects as database user "IAMR:<this role name>", which needs grants on the target tables. */
   readonly loaderRoleName?: pulumi.Output<string>;
   readonly loaderDeadLetterQueueUrl?: pulumi.Output<string>;
@@ -273,6 +279,8 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
     if (args.loader !== undefined && endpoint !== undefined) {
       const loader = this.loader(name, args, args.loader, endpoint);
       this.loaderFunctionName = loader.functionName;
+      this.loaderFunctionArn = loader.functionArn;
+      this.loaderTimeoutSeconds = loader.timeoutSeconds;
       this.loaderRoleName = loader.roleName;
       this.loaderDeadLetterQueueUrl = loader.deadLetterQueueUrl;
       if (args.alarmTopicArn !== undefined) this.loaderAlarms(name, args.alarmTopicArn, loader);
@@ -434,7 +442,7 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
    * EventBridge). Delivery failures and failed invocations land in one KMS queue.
    */
   private loader(name: string, args: AnalyticsWarehouseArgs, loader: WarehouseLoaderArgs, endpoint: WarehouseEndpoint) {
-    const timeoutSeconds = loader.timeoutSeconds ?? 300;
+    const timeoutSeconds = loader.timeoutSeconds ?? DEFAULT_LOADER_TIMEOUT_SECONDS;
     const deadLetters = new aws.sqs.Queue(`${name}-loader-dlq`, {
       kmsMasterKeyId: args.kmsKeyArn,
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
@@ -504,7 +512,14 @@ export class AnalyticsWarehouse extends pulumi.ComponentResource {
       destinationConfig: { onFailure: { destination: deadLetters.arn } },
     }, { parent: this });
 
-    return { functionName: fn.function.name, roleName: fn.role.name, deadLetterQueueUrl: deadLetters.url, deadLetterQueueName: deadLetters.name };
+    return {
+      functionName: fn.function.name,
+      functionArn: fn.function.arn,
+      timeoutSeconds,
+      roleName: fn.role.name,
+      deadLetterQueueUrl: deadLetters.url,
+      deadLetterQueueName: deadLetters.name,
+    };
   }
 
   private loaderAlarms(name: string, topicArn: pulumi.Input<string>, loader: { functionName: pulumi.Output<string>; deadLetterQueueName: pulumi.Output<string> }) {

@@ -45,6 +45,9 @@ export interface OltpAlarmThresholds {
  * storage, the master secret and Performance Insights (a DR-region key for a
  * secondary); `logsKeyArn` encrypts the PostgreSQL log group.
  */
+/** The database a primary cluster creates when OltpDatabaseArgs.databaseName is unset. */
+export const DEFAULT_DATABASE_NAME = "platform";
+
 export interface OltpDatabaseArgs extends StorePlacementArgs {
   /** How many distinct AZs the subnets span (validated: Aurora needs at least 2). */
   availabilityZoneCount: number;
@@ -262,7 +265,7 @@ export class OltpDatabase extends pulumi.ComponentResource {
     const managedPassword = args.manageMasterUserPassword ?? global === undefined;
     const instanceClass = args.instanceClass ?? (args.serverless ? SERVERLESS_INSTANCE_CLASS : DEFAULT_INSTANCE_CLASS);
     const masterUsername = secondary ? undefined : (args.masterUsername ?? "platform_admin");
-    const databaseName = secondary ? undefined : (args.databaseName ?? "platform");
+    const databaseName = secondary ? undefined : (args.databaseName ?? DEFAULT_DATABASE_NAME);
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
       description: `${name}: isolated subnets across ${args.availabilityZoneCount} AZs`,
