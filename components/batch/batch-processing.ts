@@ -404,8 +404,10 @@ export function replayS3Statements(arns: BucketArns): Statement[] {
   return [
     { Sid: "ListRaw", Effect: "Allow", Action: "s3:ListBucket", Resource: arns.raw },
     { Sid: "ReadRaw", Effect: "Allow", Action: "s3:GetObject", Resource: `${arns.raw}/*` },
-    { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: `${arns.transformed}/${BATCH_QUARANTINE_PREFIX}*` },
-    listBucketUnder("ListCleanBatch", arns.transformed, [BATCH_CLEAN_PREFIX]),
+    // Spark writes both outputs through its file committer, which lists, reads and deletes
+    // its _temporary files under each output path (the Glue job writes its quarantine with PutObject).
+    listBucketUnder("ListCleanBatchAndQuarantine", arns.transformed, [BATCH_CLEAN_PREFIX, BATCH_QUARANTINE_PREFIX]),
+    { Sid: "WriteQuarantine", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${arns.transformed}/${BATCH_QUARANTINE_PREFIX}*` },
     { Sid: "WriteCleanBatch", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${arns.transformed}/${BATCH_CLEAN_PREFIX}*` },
     { Sid: "ReadScripts", Effect: "Allow", Action: "s3:GetObject", Resource: `${arns.artifacts}/scripts/*` },
     { Sid: "WriteLogs", Effect: "Allow", Action: "s3:PutObject", Resource: `${arns.artifacts}/logs/*` },
